@@ -1,0 +1,134 @@
+"""The ASGI application: create_app() and the lifespan that starts and stops everything."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+import structlog
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+
+from controlroom import __version__
+from controlroom.bus.client import Bus, connect
+from controlroom.bus.embedded import resolve_redis_url
+from controlroom.bus.hub import Hub
+from controlroom.clock import Clock, SystemClock
+from controlroom.db.session import make_engine, session_factory, transaction, upgrade
+from controlroom.events import event_adapter
+from controlroom.ingest import api as ingest_api
+from controlroom.ingest.worker import Worker
+from controlroom.observability import configure_logging
+from controlroom.paths import STATIC_DIR
+from controlroom.rooms.service import all_rooms
+from controlroom.services import Services
+from controlroom.settings import Settings, get_settings
+from controlroom.web import ops, routes
+from controlroom.web.panels import load_room_view, render_panels
+from controlroom.web.render import Renderer
+from controlroom.web.security import SecurityHeaders
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(json=settings.log_json, level=settings.log_level)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        redis_url, embedded = await asyncio.to_thread(resolve_redis_url, settings.redis_url, settings.data_dir)
+        engine = make_engine(settings.sqlalchemy_url)
+        sessions = session_factory(engine)
+        if settings.auto_migrate:
+            await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
+        client = connect(redis_url)
+        bus = Bus(
+            client,
+            stream_maxlen=settings.stream_maxlen,
+            dead_maxlen=settings.dead_letter_maxlen,
+            dedup_window_s=settings.dedup_window_s,
+        )
+        with transaction(sessions) as session:
+            rooms = [(room.slug, room.name) for room in all_rooms(session)]
+        for slug, name in rooms:
+            await bus.register_room(slug, name=name)
+
+        renderer = Renderer(tz=settings.tz)
+
+        async def load_view(room: str) -> dict:
+            return await load_room_view(client, room, clock)
+
+        hub = Hub(
+            client,
+            load_view=load_view,
+            render_panels=lambda view, locale: render_panels(renderer, view, locale, oob=True),
+            max_hz=settings.panel_max_hz,
+            queue_frames=settings.client_queue_frames,
+        )
+        await hub.start()
+        stop_worker = asyncio.Event()
+        worker_task = None
+        if settings.run_worker:
+            worker = Worker(
+                client,
+                batch=settings.worker_batch,
+                block_ms=settings.worker_block_ms,
+                lease_ttl_ms=settings.lease_ttl_ms,
+                clock=clock,
+            )
+            worker_task = asyncio.create_task(worker.run(stop_worker), name="worker")
+        app.state.services = Services(
+            settings=settings, redis=client, bus=bus, hub=hub, renderer=renderer,
+            engine=engine, sessions=sessions, clock=clock,
+        )
+        log.info("controlroom.started", redis=redis_url, database=engine.url.render_as_string(hide_password=True))
+        try:
+            yield
+        finally:
+            stop_worker.set()
+            if worker_task is not None:
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(worker_task, timeout=10)
+            await hub.stop()
+            await client.aclose()
+            engine.dispose()
+            if embedded is not None:
+                await asyncio.to_thread(embedded.stop)
+            log.info("controlroom.stopped")
+
+    app = FastAPI(
+        title="controlroom",
+        version=__version__,
+        description="Real-time control room for live-commerce shows.",
+        lifespan=lifespan,
+        # FastAPI's docs pages load their scripts from a CDN; the schema is at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(ops.router)
+    app.include_router(ingest_api.router)
+    app.include_router(routes.router)
+    app.openapi = lambda: _openapi_with_events(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi_with_events(app: FastAPI) -> dict:
+    """The ingest route reads its body itself (per-item errors, NDJSON); publish the
+    canonical event schema it accepts all the same."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    event_schema = event_adapter.json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(event_schema.pop("$defs", {}))
+    components["Event"] = event_schema
+    app.openapi_schema = schema
+    return schema

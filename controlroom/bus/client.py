@@ -1,0 +1,89 @@
+"""The Redis side of controlroom: connection, room registration and the ingest write."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from controlroom.bus import keys, scripts
+
+
+def connect(url: str) -> aioredis.Redis:
+    # Bytes in and out: payloads are JSON bytes and never need decoding on the way through.
+    return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+
+
+class UnknownRoom(Exception):
+    pass
+
+
+@dataclass
+class IngestOutcome:
+    accepted: int
+    duplicate_indexes: list[int]
+
+
+class Bus:
+    def __init__(self, client: aioredis.Redis, *, stream_maxlen: int, dead_maxlen: int, dedup_window_s: int) -> None:
+        self.redis = client
+        self.stream_maxlen = stream_maxlen
+        self.dead_maxlen = dead_maxlen
+        self.dedup_window_s = dedup_window_s
+        self._ingest = client.register_script(scripts.INGEST)
+
+    async def register_room(self, room: str, *, name: str) -> None:
+        """Make a room known to ingest and workers (idempotent)."""
+        await self.redis.hset(keys.meta(room), mapping={"name": name})
+        await self.redis.sadd(keys.ROOMS, room)
+        try:
+            # From id 0, so events written before any worker started are not skipped.
+            await self.redis.xgroup_create(keys.stream(room), keys.CONSUMER_GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def room_name(self, room: str) -> str | None:
+        if not keys.ROOM_SLUG.match(room):
+            return None
+        name = await self.redis.hget(keys.meta(room), "name")
+        return name.decode() if name is not None else None
+
+    async def ingest(
+        self,
+        room: str,
+        events: list[tuple[str, bytes]],
+        dead: list[tuple[bytes, bytes]],
+        *,
+        now_s: float | None = None,
+    ) -> IngestOutcome:
+        """Write a batch atomically: new events to the stream, repeats counted and
+        dropped, rejected items to the dead-letter stream."""
+        if not keys.ROOM_SLUG.match(room):
+            raise UnknownRoom(room)
+        window = int((now_s if now_s is not None else time.time()) // self.dedup_window_s)
+        args: list[bytes | str | int] = [
+            self.stream_maxlen, self.dead_maxlen, 2 * self.dedup_window_s, len(events), len(dead),
+        ]
+        for event_id, payload in events:
+            args.append(event_id)
+            args.append(payload)
+        for raw, reason in dead:
+            args.append(raw)
+            args.append(reason)
+        result = await self._ingest(
+            keys=[
+                keys.meta(room),
+                keys.stream(room),
+                keys.seen_ids(room, window),
+                keys.seen_ids(room, window - 1),
+                keys.dead_letters(room),
+            ],
+            args=args,
+        )
+        if result == -1:
+            raise UnknownRoom(room)
+        accepted, duplicates = result
+        return IngestOutcome(accepted=int(accepted), duplicate_indexes=[int(i) for i in duplicates])

@@ -1,0 +1,180 @@
+"""Fan-out hub: room updates from Redis pub/sub to websocket clients.
+
+Workers publish on a room's channel after each checkpoint; every web process listens
+(so several processes show the same thing). Per room, one loop renders the panels at
+most `max_hz` times a second, only when something changed (or once a second, for the
+values that move with the clock), and offers each client a frame holding just the
+panels whose HTML changed. Rendering is shared by all clients of a room and language.
+
+Each client has a bounded queue. A client too slow to drain it loses the queued frames
+and receives a full snapshot instead: memory stays bounded and the screen ends up
+right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError
+
+from controlroom.bus import keys
+from controlroom.observability import FANOUT_DROPS, WEBSOCKET_CLIENTS
+
+log = structlog.get_logger(__name__)
+
+# load(room) -> the room's current view; render(view, locale) -> {panel id: html}
+LoadView = Callable[[str], Awaitable[dict[str, Any]]]
+RenderPanels = Callable[[dict[str, Any], str], dict[str, str]]
+
+RESYNC = object()
+IDLE_REFRESH_S = 1.0
+
+
+@dataclass(eq=False)
+class Client:
+    room: str
+    locale: str
+    queue: asyncio.Queue[Any]
+    dropped: int = 0
+
+    def offer(self, frame: str) -> None:
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.dropped += 1
+            FANOUT_DROPS.labels(room=self.room).inc()
+            self.queue.put_nowait(RESYNC)
+
+    async def next_frame(self) -> Any:
+        return await self.queue.get()
+
+
+@dataclass(eq=False)
+class RoomChannel:
+    room: str
+    clients: set[Client] = field(default_factory=set)
+    dirty: asyncio.Event = field(default_factory=asyncio.Event)
+    # locale -> panel -> last html offered to clients
+    sent: dict[str, dict[str, str]] = field(default_factory=dict)
+    task: asyncio.Task[None] | None = None
+
+
+class Hub:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        load_view: LoadView,
+        render_panels: RenderPanels,
+        max_hz: float = 10.0,
+        queue_frames: int = 64,
+    ) -> None:
+        self.redis = client
+        self.load_view = load_view
+        self.render_panels = render_panels
+        self.min_interval = 1.0 / max_hz
+        self.queue_frames = queue_frames
+        self.channels: dict[str, RoomChannel] = {}
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen(), name="hub-listener")
+
+    async def stop(self) -> None:
+        tasks = [c.task for c in self.channels.values() if c.task] + ([self._listener] if self._listener else [])
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.channels.clear()
+
+    # --- clients ---------------------------------------------------------------------
+
+    def connect(self, room: str, locale: str) -> Client:
+        client = Client(room=room, locale=locale, queue=asyncio.Queue(maxsize=self.queue_frames))
+        channel = self.channels.get(room)
+        if channel is None:
+            channel = self.channels[room] = RoomChannel(room)
+        channel.clients.add(client)
+        if channel.task is None or channel.task.done():
+            channel.task = asyncio.create_task(self._room_loop(channel), name=f"hub-room-{room}")
+        WEBSOCKET_CLIENTS.labels(room=room).inc()
+        return client
+
+    def disconnect(self, client: Client) -> None:
+        channel = self.channels.get(client.room)
+        if channel is None or client not in channel.clients:
+            return
+        channel.clients.discard(client)
+        WEBSOCKET_CLIENTS.labels(room=client.room).dec()
+        if not channel.clients:
+            if channel.task:
+                channel.task.cancel()
+            del self.channels[client.room]
+
+    async def snapshot(self, room: str, locale: str) -> str:
+        """Every panel of the room, for a client that (re)connects or fell behind."""
+        view = await self.load_view(room)
+        return "".join(self.render_panels(view, locale).values())
+
+    # --- the loops -------------------------------------------------------------------
+
+    async def _room_loop(self, channel: RoomChannel) -> None:
+        loop = asyncio.get_running_loop()
+        last_render = 0.0
+        while channel.clients:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(channel.dirty.wait(), timeout=IDLE_REFRESH_S)
+            wait = last_render + self.min_interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)  # coalesce: updates arriving now join this frame
+            channel.dirty.clear()
+            last_render = loop.time()
+            try:
+                view = await self.load_view(channel.room)
+            except RedisError as exc:
+                log.warning("hub.load_failed", room=channel.room, error=str(exc))
+                continue
+            for locale in {c.locale for c in channel.clients}:
+                panels = self.render_panels(view, locale)
+                previous = channel.sent.setdefault(locale, {})
+                changed = [html for panel, html in panels.items() if previous.get(panel) != html]
+                if not changed:
+                    continue
+                previous.update(panels)
+                frame = "".join(changed)
+                for client in list(channel.clients):
+                    if client.locale == locale:
+                        client.offer(frame)
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(keys.UPDATES_PATTERN)
+                async for message in pubsub.listen():
+                    if message["type"] != "pmessage":
+                        continue
+                    channel = self.channels.get(keys.room_from_channel(message["channel"].decode()))
+                    if channel is not None:
+                        channel.dirty.set()
+            except asyncio.CancelledError:
+                await pubsub.aclose()
+                raise
+            except RedisError as exc:
+                log.warning("hub.pubsub_lost", error=str(exc))
+                # Whatever was published meanwhile is lost: mark every room dirty on return.
+                await asyncio.sleep(1.0)
+                for channel in self.channels.values():
+                    channel.dirty.set()
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()

@@ -1,0 +1,50 @@
+"""Every Redis key of a room carries the hash tag {room}, so Redis Cluster keeps a
+room's keys on one shard and a Lua script may touch all of them at once."""
+
+from __future__ import annotations
+
+import re
+
+ROOM_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+ROOMS = "cr:rooms"  # set of room slugs; the one key that is not per room
+CONSUMER_GROUP = "workers"
+
+
+def stream(room: str) -> str:
+    return f"cr:{{{room}}}:events"
+
+
+def dead_letters(room: str) -> str:
+    return f"cr:{{{room}}}:dead"
+
+
+def meta(room: str) -> str:
+    return f"cr:{{{room}}}:meta"
+
+
+def seen_ids(room: str, bucket: int) -> str:
+    return f"cr:{{{room}}}:seen:{bucket}"
+
+
+def checkpoint(room: str) -> str:
+    return f"cr:{{{room}}}:checkpoint"
+
+
+def order_statuses(room: str) -> str:
+    return f"cr:{{{room}}}:orders"
+
+
+def lease(room: str) -> str:
+    return f"cr:{{{room}}}:lease"
+
+
+def updates_channel(room: str) -> str:
+    return f"cr:{{{room}}}:updates"
+
+
+UPDATES_PATTERN = "cr:{*}:updates"
+
+
+def room_from_channel(channel: str) -> str:
+    return channel[len("cr:{") : channel.index("}")]

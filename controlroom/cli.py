@@ -1,0 +1,219 @@
+"""The `controlroom` command: serve | worker | demo | simulate | db upgrade | room add."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from controlroom.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="controlroom", description="Real-time control room for live-commerce shows.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the web app (and, by default, a worker)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--no-worker", action="store_true", help="web only; run `controlroom worker` separately")
+
+    commands.add_parser("worker", help="run a stream worker alone")
+
+    demo = commands.add_parser("demo", help="embedded Redis + SQLite, a demo room and a simulated live show")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--rate", type=float, default=40.0, help="simulated events per second")
+    demo.add_argument("--data-dir", type=Path, default=Path("./var/demo"))
+
+    simulate = commands.add_parser("simulate", help="post a simulated live show to a room through the public API")
+    simulate.add_argument("--room", required=True)
+    simulate.add_argument("--rate", type=float, default=40.0, help="events per second")
+    simulate.add_argument("--speed", type=float, default=1.0, help="show time per wall-clock second")
+    simulate.add_argument("--url", default="http://127.0.0.1:8000", help="base URL of controlroom")
+    simulate.add_argument("--duration", type=float, help="seconds to run (default: until interrupted)")
+    simulate.add_argument("--seed", type=int)
+
+    db = commands.add_parser("db", help="database")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="migrate the database to the newest schema")
+
+    room = commands.add_parser("room", help="rooms")
+    room_commands = room.add_subparsers(dest="room_command", required=True)
+    room_add = room_commands.add_parser("add", help="create a room")
+    room_add.add_argument("slug", help="short id used in URLs and the API: a-z, 0-9, '-', '_'")
+    room_add.add_argument("name", help="display name")
+
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from controlroom.app import create_app
+
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    if args.no_worker:
+        overrides["run_worker"] = False
+    settings = Settings(**overrides)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, ws="websockets-sansio")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from controlroom.bus.client import connect
+    from controlroom.bus.embedded import resolve_redis_url
+    from controlroom.ingest.worker import Worker
+    from controlroom.observability import configure_logging
+
+    settings = Settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+
+    async def run() -> None:
+        url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir)
+        client = connect(url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Worker(
+                client, batch=settings.worker_batch, block_ms=settings.worker_block_ms,
+                lease_ttl_ms=settings.lease_ttl_ms,
+            ).run(stop)
+        finally:
+            await client.aclose()
+            if embedded is not None:
+                embedded.stop()
+
+    asyncio.run(run())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from controlroom.app import create_app
+    from controlroom.db.session import make_engine, session_factory, transaction, upgrade
+    from controlroom.rooms.seed import DEMO_ROOM, seed_demo
+    from controlroom.sim.runner import run_simulation
+
+    os.environ.setdefault("CONTROLROOM_MODE", "demo")
+    settings = Settings(mode="demo", data_dir=args.data_dir, host=args.host, port=args.port)
+    upgrade(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    with transaction(session_factory(engine)) as session:
+        seed_demo(session, timezone_name=settings.timezone)
+    engine.dispose()
+
+    base_url = f"http://{args.host}:{args.port}"
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_config=None, ws="websockets-sansio")
+    )
+
+    async def run() -> None:
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                return
+            await asyncio.sleep(0.05)
+        print(
+            f"\n  controlroom demo is live: open {base_url}/rooms/{DEMO_ROOM}\n"
+            f"  (simulating {args.rate:g} events/s; data in {settings.data_dir.resolve()}; Ctrl-C stops)\n",
+            flush=True,
+        )
+        stop = asyncio.Event()
+        simulation = asyncio.create_task(
+            run_simulation(base_url=base_url, room=DEMO_ROOM, rate=args.rate, stop=stop)
+        )
+        await serving
+        stop.set()
+        await simulation
+
+    asyncio.run(run())
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from controlroom.observability import configure_logging
+    from controlroom.sim.runner import run_simulation
+
+    configure_logging(json=False, level="INFO")
+
+    async def run() -> dict:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        return await run_simulation(
+            base_url=args.url.rstrip("/"), room=args.room, rate=args.rate, speed=args.speed,
+            duration_s=args.duration, seed=args.seed, stop=stop,
+        )
+
+    totals = asyncio.run(run())
+    print(" ".join(f"{k}={v}" for k, v in totals.items()))
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from controlroom.db.session import upgrade
+
+    settings = Settings(mode=os.environ.get("CONTROLROOM_MODE", "dev"))
+    upgrade(settings.sqlalchemy_url)
+    print(f"database at {settings.sqlalchemy_url.split('@')[-1]} is up to date")
+    return 0
+
+
+def _room(args: argparse.Namespace) -> int:
+    from controlroom.bus.client import Bus, connect
+    from controlroom.bus.embedded import resolve_redis_url
+    from controlroom.db.session import make_engine, session_factory, transaction, upgrade
+    from controlroom.rooms.service import InvalidRoomSlug, get_or_create_room
+
+    settings = Settings(mode=os.environ.get("CONTROLROOM_MODE", "dev"))
+    upgrade(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            room = get_or_create_room(session, slug=args.slug, name=args.name, timezone=settings.timezone)
+            slug, name = room.slug, room.name
+    except InvalidRoomSlug as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+
+    async def register() -> None:
+        url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir)
+        client = connect(url)
+        try:
+            await Bus(client, stream_maxlen=settings.stream_maxlen, dead_maxlen=settings.dead_letter_maxlen,
+                      dedup_window_s=settings.dedup_window_s).register_room(slug, name=name)
+        finally:
+            await client.aclose()
+            if embedded is not None:
+                embedded.stop()
+
+    asyncio.run(register())
+    print(f"room {slug} ({name}) is ready: POST events to /api/rooms/{slug}/events")
+    return 0
+
+
+_COMMANDS = {
+    "serve": _serve,
+    "worker": _worker,
+    "demo": _demo,
+    "simulate": _simulate,
+    "db": _db,
+    "room": _room,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

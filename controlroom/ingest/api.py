@@ -1,0 +1,117 @@
+"""POST /api/rooms/{room}/events: the generic ingest route (public contract)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from controlroom.bus.client import UnknownRoom
+from controlroom.ingest.parse import BodyError, is_ndjson, parse_body
+from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
+from controlroom.services import Services, get_services
+
+router = APIRouter(tags=["ingest"])
+
+RETRY_AFTER_S = "5"
+
+
+class RejectedItem(BaseModel):
+    index: int
+    id: str | None
+    field: str
+    reason: str
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    duplicate_indexes: list[int]
+    rejections: list[RejectedItem]
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+@router.post(
+    "/api/rooms/{room}/events",
+    response_model=IngestResult,
+    summary="Ingest canonical events",
+    description=(
+        "A JSON array (Content-Type application/json) or NDJSON (application/x-ndjson) of "
+        "canonical events, at most 5,000 events / 4 MiB. Valid events are stored; invalid "
+        "ones are reported with index, field and reason and kept in the room's dead-letter "
+        "stream; repeats of an id already seen in the room are counted and dropped. "
+        "200 when anything was accepted or nothing was invalid, 422 when every item was invalid."
+    ),
+    responses={
+        400: {"model": ErrorDetail, "description": "The body is not JSON / NDJSON"},
+        404: {"model": ErrorDetail, "description": "Unknown room"},
+        413: {"model": ErrorDetail, "description": "Body or event count over the limit"},
+        422: {"model": IngestResult, "description": "Every item was invalid"},
+        503: {"model": ErrorDetail, "description": "Event store unreachable; nothing stored, retry"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}},
+                "application/x-ndjson": {"schema": {"$ref": "#/components/schemas/Event"}},
+            },
+        }
+    },
+)
+async def ingest_events(room: str, request: Request, services: Annotated[Services, Depends(get_services)]):
+    settings = services.settings
+    try:
+        body = await _read_limited(request, settings.max_body_bytes)
+        batch = parse_body(
+            body, ndjson=is_ndjson(request.headers.get("content-type")), max_events=settings.max_events_per_request
+        )
+    except BodyError as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    try:
+        outcome = await services.bus.ingest(room, [(eid, payload) for _, eid, payload in batch.valid], batch.dead)
+    except UnknownRoom:
+        return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
+    except (RedisConnectionError, RedisTimeoutError):
+        return JSONResponse(
+            {"detail": "the event store (Redis) is unreachable; nothing from this request was stored, retry later"},
+            status_code=503,
+            headers={"Retry-After": RETRY_AFTER_S},
+        )
+    duplicate_indexes = [batch.valid[i][0] for i in outcome.duplicate_indexes]
+    rejected_items = len(batch.dead)
+    EVENTS_INGESTED.labels(room=room).inc(outcome.accepted)
+    EVENTS_DUPLICATE.labels(room=room).inc(len(duplicate_indexes))
+    EVENTS_REJECTED.labels(room=room).inc(rejected_items)
+    result = IngestResult(
+        accepted=outcome.accepted,
+        duplicates=len(duplicate_indexes),
+        rejected=rejected_items,
+        duplicate_indexes=duplicate_indexes,
+        rejections=[RejectedItem(**r.as_dict()) for r in batch.rejections],
+    )
+    all_invalid = rejected_items > 0 and rejected_items == batch.total
+    return JSONResponse(result.model_dump(), status_code=422 if all_invalid else 200)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    too_large = f"body too large: the limit is {limit} bytes ({limit // (1024 * 1024)} MiB); split the batch"
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyError(413, too_large)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyError(413, too_large)
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,223 @@
+"""A room's live state: pure code, fed canonical events, read with an injected clock.
+
+The worker applies batches of events (already validated at ingest, as plain dicts) and
+checkpoints `to_json()` together with the last applied stream id. Rates are counted in
+per-second buckets of event time and read against the caller's clock, so a silent
+room's comments/min falls to zero without any event arriving.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Iterable, MutableMapping
+
+import orjson
+
+RATE_WINDOW_MS = 60_000
+# Buckets older than this are dropped; a little more than the window so late events
+# still count while they are inside it.
+BUCKET_KEEP_MS = 2 * RATE_WINDOW_MS
+RECENT_COMMENTS = 50
+MINUTES_KEPT = 24 * 60
+
+# Order status -> bit in the ledger, so an order is counted once per status.
+ORDER_STATUS_BITS = {"created": 1, "paid": 2, "cancelled": 4, "refunded": 8}
+
+
+@dataclass
+class RoomState:
+    online: int = 0
+    peak_online: int = 0
+    viewers_total: int = 0
+    comments: int = 0
+    likes: int = 0
+    gifts: int = 0
+    gift_value_cents: int = 0
+    follows: int = 0
+    shares: int = 0
+    enters: int = 0
+    fansclub_joins: int = 0
+    product_clicks: int = 0
+    orders_created: int = 0
+    orders_paid: int = 0
+    gmv_cents: int = 0
+    orders_cancelled: int = 0
+    refunds: int = 0
+    refund_cents: int = 0
+    stream_status: str | None = None
+    latency_ms: int | None = None
+    events_applied: int = 0
+    last_event_ts: int = 0
+    comment_seq: int = 0
+    # Event times of the readings that set online / stream status: the newest wins.
+    online_ts: int = 0
+    stream_ts: int = 0
+    # second (ms, floored) -> count
+    comment_buckets: dict[int, int] = field(default_factory=dict)
+    like_buckets: dict[int, int] = field(default_factory=dict)
+    # minute_ms -> [online (last seen), comments, likes, gmv_cents]
+    minutes: dict[int, list[int]] = field(default_factory=dict)
+    recent_comments: deque[dict[str, Any]] = field(
+        default_factory=lambda: deque(maxlen=RECENT_COMMENTS)
+    )
+
+    # --- applying events -------------------------------------------------------------
+
+    def apply(self, events: Iterable[dict[str, Any]], order_ledger: MutableMapping[str, int]) -> dict[str, int]:
+        """Apply a batch. `order_ledger` maps order_id -> statuses already counted; the
+        entries this batch changed are returned so the caller can persist them with
+        the checkpoint."""
+        changed: dict[str, int] = {}
+        for event in events:
+            self._apply_one(event, order_ledger, changed)
+        return changed
+
+    def _apply_one(self, e: dict[str, Any], ledger: MutableMapping[str, int], changed: dict[str, int]) -> None:
+        kind = e["type"]
+        ts = e["ts"]
+        self.events_applied += 1
+        if ts > self.last_event_ts:
+            self.last_event_ts = ts
+        minute = self._minute(ts)
+        if kind == "comment":
+            self.comments += 1
+            self.comment_seq += 1
+            _bump(self.comment_buckets, ts - ts % 1000, 1)
+            minute[1] += 1
+            user = e["user"]
+            self.recent_comments.append(
+                {
+                    "seq": self.comment_seq,
+                    "ts": ts,
+                    "user_id": user["id"],
+                    "name": user.get("name") or user["id"],
+                    "text": e["text"],
+                }
+            )
+        elif kind == "like":
+            count = e.get("count", 1)
+            self.likes += count
+            _bump(self.like_buckets, ts - ts % 1000, count)
+            minute[2] += count
+        elif kind == "viewers":
+            # Viewer counts arrive out of order now and then; the newest reading wins.
+            if ts >= self.online_ts:
+                self.online_ts = ts
+                self.online = e["online"]
+                minute[0] = e["online"]
+            self.peak_online = max(self.peak_online, e["online"])
+            if e.get("total") is not None:
+                self.viewers_total = max(self.viewers_total, e["total"])
+        elif kind == "gift":
+            self.gifts += e.get("count", 1)
+            self.gift_value_cents += e["value_cents"]
+        elif kind == "follow":
+            self.follows += 1
+        elif kind == "share":
+            self.shares += 1
+        elif kind == "enter":
+            self.enters += 1
+        elif kind == "fansclub":
+            if e.get("joined"):
+                self.fansclub_joins += 1
+        elif kind == "product_click":
+            self.product_clicks += 1
+        elif kind == "order":
+            self._apply_order(e, minute, ledger, changed)
+        elif kind == "stream":
+            if ts >= self.stream_ts:
+                self.stream_ts = ts
+                self.stream_status = e["status"]
+                if e.get("latency_ms") is not None:
+                    self.latency_ms = e["latency_ms"]
+
+    def _apply_order(
+        self, e: dict[str, Any], minute: list[int], ledger: MutableMapping[str, int], changed: dict[str, int]
+    ) -> None:
+        order_id, status = e["order_id"], e["status"]
+        bit = ORDER_STATUS_BITS[status]
+        seen = ledger.get(order_id, 0)
+        if seen & bit:
+            return
+        ledger[order_id] = changed[order_id] = seen | bit
+        amount = e["amount_cents"]
+        if status == "created":
+            self.orders_created += 1
+        elif status == "paid":
+            self.orders_paid += 1
+            self.gmv_cents += amount
+            minute[3] += amount
+        elif status == "cancelled":
+            self.orders_cancelled += 1
+        elif status == "refunded":
+            self.refunds += 1
+            self.refund_cents += amount
+
+    def _minute(self, ts: int) -> list[int]:
+        key = ts - ts % 60_000
+        bucket = self.minutes.get(key)
+        if bucket is None:
+            bucket = self.minutes[key] = [self._last_online_before(key), 0, 0, 0]
+            if len(self.minutes) > MINUTES_KEPT:
+                del self.minutes[min(self.minutes)]
+        return bucket
+
+    def _last_online_before(self, minute_key: int) -> int:
+        earlier = [k for k in self.minutes if k < minute_key]
+        return self.minutes[max(earlier)][0] if earlier else self.online
+
+    # --- reading ---------------------------------------------------------------------
+
+    def prune(self, now_ms: int) -> None:
+        horizon = now_ms - BUCKET_KEEP_MS
+        for buckets in (self.comment_buckets, self.like_buckets):
+            for second in [s for s in buckets if s < horizon]:
+                del buckets[second]
+
+    def comments_per_min(self, now_ms: int) -> int:
+        return _window_sum(self.comment_buckets, now_ms)
+
+    def likes_per_min(self, now_ms: int) -> int:
+        return _window_sum(self.like_buckets, now_ms)
+
+    # --- checkpointing ---------------------------------------------------------------
+
+    def to_json(self) -> bytes:
+        data = {name: getattr(self, name) for name in _SCALARS}
+        data["comment_buckets"] = list(self.comment_buckets.items())
+        data["like_buckets"] = list(self.like_buckets.items())
+        data["minutes"] = [[k, *v] for k, v in self.minutes.items()]
+        data["recent_comments"] = list(self.recent_comments)
+        return orjson.dumps(data)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str | None) -> "RoomState":
+        state = cls()
+        if not raw:
+            return state
+        data = orjson.loads(raw)
+        for name in _SCALARS:
+            if name in data:
+                setattr(state, name, data[name])
+        state.comment_buckets = {int(k): v for k, v in data.get("comment_buckets", [])}
+        state.like_buckets = {int(k): v for k, v in data.get("like_buckets", [])}
+        state.minutes = {int(row[0]): list(row[1:]) for row in data.get("minutes", [])}
+        state.recent_comments.extend(data.get("recent_comments", []))
+        return state
+
+
+_SCALARS = [
+    name
+    for name, f in RoomState.__dataclass_fields__.items()
+    if name not in {"comment_buckets", "like_buckets", "minutes", "recent_comments"}
+]
+
+
+def _bump(buckets: dict[int, int], key: int, by: int) -> None:
+    buckets[key] = buckets.get(key, 0) + by
+
+
+def _window_sum(buckets: dict[int, int], now_ms: int) -> int:
+    start = now_ms - RATE_WINDOW_MS
+    return sum(count for second, count in buckets.items() if start < second <= now_ms)

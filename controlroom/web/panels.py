@@ -1,0 +1,34 @@
+"""The control room's live panels: loading a room's view and rendering its partials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from controlroom.bus import keys
+from controlroom.clock import Clock
+from controlroom.metrics.state import RoomState
+from controlroom.metrics.view import room_view
+from controlroom.web.render import Renderer
+
+# panel id -> partial; each partial's root element carries the panel id.
+PANELS = {
+    "kpis": "partials/_kpis.html",
+    "feed-status": "partials/_feed_status.html",
+    "comments": "partials/_comments.html",
+}
+
+
+async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dict[str, Any]:
+    raw = await client.hget(keys.checkpoint(room), "state")
+    view = room_view(RoomState.from_json(raw), now_ms=clock.now_ms())
+    view["room"] = room
+    return view
+
+
+def render_panels(renderer: Renderer, view: dict[str, Any], locale: str, *, oob: bool) -> dict[str, str]:
+    return {
+        panel: renderer.render(template, locale=locale, v=view, oob=oob)
+        for panel, template in PANELS.items()
+    }

@@ -1,0 +1,57 @@
+"""Jinja2 rendering: one environment per UI language, autoescaping always on.
+
+Every component is one partial under web/templates/partials/, rendered the same way for
+the full page, an htmx response and a websocket push (with `oob=True`, which adds
+hx-swap-oob to its root element).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.numbers import format_currency, format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from controlroom.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, translations
+from controlroom.paths import TEMPLATES_DIR
+
+_BABEL_LOCALE = {"zh_CN": "zh_Hans_CN", "en": "en"}
+
+
+class Renderer:
+    def __init__(self, *, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._envs = {locale: self._environment(locale) for locale in SUPPORTED_LOCALES}
+
+    def render(self, template: str, *, locale: str, **context: Any) -> str:
+        return self._envs[locale].get_template(template).render(locale=locale, **context)
+
+    def _environment(self, locale: str) -> Environment:
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES_DIR),
+            autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+            extensions=["jinja2.ext.i18n"],
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        babel_locale = _BABEL_LOCALE[locale]
+        tz = self.tz
+
+        def number(value: int | float | None) -> str:
+            return "–" if value is None else format_decimal(value, locale=babel_locale)
+
+        def money(cents: int | None) -> str:
+            return "–" if cents is None else format_currency(cents / 100, "CNY", locale=babel_locale)
+
+        def clock_time(ms: int | None) -> str:
+            if not ms:
+                return "–"
+            return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(tz).strftime("%H:%M:%S")
+
+        env.filters.update(number=number, money=money, clock_time=clock_time)
+        env.globals.update(language_names=LANGUAGE_NAMES, timezone_name=str(tz))
+        return env
