@@ -1,0 +1,33 @@
+# Two commands for a fresh machine (Python 3.11+):
+#   make demo   - install into .venv and run the live demo show on the embedded default
+#   make test   - install into .venv and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench messages serve clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/controlroom demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+# Re-extract UI strings after changing templates or code, then translate the new
+# entries in controlroom/i18n/locales/*/LC_MESSAGES/messages.po.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o controlroom/i18n/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i controlroom/i18n/messages.pot -d controlroom/i18n/locales --no-location --omit-header
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

