@@ -23,6 +23,8 @@ FANOUT_DROPS = Counter(
 
 def configure_logging(*, json: bool, level: str) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
+    # One line per HTTP request from our own clients (simulator, replay) is noise.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )

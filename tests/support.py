@@ -166,8 +166,8 @@ def server_env(*, redis_url: str, database_url: str, data_dir: Path, **extra: st
         CONTROLROOM_DATABASE_URL=database_url,
         CONTROLROOM_DATA_DIR=str(data_dir),
         CONTROLROOM_LOG_LEVEL="INFO",
-        **extra,
     )
+    env.update(extra)
     return env
 
 

@@ -1,0 +1,114 @@
+"""Events in, server-rendered partials out over the room's websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import httpx
+import websockets
+
+from tests.support import BASE_TS, LiveServer, comment, server_env
+
+
+async def _frames_until(ws, predicate, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            frame = await asyncio.wait_for(ws.recv(), timeout=max(0.05, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            break
+        seen.append(frame)
+        if predicate(frame):
+            return frame
+    raise AssertionError(f"no matching frame within {timeout}s; got {len(seen)} frames: {seen[-2:]}")
+
+
+def _tile(frame: str, kpi: str) -> str:
+    match = re.search(rf'data-kpi="{kpi}">\s*<div class="tile-label">[^<]*</div>\s*<div class="tile-value">([^<]*)<', frame)
+    assert match, f"no {kpi} tile in frame"
+    return match.group(1)
+
+
+async def test_a_posted_event_shows_up_in_a_websocket_push(server, room):
+    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en") as ws:
+        snapshot = await ws.recv()
+        assert 'id="kpis"' in snapshot and 'hx-swap-oob="true"' in snapshot
+        assert _tile(snapshot, "online") == "0"
+        await asyncio.to_thread(
+            server.post_events, room,
+            [{"id": "v1", "type": "viewers", "ts": BASE_TS, "online": 4321}, comment("c1", "<b>主播好美</b>")],
+        )
+        frame = await _frames_until(ws, lambda f: 'id="kpis"' in f and "4,321" in f)
+        assert _tile(frame, "online") == "4,321"
+        comments = await _frames_until(ws, lambda f: 'id="comments"' in f, timeout=2) if 'id="comments"' not in frame else frame
+        assert "&lt;b&gt;主播好美&lt;/b&gt;" in comments
+        assert "<b>主播好美" not in comments
+
+
+async def test_the_push_speaks_the_language_of_the_client(server, room):
+    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=zh-CN") as ws:
+        assert "实时在线" in await ws.recv()
+    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en") as ws:
+        assert "Online now" in await ws.recv()
+
+
+async def test_a_websocket_for_an_unknown_room_is_refused(server):
+    try:
+        async with websockets.connect(f"{server.ws_url}/ws/rooms/no-such-room") as ws:
+            await ws.recv()
+    except (websockets.InvalidStatus, websockets.ConnectionClosed):
+        return
+    raise AssertionError("the websocket of an unknown room was accepted")
+
+
+async def test_two_web_processes_both_receive_the_update(redis_url, database_url, room, tmp_path):
+    """The worker runs in one process; the other learns of updates through Redis pub/sub."""
+    env = server_env(redis_url=redis_url, database_url=database_url, data_dir=tmp_path, CONTROLROOM_AUTO_MIGRATE="false")
+    with_worker = await asyncio.to_thread(LiveServer(env, tmp_path / "a.log", worker=True).start)
+    web_only = await asyncio.to_thread(LiveServer(env, tmp_path / "b.log", worker=False).start)
+    try:
+        async with websockets.connect(f"{with_worker.ws_url}/ws/rooms/{room}?lang=en") as ws_a, \
+                   websockets.connect(f"{web_only.ws_url}/ws/rooms/{room}?lang=en") as ws_b:
+            await ws_a.recv()
+            await ws_b.recv()
+            response = await asyncio.to_thread(
+                web_only.post_events, room, [{"id": "v9", "type": "viewers", "ts": BASE_TS, "online": 98765}]
+            )
+            assert response.json()["accepted"] == 1
+            for ws in (ws_a, ws_b):
+                frame = await _frames_until(ws, lambda f: "98,765" in f)
+                assert _tile(frame, "online") == "98,765"
+    finally:
+        await asyncio.to_thread(web_only.terminate)
+        await asyncio.to_thread(with_worker.terminate)
+
+
+async def test_updates_are_coalesced_to_at_most_ten_frames_a_second(server, room):
+    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en") as ws:
+        await ws.recv()
+        frames = 0
+
+        async def count_frames() -> None:
+            nonlocal frames
+            while True:
+                await ws.recv()
+                frames += 1
+
+        counter = asyncio.create_task(count_frames())
+        started = time.monotonic()
+        async with httpx.AsyncClient() as http:
+            for i in range(40):  # 40 separate batches, each applied and published
+                await http.post(
+                    f"{server.url}/api/rooms/{room}/events",
+                    json=[{"id": f"v{i}", "type": "viewers", "ts": BASE_TS + i, "online": 1000 + i}],
+                )
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)
+        elapsed = time.monotonic() - started
+        counter.cancel()
+        # Every batch changed the online tile, yet frames stay within the 10 Hz budget
+        # (+2 for the clock-driven refresh and rounding).
+        assert 1 <= frames <= elapsed * 10 + 2, (frames, elapsed)

@@ -1,0 +1,38 @@
+"""Redis unreachable: ingest answers 503 with Retry-After, stores nothing, and carries
+on once Redis is back with everything accepted before still there."""
+
+from __future__ import annotations
+
+import httpx
+
+from controlroom.bus.embedded import EmbeddedRedis
+from tests.support import LiveServer, comment, create_room, server_env
+
+
+def test_ingest_answers_503_while_redis_is_down_and_loses_nothing(database_url, tmp_path):
+    redis_server = EmbeddedRedis(tmp_path / "own-redis")
+    redis_url = redis_server.start()
+    room = create_room(database_url, redis_url)
+    live = LiveServer(
+        server_env(redis_url=redis_url, database_url=database_url, data_dir=tmp_path), tmp_path / "log"
+    ).start()
+    try:
+        assert live.post_events(room, [comment("before", "在吗")]).json()["accepted"] == 1
+        live.wait_for_state(room, lambda s: s["comments"] == 1)
+
+        redis_server.stop()
+        response = live.post_events(room, [comment("during", "有人吗")])
+        assert response.status_code == 503
+        assert response.headers["retry-after"].isdigit()
+        assert "nothing from this request was stored" in response.json()["detail"]
+        ready = httpx.get(f"{live.url}/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("unreachable")
+
+        redis_server.start()  # same data dir, AOF on: the stream and checkpoint come back
+        retry = live.post_events(room, [comment("during", "有人吗")])
+        assert retry.status_code == 200 and retry.json()["accepted"] == 1
+        state = live.wait_for_state(room, lambda s: s["comments"] == 2)
+        assert [c["text"] for c in state["recent_comments"]] == ["有人吗", "在吗"]
+    finally:
+        live.terminate()
+        redis_server.stop()

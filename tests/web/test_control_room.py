@@ -1,0 +1,70 @@
+"""The control room in a real browser (chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import expect
+
+from tests.support import BASE_TS, Process, comment
+
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "<script>window.__pwned = true</script>好看",
+    '"><svg onload=alert(2)>',
+]
+
+
+def _tile_value(page, kpi: str) -> str:
+    return page.locator(f'[data-kpi="{kpi}"] .tile-value').inner_text()
+
+
+def test_the_demo_page_shows_the_numbers_changing_while_a_show_runs(server, room, page, tmp_path):
+    page.goto(f"{server.url}/rooms/{room}")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    assert _tile_value(page, "online") == "0"
+    simulator = Process(
+        ["simulate", "--room", room, "--rate", "60", "--url", server.url, "--seed", "3"], dict(server.env),
+        tmp_path / "sim.log",
+    ).start()
+    try:
+        seen_online, seen_comments = set(), set()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (len(seen_online) < 3 or len(seen_comments) < 3):
+            seen_online.add(_tile_value(page, "online"))
+            seen_comments.add(_tile_value(page, "comments"))
+            page.wait_for_timeout(250)
+        # Pushed over the websocket, without reloading: the values moved several times.
+        assert len(seen_online - {"0"}) >= 2, seen_online
+        assert len(seen_comments - {"0"}) >= 2, seen_comments
+        assert page.locator("#comments .comment").count() > 0
+    finally:
+        simulator.terminate()
+
+
+def test_a_hostile_comment_stays_text_in_the_page_and_in_pushes(server, room, page):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    # One comment before the page loads (rendered into the page), the rest pushed live.
+    server.post_events(room, [comment("h0", HOSTILE[0], name="<b>坏人</b>")])
+    server.wait_for_state(room, lambda s: s["comments"] == 1)
+    page.goto(f"{server.url}/rooms/{room}?lang=en")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    server.post_events(room, [comment(f"h{i}", text, ts=BASE_TS + i) for i, text in enumerate(HOSTILE[1:], 1)])
+    texts = page.locator("#comments .comment .text")
+    expect(texts).to_have_count(3)
+    assert sorted(texts.all_inner_texts()) == sorted(HOSTILE)
+    assert page.locator("#comments .nick").first.inner_text() in {"<b>坏人</b>", "小明"}
+    assert page.locator("#comments img, #comments script, #comments svg, #comments b").count() == 0
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    assert page.evaluate("window.__pwned === undefined")
+
+
+def test_the_page_speaks_chinese_first_and_english_on_request(server, room, page):
+    page.goto(f"{server.url}/rooms/{room}")
+    expect(page.locator('[data-kpi="online"] .tile-label')).to_have_text("实时在线")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator('[data-kpi="online"] .tile-label')).to_have_text("Online now")
+    page.goto(f"{server.url}/rooms/{room}")  # the choice is remembered
+    expect(page.locator('[data-kpi="gmv"] .tile-label')).to_have_text("GMV")
