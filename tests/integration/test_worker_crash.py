@@ -51,7 +51,7 @@ def test_totals_are_exact_after_repeated_kill_9_of_the_worker(database_url, redi
     room = create_room(database_url, redis_url)
     env = server_env(
         redis_url=redis_url, database_url=database_url, data_dir=tmp_path,
-        CONTROLROOM_WORKER_BATCH="40", CONTROLROOM_LEASE_TTL_MS="1500", CONTROLROOM_WORKER_BLOCK_MS="50",
+        CONTROLROOM_WORKER_BATCH="10", CONTROLROOM_LEASE_TTL_MS="1500", CONTROLROOM_WORKER_BLOCK_MS="50",
     )
     web = LiveServer(env, tmp_path / "web.log", worker=False).start()
     events, totals = _show_events(6000, rng)
@@ -67,12 +67,13 @@ def test_totals_are_exact_after_repeated_kill_9_of_the_worker(database_url, redi
             response = web.post_events(room, chunk)
             assert response.status_code == 200, response.text
             accepted += response.json()["accepted"]
-            # Kill once the worker is visibly mid-stream, then start a new one.
-            before = web.state(room)["events_applied"]
+            # Kill the moment the worker holds read-but-unacknowledged entries: mid-batch.
             deadline = time.monotonic() + 20
-            while web.state(room)["events_applied"] == before and time.monotonic() < deadline:
-                time.sleep(0.005)
-            time.sleep(rng.uniform(0, 0.03))
+            while time.monotonic() < deadline:
+                if client.xpending(keys.stream(room), keys.CONSUMER_GROUP)["pending"] > 0:
+                    break
+                time.sleep(0.001)
+            time.sleep(rng.uniform(0, 0.01))
             worker.kill()
             kills += 1
             pending = client.xpending(keys.stream(room), keys.CONSUMER_GROUP)["pending"]
