@@ -1,0 +1,61 @@
+"""Fan-out pieces that need no server: bounded client queues and shared partials."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from controlroom.bus.hub import RESYNC, Client
+from controlroom.metrics.state import RoomState
+from controlroom.metrics.view import room_view
+from controlroom.web.panels import render_panels
+from controlroom.web.render import Renderer
+from zoneinfo import ZoneInfo
+
+
+async def test_a_client_that_falls_behind_is_resynced_instead_of_buffered():
+    client = Client(room="r", locale="en", queue=asyncio.Queue(maxsize=3))
+    for i in range(10):
+        client.offer(f"frame {i}")
+    assert client.queue.qsize() <= 3
+    frames = [client.queue.get_nowait() for _ in range(client.queue.qsize())]
+    assert RESYNC in frames
+    assert client.dropped >= 1
+    # After the resync marker only newer frames follow, never the dropped ones.
+    assert all(f in (RESYNC, "frame 8", "frame 9") for f in frames)
+
+
+def _view() -> dict:
+    state = RoomState()
+    state.apply(
+        [
+            {"type": "viewers", "ts": 1_763_700_000_000, "online": 1234},
+            {"type": "comment", "ts": 1_763_700_000_100, "user": {"id": "u", "name": "<i>x</i>"}, "text": "<script>"},
+        ],
+        {},
+    )
+    return room_view(state, now_ms=1_763_700_001_000)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_every_panel_renders_the_same_in_the_page_and_in_a_push(locale):
+    renderer = Renderer(tz=ZoneInfo("Asia/Shanghai"))
+    view = _view()
+    page = render_panels(renderer, view, locale, oob=False)
+    push = render_panels(renderer, view, locale, oob=True)
+    assert page.keys() == push.keys()
+    for panel in page:
+        assert re.search(rf'^\s*<\w+ id="{panel}"', push[panel], re.M), panel
+        assert push[panel].count('hx-swap-oob="true"') == 1
+        assert push[panel].replace(' hx-swap-oob="true"', "") == page[panel]
+    assert "&lt;script&gt;" in page["comments"] and "<script>" not in page["comments"]
+
+
+def test_times_show_in_the_show_time_zone():
+    view = _view()
+    html = render_panels(Renderer(tz=ZoneInfo("Asia/Shanghai")), view, "en", oob=False)["comments"]
+    assert "12:40:00" in html  # 04:40:00 UTC
+    html = render_panels(Renderer(tz=ZoneInfo("Europe/London")), view, "en", oob=False)["comments"]
+    assert "04:40:00" in html
