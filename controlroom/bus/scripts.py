@@ -3,51 +3,51 @@ not at all, and a checkpoint, its acknowledgements and its notification land tog
 All keys a script touches share the room's hash tag."""
 
 # KEYS: meta, stream, seen (this window), seen (previous window), dead letters
-# ARGV: stream maxlen, dead maxlen, seen ttl (s), n events, n dead,
-#       then n (id, payload) pairs, then n_dead (raw, reason) pairs
+# ARGV: stream maxlen, dead maxlen, seen ttl (s),
+#       event ids (a JSON array), event payloads (canonical JSON, one a line),
+#       dead letters (a JSON array of [raw, reason] pairs)
+# Two blobs instead of two arguments per event: packing thousands of arguments costs
+# the client more than the script spends splitting them. Canonical JSON never holds a
+# raw newline, so a line is exactly one payload.
 # Returns -1 for an unknown room, else {accepted, {0-based indexes of duplicates}}.
 INGEST = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local maxlen, dead_maxlen, ttl = ARGV[1], ARGV[2], ARGV[3]
-local n, n_dead = tonumber(ARGV[4]), tonumber(ARGV[5])
+local ids = cjson.decode(ARGV[4])
 local duplicates = {}
 local accepted = 0
-local i = 6
-for k = 1, n do
-  local id = ARGV[i]
+local k = 0
+for payload in string.gmatch(ARGV[5], '[^\\n]+') do
+  k = k + 1
+  local id = ids[k]
   if redis.call('SISMEMBER', KEYS[4], id) == 1 or redis.call('SADD', KEYS[3], id) == 0 then
     duplicates[#duplicates + 1] = k - 1
   else
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[i + 1])
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', payload)
     accepted = accepted + 1
   end
-  i = i + 2
 end
-if n > 0 then redis.call('EXPIRE', KEYS[3], ttl) end
-for k = 1, n_dead do
-  redis.call('XADD', KEYS[5], 'MAXLEN', '~', dead_maxlen, '*', 'raw', ARGV[i], 'reason', ARGV[i + 1])
-  i = i + 2
+if k > 0 then redis.call('EXPIRE', KEYS[3], ttl) end
+for _, item in ipairs(cjson.decode(ARGV[6])) do
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', dead_maxlen, '*', 'raw', item[1], 'reason', item[2])
 end
 return {accepted, duplicates}
 """
 
 # KEYS: lease, checkpoint, order ledger, stream
 # ARGV: owner, state, last id, consumer group, channel, message,
-#       n ledger entries, n acks, then (order id, bits) pairs, then stream ids to ack
+#       ledger changes (a JSON object: order id -> status bits, or "{}"),
+#       stream ids to acknowledge (space-separated)
 # Returns 0 when the lease is no longer ours (another worker took the room): nothing
 # is written, and the caller must drop the room.
 CHECKPOINT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], 'state', ARGV[2], 'last_id', ARGV[3])
-local n_ledger, n_ack = tonumber(ARGV[7]), tonumber(ARGV[8])
-local i = 9
-for k = 1, n_ledger do
-  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
-  i = i + 2
+for order_id, bits in pairs(cjson.decode(ARGV[7])) do
+  redis.call('HSET', KEYS[3], order_id, bits)
 end
-for k = 1, n_ack do
-  redis.call('XACK', KEYS[4], ARGV[4], ARGV[i])
-  i = i + 1
+for entry_id in string.gmatch(ARGV[8], '%S+') do
+  redis.call('XACK', KEYS[4], ARGV[4], entry_id)
 end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1

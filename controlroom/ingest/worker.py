@@ -170,20 +170,16 @@ class Worker:
         changed = owned.state.apply(fresh, owned.ledger) if fresh else {}
         now_ms = self.clock.now_ms()
         owned.state.prune(now_ms)
-        args: list = [
+        args = [
             self.name,
             owned.state.to_json(),
             newest_text,
             keys.CONSUMER_GROUP,
             keys.updates_channel(room),
             newest_text,
-            len(changed),
-            len(acks),
+            orjson.dumps(changed),
+            b" ".join(acks),
         ]
-        for order_id, bits in changed.items():
-            args.append(order_id)
-            args.append(bits)
-        args.extend(acks)
         ok = await self._checkpoint(
             keys=[keys.lease(room), keys.checkpoint(room), keys.order_statuses(room), keys.stream(room)],
             args=args,

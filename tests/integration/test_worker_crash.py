@@ -94,3 +94,26 @@ def test_totals_are_exact_after_repeated_kill_9_of_the_worker(database_url, redi
         worker.terminate()
         web.terminate()
         client.close()
+
+
+def test_sigterm_stops_serve_cleanly_with_everything_checkpointed(database_url, redis_url, tmp_path):
+    room = create_room(database_url, redis_url)
+    live = LiveServer(server_env(redis_url=redis_url, database_url=database_url, data_dir=tmp_path), tmp_path / "log")
+    live.start()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        events = [{"id": f"l{i}", "type": "like", "ts": BASE_TS + i, "user": {"id": "u"}, "count": 2} for i in range(3000)]
+        assert live.post_events(room, events).json()["accepted"] == 3000
+        assert live.terminate(timeout=15) == 0
+        assert "worker.stopped" in live.log_text()
+        # The lease is handed back at once, not left to expire.
+        assert client.get(keys.lease(room)) is None
+        last_entry = client.xrevrange(keys.stream(room), count=1)[0][0]
+        checkpoint = client.hgetall(keys.checkpoint(room))
+        # Whatever was read was checkpointed and acknowledged before the exit.
+        assert client.xpending(keys.stream(room), keys.CONSUMER_GROUP)["pending"] == 0
+        if checkpoint[b"last_id"] == last_entry:
+            assert b'"likes":6000' in checkpoint[b"state"]
+    finally:
+        live.terminate()
+        client.close()
