@@ -104,8 +104,11 @@ def test_sigterm_stops_serve_cleanly_with_everything_checkpointed(database_url, 
     try:
         events = [{"id": f"l{i}", "type": "like", "ts": BASE_TS + i, "user": {"id": "u"}, "count": 2} for i in range(3000)]
         assert live.post_events(room, events).json()["accepted"] == 3000
-        assert live.terminate(timeout=15) == 0
-        assert "worker.stopped" in live.log_text()
+        live.terminate(timeout=15)
+        # uvicorn re-raises SIGTERM after its graceful shutdown, so the exit status is
+        # -15 either way; the log says whether the shutdown ran to its end.
+        log = live.log_text()
+        assert "worker.stopped" in log and "controlroom.stopped" in log
         # The lease is handed back at once, not left to expire.
         assert client.get(keys.lease(room)) is None
         last_entry = client.xrevrange(keys.stream(room), count=1)[0][0]
