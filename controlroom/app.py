@@ -8,7 +8,10 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 import structlog
-from fastapi import FastAPI
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
@@ -112,12 +115,24 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         redoc_url=None,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(RedisConnectionError, _redis_unreachable)
+    app.add_exception_handler(RedisTimeoutError, _redis_unreachable)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops.router)
     app.include_router(ingest_api.router)
     app.include_router(routes.router)
     app.openapi = lambda: _openapi_with_events(app)  # type: ignore[method-assign]
     return app
+
+
+async def _redis_unreachable(request: Request, exc: Exception) -> Response:
+    """Any page or API call that needs Redis while it is down: say so, and when to retry."""
+    log.warning("redis.unreachable", path=request.url.path, error=str(exc))
+    message = "the event store (Redis) is unreachable; retry shortly"
+    headers = {"Retry-After": "5"}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=503, headers=headers)
+    return PlainTextResponse(f"503 {message}\n", status_code=503, headers=headers)
 
 
 def _openapi_with_events(app: FastAPI) -> dict:
