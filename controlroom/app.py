@@ -51,16 +51,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         if settings.auto_migrate:
             await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
         client = connect(redis_url)
-        bus = Bus(
-            client,
-            stream_maxlen=settings.stream_maxlen,
-            dead_maxlen=settings.dead_letter_maxlen,
-            dedup_window_s=settings.dedup_window_s,
-        )
-        with transaction(sessions) as session:
-            rooms = [(room.slug, room.name) for room in all_rooms(session)]
-        for slug, name in rooms:
-            await bus.register_room(slug, name=name)
+        bus = Bus.from_settings(client, settings)
+        await publish_rooms(bus, sessions)
+        republisher = asyncio.create_task(_keep_rooms_published(bus, sessions), name="rooms-republisher")
 
         renderer = Renderer(tz=settings.tz)
 
@@ -73,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             render_panels=lambda view, locale: render_panels(renderer, view, locale, oob=True),
             max_hz=settings.panel_max_hz,
             queue_frames=settings.client_queue_frames,
+            idle_refresh_s=settings.panel_idle_refresh_s,
         )
         await hub.start()
         stop_worker = asyncio.Event()
@@ -88,12 +82,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             worker_task = asyncio.create_task(worker.run(stop_worker), name="worker")
         app.state.services = Services(
             settings=settings, redis=client, bus=bus, hub=hub, renderer=renderer,
-            engine=engine, sessions=sessions, clock=clock,
+            engine=engine, sessions=sessions, clock=clock, worker_task=worker_task,
         )
         log.info("controlroom.started", redis=redis_url, database=engine.url.render_as_string(hide_password=True))
         try:
             yield
         finally:
+            republisher.cancel()
             stop_worker.set()
             if worker_task is not None:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
@@ -125,10 +120,32 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     return app
 
 
+async def publish_rooms(bus: Bus, sessions) -> None:
+    """Copy the rooms from SQL (the record) into Redis (what ingest and workers read)."""
+
+    def read_rooms() -> list[tuple[str, str]]:
+        with transaction(sessions) as session:
+            return [(room.slug, room.name) for room in all_rooms(session)]
+
+    for slug, name in await asyncio.to_thread(read_rooms):
+        await bus.register_room(slug, name=name)
+
+
+async def _keep_rooms_published(bus: Bus, sessions, every_s: float = 30.0) -> None:
+    """A Redis that restarted empty (no persistence) or was flushed gets its rooms back
+    within `every_s`, instead of every room answering 404 until the next deploy."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await publish_rooms(bus, sessions)
+        except Exception as exc:  # noqa: BLE001 - retried on the next round
+            log.warning("rooms.republish_failed", error=str(exc))
+
+
 async def _redis_unreachable(request: Request, exc: Exception) -> Response:
     """Any page or API call that needs Redis while it is down: say so, and when to retry."""
     log.warning("redis.unreachable", path=request.url.path, error=str(exc))
-    message = "the event store (Redis) is unreachable; retry shortly"
+    message = "the event store (Redis) is unreachable; nothing from this request was stored, retry later"
     headers = {"Retry-After": "5"}
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": message}, status_code=503, headers=headers)

@@ -9,6 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from controlroom.settings import Settings
 
 
@@ -50,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
+    except ValidationError as exc:
+        # Settings refused the environment: say which variable and why, no traceback.
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        print(f"controlroom: configuration error: {problems}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -194,8 +201,7 @@ def _room(args: argparse.Namespace) -> int:
         url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir)
         client = connect(url)
         try:
-            await Bus(client, stream_maxlen=settings.stream_maxlen, dead_maxlen=settings.dead_letter_maxlen,
-                      dedup_window_s=settings.dedup_window_s).register_room(slug, name=name)
+            await Bus.from_settings(client, settings).register_room(slug, name=name)
         finally:
             await client.aclose()
             if embedded is not None:

@@ -13,7 +13,12 @@ EVENTS_REJECTED = Counter("controlroom_events_rejected_total", "Events refused a
 EVENTS_DUPLICATE = Counter("controlroom_events_duplicate_total", "Events dropped as repeats of an id", ["room"])
 EVENTS_APPLIED = Counter("controlroom_events_applied_total", "Events applied to room state by a worker", ["room"])
 STREAM_LAG_SECONDS = Gauge(
-    "controlroom_stream_lag_seconds", "Age of the newest applied stream entry when it was applied", ["room"]
+    "controlroom_stream_lag_seconds",
+    "How far the room's applied state is behind its stream (newest entry minus last applied), at scrape time",
+    ["room"],
+)
+STREAM_BACKLOG = Gauge(
+    "controlroom_stream_backlog_events", "Events accepted but not yet applied, at scrape time", ["room"]
 )
 WEBSOCKET_CLIENTS = Gauge("controlroom_websocket_clients", "Connected websocket clients", ["room"])
 FANOUT_DROPS = Counter(
@@ -22,20 +27,35 @@ FANOUT_DROPS = Counter(
 
 
 def configure_logging(*, json: bool, level: str) -> None:
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
-    # One line per HTTP request from our own clients (simulator, replay) is noise.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    """structlog for our own events; the standard library's records (uvicorn's access
+    and error lines, alembic) go through the same renderer, so JSON mode is JSON
+    throughout."""
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # One line per HTTP request from our own clients (simulator, replay) is noise.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )

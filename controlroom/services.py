@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -26,6 +27,8 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock
+    # The worker running inside this process, if any (readiness checks it is alive).
+    worker_task: asyncio.Task[None] | None = None
 
 
 def get_services(request: Request) -> Services:

@@ -31,8 +31,11 @@ class Settings(BaseSettings):
     # Ingest limits. The platform pushes are small; generic scripts send bulk.
     max_events_per_request: int = 5000
     max_body_bytes: int = 4 * 1024 * 1024
-    # Streams are trimmed approximately (MAXLEN ~) so Redis memory stays bounded.
+    # Streams are trimmed approximately (MAXLEN ~) so Redis memory stays bounded. Ingest
+    # refuses (503) a batch that would leave more than max_backlog events unapplied, and
+    # stream_maxlen stays above that, so trimming never removes an unapplied event.
     stream_maxlen: int = 1_000_000
+    max_backlog: int = 500_000
     dead_letter_maxlen: int = 10_000
     # Platforms repeat pushes within minutes; ids are remembered for 1-2 windows.
     dedup_window_s: int = 600
@@ -51,6 +54,9 @@ class Settings(BaseSettings):
     # queued per websocket before the client is resynced with a full snapshot.
     panel_max_hz: float = 10.0
     client_queue_frames: int = 64
+    # Panels are re-rendered this often without updates, for values that move with the
+    # clock alone (rates per minute, "feed silent").
+    panel_idle_refresh_s: float = 1.0
 
     log_json: bool = False
     log_level: str = "INFO"
@@ -72,6 +78,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CONTROLROOM_SECRET_KEY is unset: set a long random value "
                 "(or CONTROLROOM_MODE=dev for a development machine)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _trimming_never_reaches_the_backlog(self) -> "Settings":
+        # MAXLEN ~ N keeps at least N entries, so this keeps every unapplied one.
+        if self.max_backlog + self.max_events_per_request > self.stream_maxlen:
+            raise ValueError(
+                "CONTROLROOM_STREAM_MAXLEN must be at least "
+                "CONTROLROOM_MAX_BACKLOG + CONTROLROOM_MAX_EVENTS_PER_REQUEST"
             )
         return self
 

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from controlroom.bus.embedded import EmbeddedRedis
-from tests.support import LiveServer, PostgresDatabase, create_room, migrate, server_env
+import redis
+
+from tests.support import LiveServer, PostgresDatabase, create_room, migrate, redis_database, server_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -24,6 +26,23 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory):
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     yield server.start()
     server.stop()
+
+
+_next_db = iter(range(1, 16))
+
+
+@pytest.fixture
+def own_redis_url(redis_url: str) -> str:
+    """An empty logical database on the test Redis, for a test that runs its own
+    workers or servers: the session server (database 0) never sees its rooms."""
+    try:
+        url = redis_database(redis_url, next(_next_db))
+    except StopIteration:
+        pytest.fail("more than 15 tests asked for a Redis database of their own")
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -16,15 +16,19 @@ import time
 import uuid
 from pathlib import Path
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit, urlunsplit
+
 import httpx
 import orjson
-import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from controlroom.bus import keys
+from controlroom.bus.client import Bus, connect
 from controlroom.db.session import make_engine, session_factory, transaction, upgrade
 from controlroom.rooms.service import get_or_create_room
+from controlroom.settings import Settings
 
 BASE_TS = 1_763_700_000_000
 
@@ -68,12 +72,26 @@ def create_room(database_url: str, redis_url: str, slug: str | None = None, name
     with transaction(session_factory(engine)) as session:
         get_or_create_room(session, slug=slug, name=name, timezone="Asia/Shanghai")
     engine.dispose()
-    client = redis.Redis.from_url(redis_url)
-    client.hset(keys.meta(slug), mapping={"name": name})
-    client.sadd(keys.ROOMS, slug)
-    client.xgroup_create(keys.stream(slug), keys.CONSUMER_GROUP, id="0", mkstream=True)
-    client.close()
+
+    async def register() -> None:
+        client = connect(redis_url)
+        await Bus.from_settings(client, Settings(mode="dev")).register_room(slug, name=name)
+        await client.aclose()
+
+    # A thread of its own, so this works from inside a running event loop too.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, register()).result()
     return slug
+
+
+def redis_database(url: str, db: int) -> str:
+    """The same Redis server, another logical database: a test that runs workers of its
+    own must not share rooms with the session's server (its worker would take them)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = "&".join([q for q in parts.query.split("&") if q and not q.startswith("db=")] + [f"db={db}"])
+        return f"unix://{parts.path}?{query}"  # urlunsplit would drop the empty host
+    return urlunsplit(parts._replace(path=f"/{db}"))
 
 
 class Process:

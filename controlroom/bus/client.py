@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
 import redis.asyncio as aioredis
@@ -11,14 +12,31 @@ from redis.exceptions import ResponseError
 
 from controlroom.bus import keys, scripts
 
+if TYPE_CHECKING:
+    from controlroom.settings import Settings
+
 
 def connect(url: str) -> aioredis.Redis:
     # Bytes in and out: payloads are JSON bytes and never need decoding on the way through.
     return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
 
 
+async def ensure_group(client: aioredis.Redis, room: str) -> None:
+    """The room's consumer group, from id 0 so events written before any worker
+    started are not skipped."""
+    try:
+        await client.xgroup_create(keys.stream(room), keys.CONSUMER_GROUP, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
 class UnknownRoom(Exception):
     pass
+
+
+class BacklogFull(Exception):
+    """The room's workers are too far behind; the sender should retry later."""
 
 
 @dataclass
@@ -28,23 +46,31 @@ class IngestOutcome:
 
 
 class Bus:
-    def __init__(self, client: aioredis.Redis, *, stream_maxlen: int, dead_maxlen: int, dedup_window_s: int) -> None:
+    def __init__(
+        self, client: aioredis.Redis, *, stream_maxlen: int, max_backlog: int, dead_maxlen: int, dedup_window_s: int
+    ) -> None:
         self.redis = client
         self.stream_maxlen = stream_maxlen
+        self.max_backlog = max_backlog
         self.dead_maxlen = dead_maxlen
         self.dedup_window_s = dedup_window_s
         self._ingest = client.register_script(scripts.INGEST)
 
+    @classmethod
+    def from_settings(cls, client: aioredis.Redis, settings: "Settings") -> "Bus":
+        return cls(
+            client,
+            stream_maxlen=settings.stream_maxlen,
+            max_backlog=settings.max_backlog,
+            dead_maxlen=settings.dead_letter_maxlen,
+            dedup_window_s=settings.dedup_window_s,
+        )
+
     async def register_room(self, room: str, *, name: str) -> None:
         """Make a room known to ingest and workers (idempotent)."""
         await self.redis.hset(keys.meta(room), mapping={"name": name})
+        await ensure_group(self.redis, room)
         await self.redis.sadd(keys.ROOMS, room)
-        try:
-            # From id 0, so events written before any worker started are not skipped.
-            await self.redis.xgroup_create(keys.stream(room), keys.CONSUMER_GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
 
     async def room_name(self, room: str) -> str | None:
         if not keys.ROOM_SLUG.match(room):
@@ -61,7 +87,7 @@ class Bus:
         now_s: float | None = None,
     ) -> IngestOutcome:
         """Write a batch atomically: new events to the stream, repeats counted and
-        dropped, rejected items to the dead-letter stream."""
+        dropped, rejected items to the dead-letter stream; or nothing at all."""
         if not keys.ROOM_SLUG.match(room):
             raise UnknownRoom(room)
         window = int((now_s if now_s is not None else time.time()) // self.dedup_window_s)
@@ -69,6 +95,7 @@ class Bus:
             self.stream_maxlen,
             self.dead_maxlen,
             2 * self.dedup_window_s,
+            self.max_backlog,
             orjson.dumps([event_id for event_id, _ in events]),
             b"\n".join(payload for _, payload in events),
             orjson.dumps([[raw.decode(errors="replace"), reason.decode()] for raw, reason in dead]),
@@ -80,10 +107,13 @@ class Bus:
                 keys.seen_ids(room, window),
                 keys.seen_ids(room, window - 1),
                 keys.dead_letters(room),
+                keys.backlog(room),
             ],
             args=args,
         )
         if result == -1:
             raise UnknownRoom(room)
+        if result == -2:
+            raise BacklogFull(room)
         accepted, duplicates = result
         return IngestOutcome(accepted=int(accepted), duplicate_indexes=[int(i) for i in duplicates])

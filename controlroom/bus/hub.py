@@ -20,7 +20,6 @@ from typing import Any, Awaitable, Callable
 
 import redis.asyncio as aioredis
 import structlog
-from redis.exceptions import RedisError
 
 from controlroom.bus import keys
 from controlroom.observability import FANOUT_DROPS, WEBSOCKET_CLIENTS
@@ -32,7 +31,6 @@ LoadView = Callable[[str], Awaitable[dict[str, Any]]]
 RenderPanels = Callable[[dict[str, Any], str], dict[str, str]]
 
 RESYNC = object()
-IDLE_REFRESH_S = 1.0
 
 
 @dataclass(eq=False)
@@ -75,12 +73,16 @@ class Hub:
         render_panels: RenderPanels,
         max_hz: float = 10.0,
         queue_frames: int = 64,
+        idle_refresh_s: float = 1.0,
     ) -> None:
         self.redis = client
         self.load_view = load_view
         self.render_panels = render_panels
         self.min_interval = 1.0 / max_hz
         self.queue_frames = queue_frames
+        # Without updates, panels are still re-rendered this often: some values move
+        # with the clock alone (rates per minute, "feed silent").
+        self.idle_refresh_s = idle_refresh_s
         self.channels: dict[str, RoomChannel] = {}
         self._listener: asyncio.Task[None] | None = None
 
@@ -132,28 +134,31 @@ class Hub:
         last_render = 0.0
         while channel.clients:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(channel.dirty.wait(), timeout=IDLE_REFRESH_S)
+                await asyncio.wait_for(channel.dirty.wait(), timeout=self.idle_refresh_s)
             wait = last_render + self.min_interval - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)  # coalesce: updates arriving now join this frame
             channel.dirty.clear()
             last_render = loop.time()
             try:
-                view = await self.load_view(channel.room)
-            except RedisError as exc:
-                log.warning("hub.load_failed", room=channel.room, error=str(exc))
+                self._push_changes(channel, await self.load_view(channel.room))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one bad render must not freeze the room's screens
+                log.exception("hub.render_failed", room=channel.room, error=str(exc))
+
+    def _push_changes(self, channel: RoomChannel, view: dict[str, Any]) -> None:
+        for locale in {c.locale for c in channel.clients}:
+            panels = self.render_panels(view, locale)
+            previous = channel.sent.setdefault(locale, {})
+            changed = [html for panel, html in panels.items() if previous.get(panel) != html]
+            if not changed:
                 continue
-            for locale in {c.locale for c in channel.clients}:
-                panels = self.render_panels(view, locale)
-                previous = channel.sent.setdefault(locale, {})
-                changed = [html for panel, html in panels.items() if previous.get(panel) != html]
-                if not changed:
-                    continue
-                previous.update(panels)
-                frame = "".join(changed)
-                for client in list(channel.clients):
-                    if client.locale == locale:
-                        client.offer(frame)
+            previous.update(panels)
+            frame = "".join(changed)
+            for client in list(channel.clients):
+                if client.locale == locale:
+                    client.offer(frame)
 
     async def _listen(self) -> None:
         while True:
@@ -169,7 +174,7 @@ class Hub:
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise
-            except RedisError as exc:
+            except Exception as exc:  # noqa: BLE001 - reconnect whatever broke the subscription
                 log.warning("hub.pubsub_lost", error=str(exc))
                 # Whatever was published meanwhile is lost: mark every room dirty on return.
                 await asyncio.sleep(1.0)

@@ -7,7 +7,9 @@ import re
 
 ROOM_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
-ROOMS = "cr:rooms"  # set of room slugs; the one key that is not per room
+# The keys that are not per room.
+ROOMS = "cr:rooms"  # set of room slugs
+WORKERS = "cr:workers"  # sorted set: worker name -> heartbeat expiry (ms)
 CONSUMER_GROUP = "workers"
 
 
@@ -33,6 +35,11 @@ def checkpoint(room: str) -> str:
 
 def order_statuses(room: str) -> str:
     return f"cr:{{{room}}}:orders"
+
+
+def backlog(room: str) -> str:
+    """Events accepted into the stream and not yet applied by a worker."""
+    return f"cr:{{{room}}}:backlog"
 
 
 def lease(room: str) -> str:

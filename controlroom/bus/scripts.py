@@ -1,23 +1,32 @@
 """Lua scripts: each runs atomically in Redis, so a batch is either wholly written or
-not at all, and a checkpoint, its acknowledgements and its notification land together.
-All keys a script touches share the room's hash tag."""
+not at all, and a read, a checkpoint, its acknowledgements and its notification happen
+only while the caller holds the room's lease. All keys a script touches share the
+room's hash tag.
 
-# KEYS: meta, stream, seen (this window), seen (previous window), dead letters
-# ARGV: stream maxlen, dead maxlen, seen ttl (s),
+The backlog counter (accepted but not yet applied) is raised by INGEST and lowered by
+CHECKPOINT in the same atomic steps that add and apply entries, so it is exact. Ingest
+refuses a batch that would push it past the limit: the stream's MAXLEN is set above
+that limit, so trimming only ever removes entries that were applied.
+"""
+
+# KEYS: meta, stream, seen (this window), seen (previous window), dead letters, backlog
+# ARGV: stream maxlen, dead maxlen, seen ttl (s), backlog limit,
 #       event ids (a JSON array), event payloads (canonical JSON, one a line),
 #       dead letters (a JSON array of [raw, reason] pairs)
 # Two blobs instead of two arguments per event: packing thousands of arguments costs
 # the client more than the script spends splitting them. Canonical JSON never holds a
 # raw newline, so a line is exactly one payload.
-# Returns -1 for an unknown room, else {accepted, {0-based indexes of duplicates}}.
+# Returns -1 for an unknown room, -2 when the backlog is full (nothing written),
+# else {accepted, {0-based indexes of duplicates}}.
 INGEST = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local maxlen, dead_maxlen, ttl = ARGV[1], ARGV[2], ARGV[3]
-local ids = cjson.decode(ARGV[4])
+local ids = cjson.decode(ARGV[5])
+if tonumber(redis.call('GET', KEYS[6]) or '0') + #ids > tonumber(ARGV[4]) then return -2 end
 local duplicates = {}
 local accepted = 0
 local k = 0
-for payload in string.gmatch(ARGV[5], '[^\\n]+') do
+for payload in string.gmatch(ARGV[6], '[^\\n]+') do
   k = k + 1
   local id = ids[k]
   if redis.call('SISMEMBER', KEYS[4], id) == 1 or redis.call('SADD', KEYS[3], id) == 0 then
@@ -28,16 +37,37 @@ for payload in string.gmatch(ARGV[5], '[^\\n]+') do
   end
 end
 if k > 0 then redis.call('EXPIRE', KEYS[3], ttl) end
-for _, item in ipairs(cjson.decode(ARGV[6])) do
+if accepted > 0 then redis.call('INCRBY', KEYS[6], accepted) end
+for _, item in ipairs(cjson.decode(ARGV[7])) do
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', dead_maxlen, '*', 'raw', item[1], 'reason', item[2])
 end
 return {accepted, duplicates}
 """
 
-# KEYS: lease, checkpoint, order ledger, stream
+# KEYS: lease, stream. ARGV: owner, group, consumer, count.
+# New entries for the lease holder, or 0 when the lease is not ours. Fencing the read
+# matters: a worker that lost its lease without noticing must not take entries out of
+# the group's reach of the new holder.
+READ = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local reply = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[2], '>')
+if not reply then return {} end
+return reply[1][2]
+"""
+
+# KEYS: lease, stream. ARGV: owner, group, consumer, cursor, count.
+# {next cursor, entries} of pending entries now claimed by the lease holder, or 0 when
+# the lease is not ours.
+CLAIM = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local reply = redis.call('XAUTOCLAIM', KEYS[2], ARGV[2], ARGV[3], 0, ARGV[4], 'COUNT', ARGV[5])
+return {reply[1], reply[2]}
+"""
+
+# KEYS: lease, checkpoint, order ledger, stream, backlog
 # ARGV: owner, state, last id, consumer group, channel, message,
 #       ledger changes (a JSON object: order id -> status bits, or "{}"),
-#       stream ids to acknowledge (space-separated)
+#       stream ids to acknowledge (space-separated), number of entries newly applied
 # Returns 0 when the lease is no longer ours (another worker took the room): nothing
 # is written, and the caller must drop the room.
 CHECKPOINT = """
@@ -49,6 +79,7 @@ end
 for entry_id in string.gmatch(ARGV[8], '%S+') do
   redis.call('XACK', KEYS[4], ARGV[4], entry_id)
 end
+if tonumber(ARGV[9]) > 0 then redis.call('DECRBY', KEYS[5], ARGV[9]) end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
 """

@@ -7,17 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
-from controlroom.bus.client import UnknownRoom
+from controlroom.bus.client import BacklogFull, UnknownRoom
 from controlroom.ingest.parse import BodyError, is_ndjson, parse_body
 from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
 from controlroom.services import Services, get_services
 
 router = APIRouter(tags=["ingest"])
 
-RETRY_AFTER_S = "5"
+RETRY_AFTER_S = "5"  # seconds; the same as the app-wide answer when Redis is down
 
 
 class RejectedItem(BaseModel):
@@ -55,7 +52,7 @@ class ErrorDetail(BaseModel):
         404: {"model": ErrorDetail, "description": "Unknown room"},
         413: {"model": ErrorDetail, "description": "Body or event count over the limit"},
         422: {"model": IngestResult, "description": "Every item was invalid"},
-        503: {"model": ErrorDetail, "description": "Event store unreachable; nothing stored, retry"},
+        503: {"model": ErrorDetail, "description": "Event store unreachable or room backlog full; nothing stored, retry"},
     },
     openapi_extra={
         "requestBody": {
@@ -72,7 +69,10 @@ async def ingest_events(room: str, request: Request, services: Annotated[Service
     try:
         body = await _read_limited(request, settings.max_body_bytes)
         batch = parse_body(
-            body, ndjson=is_ndjson(request.headers.get("content-type")), max_events=settings.max_events_per_request
+            body,
+            ndjson=is_ndjson(request.headers.get("content-type")),
+            max_events=settings.max_events_per_request,
+            now_ms=services.clock.now_ms(),
         )
     except BodyError as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
@@ -80,9 +80,12 @@ async def ingest_events(room: str, request: Request, services: Annotated[Service
         outcome = await services.bus.ingest(room, [(eid, payload) for _, eid, payload in batch.valid], batch.dead)
     except UnknownRoom:
         return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
-    except (RedisConnectionError, RedisTimeoutError):
+    except BacklogFull:
         return JSONResponse(
-            {"detail": "the event store (Redis) is unreachable; nothing from this request was stored, retry later"},
+            {
+                "detail": f"room {room!r} has {settings.max_backlog} events waiting to be applied; "
+                "nothing from this request was stored, retry later"
+            },
             status_code=503,
             headers={"Retry-After": RETRY_AFTER_S},
         )

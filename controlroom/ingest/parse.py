@@ -51,7 +51,12 @@ def is_ndjson(content_type: str | None) -> bool:
     return media in {"application/x-ndjson", "application/ndjson", "application/jsonl"}
 
 
-def parse_body(body: bytes, *, ndjson: bool, max_events: int) -> ParsedBatch:
+# An event stamped further ahead than this is refused: one such reading would otherwise
+# stay "newest" (online now, stream status) and freeze the screens until that time.
+MAX_FUTURE_MS = 5 * 60_000
+
+
+def parse_body(body: bytes, *, ndjson: bool, max_events: int, now_ms: int) -> ParsedBatch:
     if not body.strip():
         raise BodyError(400, "empty body: send a JSON array of events (or NDJSON)")
     if ndjson:
@@ -74,6 +79,11 @@ def parse_body(body: bytes, *, ndjson: bool, max_events: int) -> ParsedBatch:
                 for field_path, reason in _describe(exc, item)
             ]
             _reject(batch, raw, item, found)
+            continue
+        if event.ts > now_ms + MAX_FUTURE_MS:
+            ahead_s = (event.ts - now_ms) // 1000
+            reason = f"is {ahead_s} s in the future (more than {MAX_FUTURE_MS // 60_000} min ahead): check the sender's clock"
+            _reject(batch, raw, item, [Rejection(index, "ts", reason, event.id)])
             continue
         batch.valid.append((index, event.id, event_adapter.dump_json(event, exclude_none=True)))
     return batch

@@ -1,38 +1,47 @@
 """The consumer-group worker: stream entries in, room state and checkpoints out.
 
 Exactly-once effects over at-least-once delivery:
-1. A room is worked by one worker at a time, the holder of its lease.
-2. A batch is applied to the in-memory state, then one Lua script (fenced by the lease)
-   writes the state with the last applied id, the order-ledger changes and the XACKs,
-   and publishes the update — all or nothing.
+1. A room is worked by one worker at a time, the holder of its lease. Every read from
+   the group (XREADGROUP, XAUTOCLAIM) and every checkpoint is a Lua script that first
+   checks the lease, so a worker that lost its lease without noticing can neither take
+   entries away from the new holder nor write over its state.
+2. A batch is applied to the in-memory state, then one script writes the state with
+   the last applied id, the order-ledger changes, the XACKs and the backlog decrement,
+   and publishes the update: all or nothing.
 3. On taking a room the worker loads that checkpoint, claims every pending entry with
    XAUTOCLAIM (following the cursor) and skips what the checkpoint already covers.
 So a `kill -9` anywhere loses at most a batch that was never checkpointed; its entries
 are still pending and are applied again, exactly once, by the next holder.
+
+Rooms are shared out between live workers (heartbeats in a sorted set): a worker takes
+at most its fair share and hands back rooms above it when more workers join.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import socket
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import orjson
 import redis.asyncio as aioredis
 import structlog
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from controlroom.bus import keys, scripts
+from controlroom.bus.client import ensure_group
 from controlroom.clock import Clock, SystemClock
 from controlroom.metrics.state import RoomState
-from controlroom.observability import EVENTS_APPLIED, STREAM_LAG_SECONDS
+from controlroom.observability import EVENTS_APPLIED
 
 log = structlog.get_logger(__name__)
 
 StreamId = tuple[int, int]
+MAINTAIN_EVERY_S = 1.0
 
 
 def parse_id(raw: bytes | str) -> StreamId:
@@ -47,8 +56,13 @@ class OwnedRoom:
     ledger: dict[str, int]
     last_id: StreamId
     last_id_text: str
+    # The newest id read from the stream (applied or not): where the wake-up XREAD starts.
+    read_id_text: str
     renewed_at: float = 0.0
-    stream_key: str = field(default="")
+
+
+class LeaseLost(Exception):
+    pass
 
 
 class Worker:
@@ -71,8 +85,12 @@ class Worker:
         self.rooms: dict[str, OwnedRoom] = {}
         self._acquire = client.register_script(scripts.ACQUIRE_LEASE)
         self._release = client.register_script(scripts.RELEASE_LEASE)
+        self._read = client.register_script(scripts.READ)
+        self._claim = client.register_script(scripts.CLAIM)
         self._checkpoint = client.register_script(scripts.CHECKPOINT)
-        self._rooms_checked_at = 0.0
+        self._maintained_at = 0.0
+
+    # --- the loop --------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker.started", worker=self.name)
@@ -80,52 +98,90 @@ class Worker:
             while not stop.is_set():
                 try:
                     await self._step()
-                except RedisError as exc:
-                    # Start over from the checkpoints once Redis is back.
-                    log.warning("worker.redis_error", error=str(exc))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the worker must outlive any one failure
+                    # Start over from the checkpoints: they are the truth.
+                    log.exception("worker.step_failed", error=str(exc), redis=isinstance(exc, RedisError))
                     self.rooms.clear()
                     await _sleep_or_stop(stop, 1.0)
         finally:
-            await self._release_all()
+            await self._let_go()
             log.info("worker.stopped", worker=self.name)
 
     async def _step(self) -> None:
         now = time.monotonic()
-        if now - self._rooms_checked_at >= 1.0:
-            self._rooms_checked_at = now
-            await self._maintain_leases(now)
+        if now - self._maintained_at >= MAINTAIN_EVERY_S:
+            self._maintained_at = now
+            await self._maintain(now)
         if not self.rooms:
             await asyncio.sleep(0.2)
             return
-        streams = {room.stream_key: ">" for room in self.rooms.values()}
-        replies = await self.redis.xreadgroup(
-            keys.CONSUMER_GROUP, self.name, streams, count=self.batch, block=self.block_ms
-        )
-        for stream_key, entries in replies or []:
+        # Wait for news without side effects (plain XREAD), then read through the group
+        # under the lease for each room that has some.
+        streams = {keys.stream(room): owned.read_id_text for room, owned in self.rooms.items()}
+        woken = await self.redis.xread(streams, count=1, block=self.block_ms)
+        for stream_key, news in woken or []:
             room = keys.room_from_channel(stream_key.decode())
-            if room in self.rooms and entries:
-                await self._apply(room, entries)
+            if room in self.rooms:
+                await self._read_and_apply(room, news[0][0])
 
-    async def _maintain_leases(self, now: float) -> None:
-        members = await self.redis.smembers(keys.ROOMS)
-        for raw in members:
-            room = raw.decode()
-            owned = self.rooms.get(room)
-            if owned is not None and now - owned.renewed_at < self.lease_ttl_ms / 3000:
-                continue
-            got = await self._acquire(keys=[keys.lease(room)], args=[self.name, self.lease_ttl_ms])
-            if not got:
-                if owned is not None:
-                    log.warning("worker.lease_lost", room=room)
-                    del self.rooms[room]
-                continue
-            if owned is None:
-                await self._take_room(room)
-            self.rooms[room].renewed_at = now
+    async def _read_and_apply(self, room: str, news_id: bytes) -> None:
+        try:
+            entries = await self._read(
+                keys=[keys.lease(room), keys.stream(room)],
+                args=[self.name, keys.CONSUMER_GROUP, self.name, self.batch],
+            )
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # The group vanished (Redis flushed or restarted without data): recreate it.
+            await ensure_group(self.redis, room)
+            return
+        if entries == 0:
+            self._drop(room, "lease lost before reading")
+        elif entries:
+            await self._apply(room, entries)
+        else:
+            # The news was delivered to someone else already (it will be claimed if it
+            # is ever stranded); wait for newer entries instead of waking on it again.
+            self.rooms[room].read_id_text = news_id.decode()
 
-    async def _take_room(self, room: str) -> None:
-        checkpoint = await self.redis.hmget(keys.checkpoint(room), ["state", "last_id"])
-        raw_state, raw_last = checkpoint
+    # --- rooms and leases ------------------------------------------------------------
+
+    async def _maintain(self, now: float) -> None:
+        now_ms = self.clock.now_ms()
+        ttl_ms = self.lease_ttl_ms
+        await self.redis.zadd(keys.WORKERS, {self.name: now_ms + ttl_ms})
+        await self.redis.zremrangebyscore(keys.WORKERS, "-inf", now_ms)
+        live_workers = max(1, await self.redis.zcard(keys.WORKERS))
+        rooms = sorted(m.decode() for m in await self.redis.smembers(keys.ROOMS))
+        fair_share = math.ceil(len(rooms) / live_workers) if rooms else 0
+
+        for room, owned in list(self.rooms.items()):
+            if room not in rooms:
+                await self._hand_back(room)
+            elif now - owned.renewed_at >= ttl_ms / 3000:
+                if await self._acquire(keys=[keys.lease(room)], args=[self.name, ttl_ms]):
+                    owned.renewed_at = now
+                else:
+                    self._drop(room, "lease taken by another worker")
+        if len(self.rooms) > fair_share:
+            # More workers joined: hand one room back per round, so load spreads calmly.
+            await self._hand_back(next(iter(self.rooms)))
+        for room in rooms:
+            if len(self.rooms) >= fair_share:
+                break
+            if room in self.rooms:
+                continue
+            if await self._acquire(keys=[keys.lease(room)], args=[self.name, ttl_ms]):
+                try:
+                    await self._take_room(room, now)
+                except LeaseLost:
+                    self._drop(room, "lease lost while recovering")
+
+    async def _take_room(self, room: str, now: float) -> None:
+        raw_state, raw_last = await self.redis.hmget(keys.checkpoint(room), ["state", "last_id"])
         ledger_raw = await self.redis.hgetall(keys.order_statuses(room))
         last_text = raw_last.decode() if raw_last else "0-0"
         self.rooms[room] = OwnedRoom(
@@ -133,25 +189,79 @@ class Worker:
             ledger={k.decode(): int(v) for k, v in ledger_raw.items()},
             last_id=parse_id(last_text),
             last_id_text=last_text,
-            stream_key=keys.stream(room),
+            read_id_text=last_text,
+            renewed_at=now,
         )
+        await ensure_group(self.redis, room)
         log.info("worker.room_taken", room=room, last_id=last_text)
         await self._recover_pending(room)
+        await self._forget_other_consumers(room)
 
     async def _recover_pending(self, room: str) -> None:
         """Claim what a previous holder read but never acknowledged, and apply it."""
-        cursor = "0-0"
+        cursor: bytes | str = "0-0"
+        trimmed = False
         while True:
-            reply = await self.redis.xautoclaim(
-                keys.stream(room), keys.CONSUMER_GROUP, self.name,
-                min_idle_time=0, start_id=cursor, count=self.batch,
+            reply = await self._claim(
+                keys=[keys.lease(room), keys.stream(room)],
+                args=[self.name, keys.CONSUMER_GROUP, self.name, cursor, self.batch],
             )
-            cursor = reply[0].decode() if isinstance(reply[0], bytes) else reply[0]
-            entries = reply[1]
-            if entries:
-                await self._apply(room, entries)
-            if cursor == "0-0" or room not in self.rooms:
-                return
+            if reply == 0:
+                raise LeaseLost(room)
+            cursor, entries = reply
+            # Redis 6.2 answers an entry deleted while pending with an empty pair.
+            present = [entry for entry in entries if entry and entry[0] is not None]
+            trimmed |= len(present) < len(entries)
+            if present:
+                await self._apply(room, present)
+                if room not in self.rooms:
+                    raise LeaseLost(room)
+            if cursor in (b"0-0", "0-0"):
+                break
+        if trimmed:
+            await self._ack_trimmed(room)
+
+    async def _ack_trimmed(self, room: str) -> None:
+        """Pending ids whose entries were trimmed away (only an operator's manual trim
+        can do that): nothing to apply, so acknowledge them to clear the list."""
+        first = await self.redis.xrange(keys.stream(room), count=1)
+        first_id = parse_id(first[0][0]) if first else (2**63, 0)
+        pending = await self.redis.xpending_range(keys.stream(room), keys.CONSUMER_GROUP, "-", "+", 10_000)
+        gone = [p["message_id"] for p in pending if parse_id(p["message_id"]) < first_id]
+        if gone:
+            await self.redis.xack(keys.stream(room), keys.CONSUMER_GROUP, *gone)
+            log.warning("worker.pending_entries_trimmed", room=room, count=len(gone))
+
+    async def _forget_other_consumers(self, room: str) -> None:
+        """Earlier holders of the room left consumers behind in the group; with their
+        entries claimed they hold nothing, and would otherwise pile up forever."""
+        for consumer in await self.redis.xinfo_consumers(keys.stream(room), keys.CONSUMER_GROUP):
+            name = consumer["name"].decode() if isinstance(consumer["name"], bytes) else consumer["name"]
+            if name != self.name and consumer["pending"] == 0:
+                await self.redis.xgroup_delconsumer(keys.stream(room), keys.CONSUMER_GROUP, name)
+
+    def _drop(self, room: str, reason: str) -> None:
+        if self.rooms.pop(room, None) is not None:
+            log.warning("worker.room_dropped", room=room, reason=reason)
+
+    async def _hand_back(self, room: str) -> None:
+        """Every batch is checkpointed as it is applied, so letting go is immediate."""
+        self.rooms.pop(room, None)
+        await self._release(keys=[keys.lease(room)], args=[self.name])
+        log.info("worker.room_handed_back", room=room)
+
+    async def _let_go(self) -> None:
+        for room in list(self.rooms):
+            try:
+                await self._hand_back(room)
+            except RedisError:
+                pass
+        try:
+            await self.redis.zrem(keys.WORKERS, self.name)
+        except RedisError:
+            pass
+
+    # --- applying --------------------------------------------------------------------
 
     async def _apply(self, room: str, entries: list) -> None:
         owned = self.rooms[room]
@@ -161,44 +271,38 @@ class Worker:
         for entry_id, fields in entries:
             acks.append(entry_id)
             entry = parse_id(entry_id)
-            # Trimmed away while pending (fields missing), or covered by the checkpoint.
-            if not fields or entry <= owned.last_id:
-                continue
-            fresh.append(orjson.loads(fields[b"e"]))
+            if entry > parse_id(owned.read_id_text):
+                owned.read_id_text = entry_id.decode()
+            if entry <= owned.last_id:
+                continue  # covered by the checkpoint: applied before a crash
+            # Script replies keep fields as a flat [name, value] list; entries have one, "e".
+            fresh.append(orjson.loads(fields[1]))
             if entry > newest_id:
                 newest_id, newest_text = entry, entry_id.decode()
         changed = owned.state.apply(fresh, owned.ledger) if fresh else {}
-        now_ms = self.clock.now_ms()
-        owned.state.prune(now_ms)
-        args = [
-            self.name,
-            owned.state.to_json(),
-            newest_text,
-            keys.CONSUMER_GROUP,
-            keys.updates_channel(room),
-            newest_text,
-            orjson.dumps(changed),
-            b" ".join(acks),
-        ]
+        owned.state.prune(self.clock.now_ms())
         ok = await self._checkpoint(
-            keys=[keys.lease(room), keys.checkpoint(room), keys.order_statuses(room), keys.stream(room)],
-            args=args,
+            keys=[
+                keys.lease(room), keys.checkpoint(room), keys.order_statuses(room),
+                keys.stream(room), keys.backlog(room),
+            ],
+            args=[
+                self.name,
+                owned.state.to_json(),
+                newest_text,
+                keys.CONSUMER_GROUP,
+                keys.updates_channel(room),
+                newest_text,
+                orjson.dumps(changed),
+                b" ".join(acks),
+                len(fresh),
+            ],
         )
         if not ok:
-            log.warning("worker.lease_lost", room=room)
-            self.rooms.pop(room, None)
+            self._drop(room, "lease lost before checkpoint")
             return
         owned.last_id, owned.last_id_text = newest_id, newest_text
         EVENTS_APPLIED.labels(room=room).inc(len(fresh))
-        STREAM_LAG_SECONDS.labels(room=room).set(max(0.0, (now_ms - newest_id[0]) / 1000))
-
-    async def _release_all(self) -> None:
-        for room in list(self.rooms):
-            try:
-                await self._release(keys=[keys.lease(room)], args=[self.name])
-            except RedisError:
-                pass
-        self.rooms.clear()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controlroom.bus.client import Bus
 from controlroom.bus.keys import ROOM_SLUG
 from controlroom.rooms.models import Room, Show
 
@@ -38,8 +37,3 @@ def add_show(session: Session, *, room: Room, title: str, planned_start: datetim
 
 def all_rooms(session: Session) -> list[Room]:
     return list(session.scalars(select(Room).order_by(Room.slug)))
-
-
-async def publish_rooms(bus: Bus, rooms: list[Room]) -> None:
-    for room in rooms:
-        await bus.register_room(room.slug, name=room.name)

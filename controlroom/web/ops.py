@@ -12,6 +12,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from controlroom.bus import keys
+from controlroom.ingest.worker import parse_id
+from controlroom.observability import STREAM_BACKLOG, STREAM_LAG_SECONDS
 from controlroom.services import Services, get_services
 
 router = APIRouter(tags=["operations"])
@@ -35,6 +38,9 @@ async def readyz(services: Annotated[Services, Depends(get_services)]) -> Respon
         checks["database"] = "ok"
     except SQLAlchemyError as exc:
         checks["database"] = f"unreachable: {exc.__class__.__name__}"
+    if services.settings.run_worker:
+        task = services.worker_task
+        checks["worker"] = "ok" if task is not None and not task.done() else "stopped"
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
@@ -45,5 +51,29 @@ def _ping_database(services: Services) -> None:
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(services: Annotated[Services, Depends(get_services)]) -> Response:
+    try:
+        await _measure_streams(services)
+    except RedisError:
+        pass  # the counters are still worth having; readiness reports Redis
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _measure_streams(services: Services) -> None:
+    """Lag and backlog come from Redis at scrape time, so a stalled or dead worker
+    shows as growing numbers rather than its last good value."""
+    client = services.redis
+    rooms = sorted(m.decode() for m in await client.smembers(keys.ROOMS))
+    pipe = client.pipeline(transaction=False)
+    for room in rooms:
+        pipe.get(keys.backlog(room))
+        pipe.xrevrange(keys.stream(room), count=1)
+        pipe.hget(keys.checkpoint(room), "last_id")
+    replies = await pipe.execute()
+    for i, room in enumerate(rooms):
+        backlog, newest, applied = replies[3 * i : 3 * i + 3]
+        waiting = int(backlog or 0)
+        STREAM_BACKLOG.labels(room=room).set(waiting)
+        newest_ms = parse_id(newest[0][0])[0] if newest else 0
+        applied_ms = parse_id(applied)[0] if applied else 0
+        STREAM_LAG_SECONDS.labels(room=room).set(max(0, newest_ms - applied_ms) / 1000 if waiting else 0.0)

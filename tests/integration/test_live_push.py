@@ -9,7 +9,7 @@ import time
 import httpx
 import websockets
 
-from tests.support import BASE_TS, LiveServer, comment, server_env
+from tests.support import BASE_TS, LiveServer, comment, create_room, server_env
 
 
 async def _frames_until(ws, predicate, timeout: float = 10) -> str:
@@ -64,9 +64,15 @@ async def test_a_websocket_for_an_unknown_room_is_refused(server):
     raise AssertionError("the websocket of an unknown room was accepted")
 
 
-async def test_two_web_processes_both_receive_the_update(redis_url, database_url, room, tmp_path):
-    """The worker runs in one process; the other learns of updates through Redis pub/sub."""
-    env = server_env(redis_url=redis_url, database_url=database_url, data_dir=tmp_path, CONTROLROOM_AUTO_MIGRATE="false")
+async def test_two_web_processes_both_receive_the_update(own_redis_url, database_url, tmp_path):
+    """The worker runs in one process; the other learns of updates through Redis pub/sub
+    (the idle refresh is set to a minute, so only a published update can bring the
+    frame in time)."""
+    room = create_room(database_url, own_redis_url)
+    env = server_env(
+        redis_url=own_redis_url, database_url=database_url, data_dir=tmp_path,
+        CONTROLROOM_AUTO_MIGRATE="false", CONTROLROOM_PANEL_IDLE_REFRESH_S="60",
+    )
     with_worker = await asyncio.to_thread(LiveServer(env, tmp_path / "a.log", worker=True).start)
     web_only = await asyncio.to_thread(LiveServer(env, tmp_path / "b.log", worker=False).start)
     try:
@@ -79,7 +85,7 @@ async def test_two_web_processes_both_receive_the_update(redis_url, database_url
             )
             assert response.json()["accepted"] == 1
             for ws in (ws_a, ws_b):
-                frame = await _frames_until(ws, lambda f: "98,765" in f)
+                frame = await _frames_until(ws, lambda f: "98,765" in f, timeout=5)
                 assert _tile(frame, "online") == "98,765"
     finally:
         await asyncio.to_thread(web_only.terminate)

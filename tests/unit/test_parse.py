@@ -25,7 +25,7 @@ def test_every_event_of_the_contract_validates_and_keeps_extra_fields():
          "sku": "A1", "quantity": 1, "amount_cents": 1990},
         {"id": "st1", "type": "stream", "ts": TS, "status": "interrupted", "latency_ms": 3500, "encoder": "obs-2"},
     ]
-    batch = parse_body(orjson.dumps(events), ndjson=False, max_events=100)
+    batch = parse_body(orjson.dumps(events), now_ms=TS, ndjson=False, max_events=100)
     assert batch.rejections == []
     assert [event_id for _, event_id, _ in batch.valid] == [e["id"] for e in events]
     stored = orjson.loads(batch.valid[-1][2])
@@ -34,7 +34,7 @@ def test_every_event_of_the_contract_validates_and_keeps_extra_fields():
 
 
 def test_defaults_are_filled_so_the_worker_sees_canonical_events():
-    batch = parse_body(orjson.dumps([{"id": "l", "type": "like", "ts": TS, "user": {"id": "u"}}]), ndjson=False, max_events=1)
+    batch = parse_body(orjson.dumps([{"id": "l", "type": "like", "ts": TS, "user": {"id": "u"}}]), now_ms=TS, ndjson=False, max_events=1)
     assert orjson.loads(batch.valid[0][2])["count"] == 1
 
 
@@ -52,7 +52,7 @@ def test_defaults_are_filled_so_the_worker_sees_canonical_events():
 )
 def test_an_invalid_item_is_rejected_with_its_field_and_reason(item, field, reason_part):
     good = {"id": "ok", "type": "follow", "ts": TS, "user": {"id": "u"}}
-    batch = parse_body(orjson.dumps([good, item]), ndjson=False, max_events=10)
+    batch = parse_body(orjson.dumps([good, item]), now_ms=TS, ndjson=False, max_events=10)
     assert [i for i, _, _ in batch.valid] == [0]
     assert {(r.index, r.field) for r in batch.rejections} == {(1, field)}
     assert reason_part in batch.rejections[0].reason
@@ -63,14 +63,24 @@ def test_an_invalid_item_is_rejected_with_its_field_and_reason(item, field, reas
 
 def test_body_level_errors():
     with pytest.raises(BodyError) as empty:
-        parse_body(b"  ", ndjson=False, max_events=10)
+        parse_body(b"  ", now_ms=TS, ndjson=False, max_events=10)
     assert empty.value.status == 400
     with pytest.raises(BodyError) as broken:
-        parse_body(b'[{"id": 1,,}]', ndjson=False, max_events=10)
+        parse_body(b'[{"id": 1,,}]', now_ms=TS, ndjson=False, max_events=10)
     assert broken.value.status == 400 and "line 1 column" in broken.value.message
     with pytest.raises(BodyError) as too_many:
-        parse_body(orjson.dumps([{}] * 11), ndjson=False, max_events=10)
+        parse_body(orjson.dumps([{}] * 11), now_ms=TS, ndjson=False, max_events=10)
     assert too_many.value.status == 413 and "limit is 10" in too_many.value.message
+
+
+def test_an_event_stamped_far_in_the_future_is_refused():
+    events = [
+        {"id": "soon", "type": "viewers", "ts": TS + 60_000, "online": 5},
+        {"id": "far", "type": "viewers", "ts": TS + 3_600_000, "online": 5},
+    ]
+    batch = parse_body(orjson.dumps(events), now_ms=TS, ndjson=False, max_events=10)
+    assert [event_id for _, event_id, _ in batch.valid] == ["soon"]
+    assert batch.rejections[0].field == "ts" and "3600 s in the future" in batch.rejections[0].reason
 
 
 def test_ndjson_content_types():
