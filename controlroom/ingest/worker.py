@@ -268,17 +268,19 @@ class Worker:
         acks: list[bytes] = []
         fresh: list[dict] = []
         newest_id, newest_text = owned.last_id, owned.last_id_text
+        read_id = parse_id(owned.read_id_text)
         for entry_id, fields in entries:
             acks.append(entry_id)
             entry = parse_id(entry_id)
-            if entry > parse_id(owned.read_id_text):
-                owned.read_id_text = entry_id.decode()
+            if entry > read_id:
+                read_id = entry
             if entry <= owned.last_id:
                 continue  # covered by the checkpoint: applied before a crash
             # Script replies keep fields as a flat [name, value] list; entries have one, "e".
             fresh.append(orjson.loads(fields[1]))
             if entry > newest_id:
                 newest_id, newest_text = entry, entry_id.decode()
+        owned.read_id_text = f"{read_id[0]}-{read_id[1]}"
         changed = owned.state.apply(fresh, owned.ledger) if fresh else {}
         owned.state.prune(self.clock.now_ms())
         ok = await self._checkpoint(
