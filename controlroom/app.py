@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Annotated, AsyncIterator
 
 import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from controlroom import __version__
+from controlroom.auth import routes as auth_routes
+from controlroom.auth.deps import Forbidden, NotAuthenticated, Requires
+from controlroom.auth.secrets import Signer
+from controlroom.auth.service import Principal, active_key_hashes
 from controlroom.bus.client import Bus, connect
 from controlroom.bus.embedded import resolve_redis_url
 from controlroom.bus.hub import Hub
@@ -32,7 +36,8 @@ from controlroom.settings import Settings, get_settings
 from controlroom.web import ops, routes
 from controlroom.web.panels import load_room_view, render_panels
 from controlroom.web.render import Renderer
-from controlroom.web.security import SecurityHeaders
+from controlroom.web.pages import render_page
+from controlroom.web.security import CsrfProtection, SecurityHeaders
 
 log = structlog.get_logger(__name__)
 
@@ -82,7 +87,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             worker_task = asyncio.create_task(worker.run(stop_worker), name="worker")
         app.state.services = Services(
             settings=settings, redis=client, bus=bus, hub=hub, renderer=renderer,
-            engine=engine, sessions=sessions, clock=clock, worker_task=worker_task,
+            engine=engine, sessions=sessions, clock=clock, signer=Signer(settings.secret_key),
+            worker_task=worker_task,
         )
         log.info("controlroom.started", redis=redis_url, database=engine.url.render_as_string(hide_password=True))
         try:
@@ -105,30 +111,66 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version=__version__,
         description="Real-time control room for live-commerce shows.",
         lifespan=lifespan,
-        # FastAPI's docs pages load their scripts from a CDN; the schema is at /openapi.json.
+        # FastAPI's docs pages load their scripts from a CDN; the schema is served at
+        # /openapi.json below, to signed-in users only.
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,
+    )
+    app.add_middleware(
+        CsrfProtection,
+        signing_secret=settings.secret_key,
+        cookie_secure=settings.secure_cookies,
     )
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(RedisConnectionError, _redis_unreachable)
     app.add_exception_handler(RedisTimeoutError, _redis_unreachable)
+    app.add_exception_handler(NotAuthenticated, _not_authenticated)
+    app.add_exception_handler(Forbidden, _forbidden)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops.router)
     app.include_router(ingest_api.router)
     app.include_router(routes.router)
-    app.openapi = lambda: _openapi_with_events(app)  # type: ignore[method-assign]
+    app.include_router(auth_routes.router)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_schema(principal: Annotated[Principal, Depends(Requires(None))]) -> JSONResponse:
+        return JSONResponse(_openapi_with_events(app))
+
     return app
 
 
+async def _not_authenticated(request: Request, exc: Exception) -> Response:
+    """401. A page asks for a login (and comes back after it); the API says so in JSON."""
+    if _wants_json(request):
+        return JSONResponse({"detail": "login required"}, status_code=401)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return render_page(request, "pages/login.html", status_code=401, next=target, error=None, username="")
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    message = exc.message if isinstance(exc, Forbidden) else "forbidden"
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=403)
+    return render_page(request, "pages/forbidden.html", status_code=403, message=message)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in {"/openapi.json", "/metrics"}
+
+
 async def publish_rooms(bus: Bus, sessions) -> None:
-    """Copy the rooms from SQL (the record) into Redis (what ingest and workers read)."""
+    """Copy the rooms and their valid ingest keys from SQL (the record) into Redis
+    (what ingest and workers read)."""
 
-    def read_rooms() -> list[tuple[str, str]]:
+    def read_rooms() -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
         with transaction(sessions) as session:
-            return [(room.slug, room.name) for room in all_rooms(session)]
+            return [(room.slug, room.name) for room in all_rooms(session)], active_key_hashes(session)
 
-    for slug, name in await asyncio.to_thread(read_rooms):
+    rooms, key_hashes = await asyncio.to_thread(read_rooms)
+    for slug, name in rooms:
         await bus.register_room(slug, name=name)
+        await bus.publish_api_keys(slug, key_hashes.get(slug, []))
 
 
 async def _keep_rooms_published(bus: Bus, sessions, every_s: float = 30.0) -> None:

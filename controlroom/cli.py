@@ -38,10 +38,21 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--url", default="http://127.0.0.1:8000", help="base URL of controlroom")
     simulate.add_argument("--duration", type=float, help="seconds to run (default: until interrupted)")
     simulate.add_argument("--seed", type=int)
+    simulate.add_argument("--api-key", default=os.environ.get("CONTROLROOM_API_KEY"),
+                          help="the room's ingest key (default: $CONTROLROOM_API_KEY)")
 
     db = commands.add_parser("db", help="database")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="migrate the database to the newest schema")
+
+    user = commands.add_parser("user", help="users")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    user_add = user_commands.add_parser("add", help="create a user (asks for the password unless --password)")
+    user_add.add_argument("username")
+    user_add.add_argument("--role", required=True, choices=["admin", "controller", "tech", "host", "analyst"])
+    user_add.add_argument("--room", action="append", default=[], help="a room the user belongs to (repeatable)")
+    user_add.add_argument("--name", default="", help="display name")
+    user_add.add_argument("--password", help="the password (default: asked, not echoed)")
 
     room = commands.add_parser("room", help="rooms")
     room_commands = room.add_subparsers(dest="room_command", required=True)
@@ -108,6 +119,8 @@ def _demo(args: argparse.Namespace) -> int:
     import uvicorn
 
     from controlroom.app import create_app
+    from controlroom.auth.secrets import Signer
+    from controlroom.db.base import utcnow
     from controlroom.db.session import make_engine, session_factory, transaction, upgrade
     from controlroom.rooms.seed import DEMO_ROOM, seed_demo
     from controlroom.sim.runner import run_simulation
@@ -117,7 +130,7 @@ def _demo(args: argparse.Namespace) -> int:
     upgrade(settings.sqlalchemy_url)
     engine = make_engine(settings.sqlalchemy_url)
     with transaction(session_factory(engine)) as session:
-        seed_demo(session, timezone_name=settings.timezone)
+        access = seed_demo(session, timezone_name=settings.timezone, now=utcnow(), signer=Signer(settings.secret_key))
     engine.dispose()
 
     base_url = f"http://{args.host}:{args.port}"
@@ -131,14 +144,22 @@ def _demo(args: argparse.Namespace) -> int:
             if serving.done():
                 return
             await asyncio.sleep(0.05)
+        accounts = "\n".join(
+            f"    {role:<11} {username:<11} {password}" for username, (role, password) in access.passwords.items()
+        )
         print(
-            f"\n  controlroom demo is live: open {base_url}/rooms/{DEMO_ROOM}\n"
+            f"\n  controlroom demo is live: open {base_url}/rooms/{DEMO_ROOM}\n\n"
+            f"  Log in as any role (passwords are new on every start):\n"
+            f"    {'role':<11} {'username':<11} password\n{accounts}\n\n"
+            f"  Host screen (tablet beside the camera, no login): {base_url}/host/{access.host_token}\n"
+            f"  Ingest key of room '{DEMO_ROOM}': {access.api_key}\n\n"
             f"  (simulating {args.rate:g} events/s; data in {settings.data_dir.resolve()}; Ctrl-C stops)\n",
             flush=True,
         )
         stop = asyncio.Event()
         simulation = asyncio.create_task(
-            run_simulation(base_url=base_url, room=DEMO_ROOM, rate=args.rate, stop=stop)
+            run_simulation(base_url=base_url, room=DEMO_ROOM, rate=args.rate, stop=stop,
+                           headers={"X-Api-Key": access.api_key})
         )
         await serving
         stop.set()
@@ -162,6 +183,7 @@ def _simulate(args: argparse.Namespace) -> int:
         return await run_simulation(
             base_url=args.url.rstrip("/"), room=args.room, rate=args.rate, speed=args.speed,
             duration_s=args.duration, seed=args.seed, stop=stop,
+            headers={"X-Api-Key": args.api_key} if args.api_key else None,
         )
 
     totals = asyncio.run(run())
@@ -175,6 +197,34 @@ def _db(args: argparse.Namespace) -> int:
     settings = Settings(mode=os.environ.get("CONTROLROOM_MODE", "dev"))
     upgrade(settings.sqlalchemy_url)
     print(f"database at {settings.sqlalchemy_url.split('@')[-1]} is up to date")
+    return 0
+
+
+def _user(args: argparse.Namespace) -> int:
+    import getpass
+
+    from controlroom.auth import service
+    from controlroom.db.base import utcnow
+    from controlroom.db.session import make_engine, session_factory, transaction, upgrade
+
+    settings = Settings(mode=os.environ.get("CONTROLROOM_MODE", "dev"))
+    password = args.password or getpass.getpass(f"password for {args.username}: ")
+    upgrade(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            user = service.create_user(
+                session, username=args.username, password=password, role=args.role,
+                display_name=args.name, room_slugs=args.room,
+            )
+            service.record(session, actor="cli", action="user.add", now=utcnow(),
+                           detail={"username": user.username, "role": user.role, "rooms": sorted(args.room)})
+    except service.AccountError as exc:
+        print(f"error: {exc.field}: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"user {args.username} ({args.role}) added")
     return 0
 
 
@@ -218,6 +268,7 @@ _COMMANDS = {
     "demo": _demo,
     "simulate": _simulate,
     "db": _db,
+    "user": _user,
     "room": _room,
 }
 

@@ -10,6 +10,7 @@ from fastapi import Request, WebSocket
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from controlroom.auth.secrets import Signer
 from controlroom.bus.client import Bus
 from controlroom.bus.hub import Hub
 from controlroom.clock import Clock
@@ -27,6 +28,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock
+    signer: Signer
     # The worker running inside this process, if any (readiness checks it is alive).
     worker_task: asyncio.Task[None] | None = None
 

@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     # clock alone (rates per minute, "feed silent").
     panel_idle_refresh_s: float = 1.0
 
+    # Sessions last a long show day; a new login is needed after.
+    session_hours: float = 12.0
+    # Login attempts allowed per username and address within login_window_s.
+    login_attempts: int = 5
+    login_window_s: int = 900
+    # /metrics answers loopback freely, anyone else only with "Authorization: Bearer <token>".
+    metrics_token: str | None = None
+    # Send cookies only over HTTPS (set true behind TLS).
+    secure_cookies: bool = False
+
     log_json: bool = False
     log_level: str = "INFO"
 

@@ -35,6 +35,10 @@ class UnknownRoom(Exception):
     pass
 
 
+class InvalidApiKey(Exception):
+    """No valid ingest key of this room was sent."""
+
+
 class BacklogFull(Exception):
     """The room's workers are too far behind; the sender should retry later."""
 
@@ -72,6 +76,17 @@ class Bus:
         await ensure_group(self.redis, room)
         await self.redis.sadd(keys.ROOMS, room)
 
+    async def publish_api_keys(self, room: str, key_hashes: list[str]) -> None:
+        """Replace the room's valid ingest keys in one step (revoked ones drop out)."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(keys.api_keys(room))
+        if key_hashes:
+            pipe.hset(keys.api_keys(room), mapping={h: 1 for h in key_hashes})
+        await pipe.execute()
+
+    async def key_is_valid(self, room: str, key_hash: str) -> bool:
+        return keys.ROOM_SLUG.match(room) is not None and bool(await self.redis.hexists(keys.api_keys(room), key_hash))
+
     async def room_name(self, room: str) -> str | None:
         if not keys.ROOM_SLUG.match(room):
             return None
@@ -84,12 +99,13 @@ class Bus:
         events: list[tuple[str, bytes]],
         dead: list[tuple[bytes, bytes]],
         *,
+        key_hash: str,
         now_s: float | None = None,
     ) -> IngestOutcome:
         """Write a batch atomically: new events to the stream, repeats counted and
         dropped, rejected items to the dead-letter stream; or nothing at all."""
         if not keys.ROOM_SLUG.match(room):
-            raise UnknownRoom(room)
+            raise InvalidApiKey(room)
         window = int((now_s if now_s is not None else time.time()) // self.dedup_window_s)
         args = [
             self.stream_maxlen,
@@ -99,6 +115,7 @@ class Bus:
             orjson.dumps([event_id for event_id, _ in events]),
             b"\n".join(payload for _, payload in events),
             orjson.dumps([[raw.decode(errors="replace"), reason.decode()] for raw, reason in dead]),
+            key_hash,
         ]
         result = await self._ingest(
             keys=[
@@ -108,9 +125,12 @@ class Bus:
                 keys.seen_ids(room, window - 1),
                 keys.dead_letters(room),
                 keys.backlog(room),
+                keys.api_keys(room),
             ],
             args=args,
         )
+        if result == -3:
+            raise InvalidApiKey(room)
         if result == -1:
             raise UnknownRoom(room)
         if result == -2:

@@ -42,6 +42,11 @@ def backlog(room: str) -> str:
     return f"cr:{{{room}}}:backlog"
 
 
+def api_keys(room: str) -> str:
+    """Hash: sha256 of each valid ingest key -> 1 (SQL holds the keys' records)."""
+    return f"cr:{{{room}}}:apikeys"
+
+
 def lease(room: str) -> str:
     return f"cr:{{{room}}}:lease"
 

@@ -9,16 +9,20 @@ refuses a batch that would push it past the limit: the stream's MAXLEN is set ab
 that limit, so trimming only ever removes entries that were applied.
 """
 
-# KEYS: meta, stream, seen (this window), seen (previous window), dead letters, backlog
+# KEYS: meta, stream, seen (this window), seen (previous window), dead letters, backlog,
+#       API keys
 # ARGV: stream maxlen, dead maxlen, seen ttl (s), backlog limit,
 #       event ids (a JSON array), event payloads (canonical JSON, one a line),
-#       dead letters (a JSON array of [raw, reason] pairs)
+#       dead letters (a JSON array of [raw, reason] pairs), sha256 of the sender's key
 # Two blobs instead of two arguments per event: packing thousands of arguments costs
 # the client more than the script spends splitting them. Canonical JSON never holds a
 # raw newline, so a line is exactly one payload.
-# Returns -1 for an unknown room, -2 when the backlog is full (nothing written),
-# else {accepted, {0-based indexes of duplicates}}.
+# Returns -3 for a key that is not valid for this room (checked first: an unknown room
+# has no valid key, so a sender learns nothing about other rooms), -1 for an unknown
+# room, -2 when the backlog is full (nothing written), else
+# {accepted, {0-based indexes of duplicates}}.
 INGEST = """
+if redis.call('HEXISTS', KEYS[7], ARGV[8]) == 0 then return -3 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local maxlen, dead_maxlen, ttl = ARGV[1], ARGV[2], ARGV[3]
 local ids = cjson.decode(ARGV[5])

@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic sees the whole metadata."""
 
+from controlroom.auth.models import ApiKey, AuditEntry, HostLink, LoginSession, User, user_rooms
 from controlroom.db.base import Base
 from controlroom.rooms.models import Room, Show
 
-__all__ = ["Base", "Room", "Show"]
+__all__ = ["ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "Show", "User", "user_rooms"]

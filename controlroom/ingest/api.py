@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from controlroom.bus.client import BacklogFull, UnknownRoom
+from controlroom.auth.secrets import token_hash
+from controlroom.bus.client import BacklogFull, InvalidApiKey, UnknownRoom
 from controlroom.ingest.parse import BodyError, is_ndjson, parse_body
 from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
 from controlroom.services import Services, get_services
@@ -41,7 +42,8 @@ class ErrorDetail(BaseModel):
     response_model=IngestResult,
     summary="Ingest canonical events",
     description=(
-        "A JSON array (Content-Type application/json) or NDJSON (application/x-ndjson) of "
+        "Authenticated with the room's ingest key in the X-Api-Key header "
+        "(or Authorization: Bearer). A JSON array (Content-Type application/json) or NDJSON (application/x-ndjson) of "
         "canonical events, at most 5,000 events / 4 MiB. Valid events are stored; invalid "
         "ones are reported with index, field and reason and kept in the room's dead-letter "
         "stream; repeats of an id already seen in the room are counted and dropped. "
@@ -49,6 +51,7 @@ class ErrorDetail(BaseModel):
     ),
     responses={
         400: {"model": ErrorDetail, "description": "The body is not JSON / NDJSON"},
+        401: {"model": ErrorDetail, "description": "Missing API key, or not valid for this room"},
         404: {"model": ErrorDetail, "description": "Unknown room"},
         413: {"model": ErrorDetail, "description": "Body or event count over the limit"},
         422: {"model": IngestResult, "description": "Every item was invalid"},
@@ -66,6 +69,16 @@ class ErrorDetail(BaseModel):
 )
 async def ingest_events(room: str, request: Request, services: Annotated[Services, Depends(get_services)]):
     settings = services.settings
+    key = sent_api_key(request)
+    if key is None:
+        return JSONResponse(
+            {"detail": "missing API key: send the room's ingest key in the X-Api-Key header"},
+            status_code=401, headers={"WWW-Authenticate": "Bearer"},
+        )
+    key_hash = token_hash(key)
+    # Checked before the body is read (and again, atomically, when it is written).
+    if not await services.bus.key_is_valid(room, key_hash):
+        return _invalid_key(room)
     try:
         body = await _read_limited(request, settings.max_body_bytes)
         batch = parse_body(
@@ -77,7 +90,11 @@ async def ingest_events(room: str, request: Request, services: Annotated[Service
     except BodyError as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     try:
-        outcome = await services.bus.ingest(room, [(eid, payload) for _, eid, payload in batch.valid], batch.dead)
+        outcome = await services.bus.ingest(
+            room, [(eid, payload) for _, eid, payload in batch.valid], batch.dead, key_hash=key_hash
+        )
+    except InvalidApiKey:
+        return _invalid_key(room)
     except UnknownRoom:
         return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
     except BacklogFull:
@@ -103,6 +120,21 @@ async def ingest_events(room: str, request: Request, services: Annotated[Service
     )
     all_invalid = rejected_items > 0 and rejected_items == batch.total
     return JSONResponse(result.model_dump(), status_code=422 if all_invalid else 200)
+
+
+def sent_api_key(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if not key:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        key = value.strip() if scheme.lower() == "bearer" else None
+    return key or None
+
+
+def _invalid_key(room: str) -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"the API key is not valid for room {room!r} (wrong, revoked, or for another room)"},
+        status_code=401, headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from controlroom.auth.deps import RequiresMetricsAccess
 from controlroom.bus import keys
 from controlroom.ingest.worker import parse_id
 from controlroom.observability import STREAM_BACKLOG, STREAM_LAG_SECONDS
@@ -50,7 +51,8 @@ def _ping_database(services: Services) -> None:
         connection.execute(text("SELECT 1"))
 
 
-@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False,
+            dependencies=[Depends(RequiresMetricsAccess())])
 async def metrics(services: Annotated[Services, Depends(get_services)]) -> Response:
     try:
         await _measure_streams(services)

@@ -52,6 +52,9 @@ class Renderer:
                 return "–"
             return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(tz).strftime("%H:%M:%S")
 
-        env.filters.update(number=number, money=money, clock_time=clock_time)
+        def local_datetime(value: datetime | None) -> str:
+            return "–" if value is None else value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+        env.filters.update(number=number, money=money, clock_time=clock_time, datetime=local_datetime)
         env.globals.update(language_names=LANGUAGE_NAMES, timezone_name=str(tz))
         return env

@@ -4,69 +4,63 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.status import WS_1008_POLICY_VIOLATION
 
+from controlroom.auth.deps import Requires, WsRequires
+from controlroom.auth.permissions import Permission, Role
+from controlroom.auth.service import Principal
 from controlroom.bus import keys
 from controlroom.bus.hub import RESYNC
 from controlroom.i18n import pick_locale
 from controlroom.services import Services, get_services, get_ws_services
+from controlroom.web.pages import LANG_COOKIE, render_page
 from controlroom.web.panels import load_room_view
 
 router = APIRouter()
 
 Svc = Annotated[Services, Depends(get_services)]
-LANG_COOKIE = "lang"
+SignedIn = Annotated[Principal, Depends(Requires(None))]
+Dashboard = Annotated[Principal, Depends(Requires(Permission.VIEW_DASHBOARD))]
+StreamHealth = Annotated[Principal, Depends(Requires(Permission.VIEW_STREAM_HEALTH))]
 
 
-def _locale(request: Request, services: Services) -> str:
-    return pick_locale(
-        query=request.query_params.get("lang"),
-        cookie=request.cookies.get(LANG_COOKIE),
-        default=services.settings.default_locale,
-    )
-
-
-def _page(request: Request, services: Services, template: str, status_code: int = 200, **context: Any) -> Response:
-    locale = _locale(request, services)
-    html = services.renderer.render(template, locale=locale, **context)
-    response = HTMLResponse(html, status_code=status_code)
-    if request.query_params.get("lang"):
-        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, samesite="lax", httponly=True)
-    return response
-
-
-def _not_found(request: Request, services: Services, room: str) -> Response:
-    return _page(request, services, "pages/not_found.html", status_code=404, what=room)
+def _not_found(request: Request, room: str) -> Response:
+    return render_page(request, "pages/not_found.html", status_code=404, what=room)
 
 
 @router.get("/", include_in_schema=False)
-async def index() -> Response:
-    return RedirectResponse("/rooms", status_code=303)
+async def index(principal: SignedIn) -> Response:
+    # A host has one screen; everyone else starts from their rooms.
+    return RedirectResponse("/host" if principal.role == Role.HOST else "/rooms", status_code=303)
 
 
 @router.get("/rooms", response_class=HTMLResponse, include_in_schema=False)
-async def rooms_page(request: Request, services: Svc) -> Response:
+async def rooms_page(request: Request, services: Svc, principal: Dashboard) -> Response:
     slugs = sorted(m.decode() for m in await services.redis.smembers(keys.ROOMS))
-    rooms = [{"slug": slug, "name": await services.bus.room_name(slug) or slug} for slug in slugs]
-    return _page(request, services, "pages/rooms.html", rooms=rooms)
+    rooms = [
+        {"slug": slug, "name": await services.bus.room_name(slug) or slug}
+        for slug in slugs
+        if principal.can_see_room(slug)
+    ]
+    return render_page(request, "pages/rooms.html", rooms=rooms)
 
 
 @router.get("/rooms/{room}", response_class=HTMLResponse, include_in_schema=False)
-async def room_page(room: str, request: Request, services: Svc) -> Response:
+async def room_page(room: str, request: Request, services: Svc, principal: Dashboard) -> Response:
     name = await services.bus.room_name(room)
     if name is None:
-        return _not_found(request, services, room)
+        return _not_found(request, room)
     view = await load_room_view(services.redis, room, services.clock)
-    return _page(request, services, "pages/room.html", room=room, room_name=name, v=view, oob=False)
+    return render_page(request, "pages/room.html", room=room, room_name=name, v=view, oob=False)
 
 
 @router.get("/api/rooms/{room}/state", tags=["rooms"], summary="The room's live numbers, as the screens show them")
-async def room_state(room: str, services: Svc) -> Response:
+async def room_state(room: str, services: Svc, principal: Dashboard) -> Response:
     if await services.bus.room_name(room) is None:
         return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
     view = await load_room_view(services.redis, room, services.clock)
@@ -74,7 +68,7 @@ async def room_state(room: str, services: Svc) -> Response:
 
 
 @router.get("/api/rooms/{room}/dead-letters", tags=["ingest"], summary="Recently refused items with their reasons")
-async def dead_letters(room: str, services: Svc, limit: int = 100) -> Response:
+async def dead_letters(room: str, services: Svc, principal: StreamHealth, limit: int = 100) -> Response:
     if await services.bus.room_name(room) is None:
         return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
     entries = await services.redis.xrevrange(keys.dead_letters(room), count=max(1, min(limit, 1000)))
@@ -86,7 +80,23 @@ async def dead_letters(room: str, services: Svc, limit: int = 100) -> Response:
 
 
 @router.websocket("/ws/rooms/{room}")
-async def room_socket(websocket: WebSocket, room: str) -> None:
+async def room_socket(
+    websocket: WebSocket, room: str, principal: Annotated[Principal, Depends(WsRequires(Permission.VIEW_DASHBOARD))]
+) -> None:
+    await stream_room(websocket, room)
+
+
+@router.websocket("/ws/rooms/{room}/host")
+async def room_host_socket(
+    websocket: WebSocket, room: str, principal: Annotated[Principal, Depends(WsRequires(Permission.VIEW_HOST_SCREEN))]
+) -> None:
+    """The host screen of a host who signed in with a password."""
+    await stream_room(websocket, room)
+
+
+async def stream_room(websocket: WebSocket, room: str) -> None:
+    """Push the room's panels: a snapshot, then changes, until the client goes away.
+    The caller has already decided the client may see the room."""
     services = get_ws_services(websocket)
     if await services.bus.room_name(room) is None:
         await websocket.close(code=WS_1008_POLICY_VIOLATION)

@@ -1,0 +1,1 @@
+"""Accounts, roles, sessions, API keys, host links and the audit log."""

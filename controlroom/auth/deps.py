@@ -1,0 +1,131 @@
+"""Authentication and authorization at the edge: FastAPI dependencies for HTTP routes
+and websockets. Every route declares what it needs with `Requires(...)`; the
+permission-matrix test walks the app's routes and fails on any route that declares
+nothing and is not in OPEN_PATHS.
+
+Order matters: who is asking is settled before anything about the room, so an
+anonymous request learns nothing, not even whether a room exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import secrets
+
+from fastapi import Request, WebSocket, WebSocketException
+from starlette.status import WS_1008_POLICY_VIOLATION
+
+from controlroom.auth.permissions import Permission
+from controlroom.auth.service import Principal, principal_for_host_link, principal_for_session
+from controlroom.db.base import utcnow
+from controlroom.db.session import transaction
+from controlroom.services import Services
+
+SESSION_COOKIE = "cr_session"
+
+
+class NotAuthenticated(Exception):
+    """401: no valid session (or host link)."""
+
+
+class Forbidden(Exception):
+    """403: signed in, but this role or this room is not theirs."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _principal_from_cookie(services: Services, cookie: str | None) -> Principal | None:
+    token = services.signer.session_token(cookie) if cookie else None
+    if token is None:
+        return None
+    with transaction(services.sessions) as session:
+        return principal_for_session(session, token=token, now=utcnow())
+
+
+def _principal_from_host_link(services: Services, token: str) -> Principal | None:
+    with transaction(services.sessions) as session:
+        return principal_for_host_link(session, token=token, signer=services.signer)
+
+
+def authorize(principal: Principal | None, permission: Permission | None, room: str | None) -> Principal:
+    if principal is None:
+        raise NotAuthenticated()
+    if permission is not None and not principal.allows(permission):
+        raise Forbidden(f"the {principal.role.value} role may not do this ({permission.value})")
+    if room is not None and not principal.can_see_room(room):
+        # The same answer whether or not the room exists.
+        raise Forbidden(f"no access to room {room!r}")
+    return principal
+
+
+class Requires:
+    """`Depends(Requires(Permission.X))`: a signed-in user whose role has X, and, when
+    the path names a {room}, who belongs to it. `Requires(None)`: any signed-in user."""
+
+    def __init__(self, permission: Permission | None) -> None:
+        self.permission = permission
+
+    async def __call__(self, request: Request) -> Principal:
+        services: Services = request.app.state.services
+        principal = await asyncio.to_thread(_principal_from_cookie, services, request.cookies.get(SESSION_COOKIE))
+        request.state.principal = principal
+        return authorize(principal, self.permission, request.path_params.get("room"))
+
+
+class WsRequires(Requires):
+    """The same for a websocket: refused with close code 1008 (policy violation)."""
+
+    async def __call__(self, websocket: WebSocket) -> Principal:  # type: ignore[override]
+        services: Services = websocket.app.state.services
+        principal = await asyncio.to_thread(_principal_from_cookie, services, websocket.cookies.get(SESSION_COOKIE))
+        try:
+            return authorize(principal, self.permission, websocket.path_params.get("room"))
+        except NotAuthenticated:
+            raise WebSocketException(WS_1008_POLICY_VIOLATION, "login required") from None
+        except Forbidden as exc:
+            raise WebSocketException(WS_1008_POLICY_VIOLATION, exc.message) from None
+
+
+class RequiresHostLink:
+    """The host screen opened from its secret link: read-only, one show."""
+
+    permission = Permission.VIEW_HOST_SCREEN
+
+    async def __call__(self, request: Request) -> Principal:
+        services: Services = request.app.state.services
+        principal = await asyncio.to_thread(_principal_from_host_link, services, request.path_params["token"])
+        if principal is None:
+            raise NotAuthenticated()
+        return principal
+
+
+class WsRequiresHostLink(RequiresHostLink):
+    async def __call__(self, websocket: WebSocket) -> Principal:  # type: ignore[override]
+        services: Services = websocket.app.state.services
+        principal = await asyncio.to_thread(_principal_from_host_link, services, websocket.path_params["token"])
+        if principal is None:
+            raise WebSocketException(WS_1008_POLICY_VIOLATION, "this host link is not valid (revoked or replaced)")
+        return principal
+
+
+class RequiresMetricsAccess:
+    """Prometheus scrapes from the same machine, or anywhere with the metrics token."""
+
+    permission = None
+
+    async def __call__(self, request: Request) -> None:
+        services: Services = request.app.state.services
+        client = request.client.host if request.client else ""
+        try:
+            if ipaddress.ip_address(client).is_loopback:
+                return
+        except ValueError:
+            pass
+        token = services.settings.metrics_token
+        given = request.headers.get("authorization", "")
+        if token and secrets.compare_digest(given, f"Bearer {token}"):
+            return
+        raise NotAuthenticated()

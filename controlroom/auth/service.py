@@ -1,0 +1,325 @@
+"""Accounts, sessions, API keys, host links, audit. Keyword-only functions that add and
+flush but never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from controlroom.auth.models import ApiKey, AuditEntry, HostLink, LoginSession, User
+from controlroom.auth.permissions import Permission, Role, allows
+from controlroom.auth.secrets import (
+    Signer,
+    burn_password_check,
+    hash_password,
+    needs_rehash,
+    new_api_key,
+    random_token,
+    token_hash,
+    verify_password,
+)
+from controlroom.rooms.models import Room, Show
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
+MIN_PASSWORD = 8
+
+
+class AccountError(ValueError):
+    """What is wrong with the input, in words for the person who typed it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a signed-in user, or a host screen opened from a secret link."""
+
+    name: str
+    role: Role
+    user_id: int | None = None
+    # None: every room (admins). Otherwise the slugs of the rooms this principal may see.
+    room_slugs: frozenset[str] | None = frozenset()
+    session_id: int | None = None
+    host_link_id: int | None = None
+    show_id: int | None = None
+
+    def allows(self, permission: Permission) -> bool:
+        return allows(self.role, permission)
+
+    def can_see_room(self, slug: str) -> bool:
+        return self.room_slugs is None or slug in self.room_slugs
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+def _rooms_by_slug(session: Session, slugs: Iterable[str]) -> list[Room]:
+    wanted = sorted(set(slugs))
+    rooms = list(session.scalars(select(Room).where(Room.slug.in_(wanted))))
+    missing = set(wanted) - {room.slug for room in rooms}
+    if missing:
+        raise AccountError("rooms", f"no such room: {', '.join(sorted(missing))}")
+    return rooms
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters")
+
+
+def create_user(
+    session: Session, *, username: str, password: str, role: str, display_name: str = "", room_slugs: Iterable[str] = ()
+) -> User:
+    if not USERNAME.match(username):
+        raise AccountError("username", "2-64 characters: letters, digits, '.', '_' or '-'")
+    if role not in set(Role):
+        raise AccountError("role", f"must be one of {', '.join(Role)}")
+    _check_password(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccountError("username", f"{username!r} is taken")
+    user = User(
+        username=username, display_name=display_name or username, password_hash=hash_password(password),
+        role=role, rooms=_rooms_by_slug(session, room_slugs),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(
+    session: Session,
+    *,
+    user: User,
+    now: datetime,
+    role: str | None = None,
+    room_slugs: Iterable[str] | None = None,
+    disabled: bool | None = None,
+    password: str | None = None,
+) -> dict[str, Any]:
+    """Apply the changes; return what changed (for the audit log). Disabling a user or
+    changing their password ends their sessions."""
+    changes: dict[str, Any] = {}
+    if role is not None and role != user.role:
+        if role not in set(Role):
+            raise AccountError("role", f"must be one of {', '.join(Role)}")
+        changes["role"] = [user.role, role]
+        user.role = role
+    if room_slugs is not None:
+        rooms = _rooms_by_slug(session, room_slugs)
+        before = sorted(room.slug for room in user.rooms)
+        after = sorted(room.slug for room in rooms)
+        if before != after:
+            changes["rooms"] = [before, after]
+            user.rooms = rooms
+    if disabled is not None and disabled != user.disabled:
+        changes["disabled"] = [user.disabled, disabled]
+        user.disabled = disabled
+    if password:
+        _check_password(password)
+        user.password_hash = hash_password(password)
+        changes["password"] = "changed"
+    if changes.get("disabled") == [False, True] or "password" in changes or "role" in changes:
+        revoke_user_sessions(session, user_id=user.id, now=now)
+    session.flush()
+    return changes
+
+
+def get_user(session: Session, *, user_id: int) -> User | None:
+    return session.get(User, user_id, options=[selectinload(User.rooms)])
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).options(selectinload(User.rooms)).order_by(User.username)))
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        burn_password_check(password)
+        return None
+    if not verify_password(user.password_hash, password) or user.disabled:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def principal_of(user: User, **extra: Any) -> Principal:
+    rooms = None if user.role == Role.ADMIN else frozenset(room.slug for room in user.rooms)
+    return Principal(name=user.username, role=Role(user.role), user_id=user.id, room_slugs=rooms, **extra)
+
+
+# --- sessions ----------------------------------------------------------------------------
+
+
+def start_session(
+    session: Session, *, user: User, now: datetime, ttl: timedelta, ip: str = "", user_agent: str = ""
+) -> str:
+    token = random_token()
+    session.add(
+        LoginSession(
+            token_hash=token_hash(token), user_id=user.id, created_at=now, expires_at=now + ttl,
+            ip=ip[:64], user_agent=user_agent[:300],
+        )
+    )
+    session.flush()
+    return token
+
+
+def principal_for_session(session: Session, *, token: str, now: datetime) -> Principal | None:
+    row = session.scalar(
+        select(LoginSession)
+        .where(LoginSession.token_hash == token_hash(token))
+        .options(selectinload(LoginSession.user).selectinload(User.rooms))
+    )
+    if row is None or row.revoked_at is not None or row.expires_at <= now or row.user.disabled:
+        return None
+    return principal_of(row.user, session_id=row.id)
+
+
+def end_session(session: Session, *, session_id: int, now: datetime) -> None:
+    row = session.get(LoginSession, session_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        session.flush()
+
+
+def revoke_user_sessions(session: Session, *, user_id: int, now: datetime) -> int:
+    rows = session.scalars(
+        select(LoginSession).where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+    session.flush()
+    return len(rows)
+
+
+def active_sessions(session: Session, *, user_id: int, now: datetime) -> list[LoginSession]:
+    return list(
+        session.scalars(
+            select(LoginSession)
+            .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None), LoginSession.expires_at > now)
+            .order_by(LoginSession.created_at.desc())
+        )
+    )
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+def create_api_key(session: Session, *, room: Room, name: str, created_by: str) -> tuple[ApiKey, str]:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise AccountError("name", "give the key a name of 1-100 characters (e.g. the feed it is for)")
+    key = new_api_key()
+    row = ApiKey(room=room, name=name, prefix=key[:10], key_hash=token_hash(key), created_by=created_by)
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def revoke_api_key(session: Session, *, room: Room, key_id: int, now: datetime) -> ApiKey | None:
+    row = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.room_id == room.id))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        session.flush()
+    return row
+
+
+def room_api_keys(session: Session, *, room: Room) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).where(ApiKey.room_id == room.id).order_by(ApiKey.created_at.desc())))
+
+
+def active_key_hashes(session: Session) -> dict[str, list[str]]:
+    """room slug -> hashes of its valid keys (what Redis holds for ingest to check)."""
+    by_room: dict[str, list[str]] = {}
+    rows = session.execute(
+        select(Room.slug, ApiKey.key_hash).join(ApiKey, ApiKey.room_id == Room.id).where(ApiKey.revoked_at.is_(None))
+    )
+    for slug, key_hash in rows:
+        by_room.setdefault(slug, []).append(key_hash)
+    return by_room
+
+
+# --- host links --------------------------------------------------------------------------
+
+
+def current_host_link(session: Session, *, show: Show) -> HostLink | None:
+    return session.scalar(
+        select(HostLink).where(HostLink.show_id == show.id, HostLink.revoked_at.is_(None)).order_by(HostLink.id.desc())
+    )
+
+
+def create_host_link(session: Session, *, show: Show, created_by: str, now: datetime) -> HostLink:
+    """A new link for the show; any earlier one stops working."""
+    revoke_host_links(session, show=show, now=now)
+    link = HostLink(show=show, nonce=random_token(24), created_by=created_by, created_at=now)
+    session.add(link)
+    session.flush()
+    return link
+
+
+def revoke_host_links(session: Session, *, show: Show, now: datetime) -> int:
+    rows = session.scalars(select(HostLink).where(HostLink.show_id == show.id, HostLink.revoked_at.is_(None))).all()
+    for row in rows:
+        row.revoked_at = now
+    session.flush()
+    return len(rows)
+
+
+def principal_for_host_link(session: Session, *, token: str, signer: Signer) -> Principal | None:
+    decoded = signer.host_link(token)
+    if decoded is None:
+        return None
+    link_id, nonce = decoded
+    link = session.get(HostLink, link_id, options=[selectinload(HostLink.show).selectinload(Show.room)])
+    if link is None or link.revoked_at is not None or link.nonce != nonce:
+        return None
+    return Principal(
+        name=f"host-link:{link.id}", role=Role.HOST, room_slugs=frozenset({link.show.room.slug}),
+        host_link_id=link.id, show_id=link.show_id,
+    )
+
+
+# --- audit -------------------------------------------------------------------------------
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    now: datetime,
+    user_id: int | None = None,
+    room: Room | None = None,
+    detail: dict[str, Any] | None = None,
+    ip: str = "",
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=now, actor=actor, user_id=user_id, room_id=room.id if room else None, action=action,
+        detail=detail or {}, ip=ip[:64],
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def audit_entries(
+    session: Session, *, actor: str = "", room_slug: str = "", action: str = "", limit: int = 200
+) -> list[AuditEntry]:
+    query = select(AuditEntry).options(selectinload(AuditEntry.room)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if room_slug:
+        query = query.join(Room, AuditEntry.room_id == Room.id).where(Room.slug == room_slug)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    return list(session.scalars(query.limit(limit)))
