@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from controlroom import __version__
 from controlroom.auth import routes as auth_routes
-from controlroom.auth.deps import Forbidden, NotAuthenticated, Requires
+from controlroom.auth.deps import Forbidden, IngestKeyRejected, NotAuthenticated, Requires
 from controlroom.auth.secrets import Signer
 from controlroom.auth.service import Principal, active_key_hashes
 from controlroom.bus.client import Bus, connect
@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_exception_handler(RedisTimeoutError, _redis_unreachable)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(IngestKeyRejected, _ingest_key_rejected)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops.router)
     app.include_router(ingest_api.router)
@@ -146,6 +147,11 @@ async def _not_authenticated(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": "login required"}, status_code=401)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return render_page(request, "pages/login.html", status_code=401, next=target, error=None, username="")
+
+
+async def _ingest_key_rejected(request: Request, exc: Exception) -> Response:
+    message = exc.message if isinstance(exc, IngestKeyRejected) else "API key rejected"
+    return JSONResponse({"detail": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:

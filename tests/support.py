@@ -17,14 +17,17 @@ import uuid
 from pathlib import Path
 
 import asyncio
+import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from controlroom.auth import service
+from controlroom.auth.models import User
 from controlroom.bus.client import Bus, connect
 from controlroom.db.session import make_engine, session_factory, transaction, upgrade
 from controlroom.rooms.service import get_or_create_room
@@ -65,23 +68,76 @@ class PostgresDatabase:
         engine.dispose()
 
 
-def create_room(database_url: str, redis_url: str, slug: str | None = None, name: str = "测试直播间") -> str:
-    """A room as `controlroom room add` makes it: a row in SQL, registered in Redis."""
+class TestRoom(str):
+    """A room slug that also carries the room's ingest key."""
+
+    api_key: str
+
+
+def create_room(database_url: str, redis_url: str, slug: str | None = None, name: str = "测试直播间") -> TestRoom:
+    """A room as an admin makes it: a row in SQL with an ingest key, published to Redis."""
     slug = slug or unique("room")
     engine = make_engine(database_url)
     with transaction(session_factory(engine)) as session:
-        get_or_create_room(session, slug=slug, name=name, timezone="Asia/Shanghai")
+        room = get_or_create_room(session, slug=slug, name=name, timezone="Asia/Shanghai")
+        _, key = service.create_api_key(session, room=room, name="tests", created_by="tests")
+        key_hashes = service.active_key_hashes(session)[slug]
     engine.dispose()
 
     async def register() -> None:
         client = connect(redis_url)
-        await Bus.from_settings(client, Settings(mode="dev")).register_room(slug, name=name)
+        bus = Bus.from_settings(client, Settings(mode="dev"))
+        await bus.register_room(slug, name=name)
+        await bus.publish_api_keys(slug, key_hashes)
         await client.aclose()
 
     # A thread of its own, so this works from inside a running event loop too.
     with ThreadPoolExecutor(1) as thread:
         thread.submit(asyncio.run, register()).result()
-    return slug
+    test_room = TestRoom(slug)
+    test_room.api_key = key
+    return test_room
+
+
+def create_user(database_url: str, *, role: str, rooms: list[str] = (), username: str | None = None,
+                password: str = "correct horse battery") -> tuple[str, str]:
+    username = username or unique(role)
+    engine = make_engine(database_url)
+    with transaction(session_factory(engine)) as session:
+        service.create_user(session, username=username, password=password, role=role, room_slugs=rooms)
+    engine.dispose()
+    return username, password
+
+
+ADMIN = ("test-admin", "test-admin-password")
+
+
+def ensure_admin(database_url: str) -> tuple[str, str]:
+    engine = make_engine(database_url)
+    with transaction(session_factory(engine)) as session:
+        if session.scalar(select(User).where(User.username == ADMIN[0])) is None:
+            service.create_user(session, username=ADMIN[0], password=ADMIN[1], role="admin")
+    engine.dispose()
+    return ADMIN
+
+
+def login(base_url: str, username: str, password: str) -> httpx.Client:
+    """A browser-like client: fetch the form (CSRF cookie and field), post it."""
+    client = httpx.Client(base_url=base_url, timeout=30)
+    form = client.get("/login")
+    token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
+    response = client.post("/login", data={"csrftoken": token, "username": username, "password": password, "next": "/"})
+    if response.status_code != 303:
+        raise AssertionError(f"login as {username} failed: {response.status_code} {response.text[:300]}")
+    return client
+
+
+def csrf_of(client: httpx.Client, page: str = "/login") -> str:
+    return re.search(r'name="csrftoken" value="([^"]+)"', client.get(page).text).group(1)
+
+
+def cookie_header(client: httpx.Client) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{name}={value}" for name, value in client.cookies.items())}
 
 
 def redis_database(url: str, db: int) -> str:
@@ -138,6 +194,7 @@ class LiveServer(Process):
         super().__init__(args, env, log_path)
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self._admin: httpx.Client | None = None
 
     def start(self, timeout: float = 30) -> "LiveServer":
         super().start()
@@ -154,14 +211,22 @@ class LiveServer(Process):
         self.kill()
         raise RuntimeError(f"controlroom serve not ready in {timeout}s:\n{self.log_text()}")
 
-    def post_events(self, room: str, events: list[dict], **kwargs) -> httpx.Response:
+    def post_events(self, room: str, events: list[dict], *, api_key: str | None = None, **kwargs) -> httpx.Response:
+        key = getattr(room, "api_key", "") if api_key is None else api_key
         return httpx.post(
             f"{self.url}/api/rooms/{room}/events", content=orjson.dumps(events),
-            headers={"content-type": "application/json"}, timeout=30, **kwargs,
+            headers={"content-type": "application/json", "x-api-key": key}, timeout=30, **kwargs,
         )
 
+    @property
+    def admin(self) -> httpx.Client:
+        """A signed-in admin, for reading what the screens show."""
+        if self._admin is None:
+            self._admin = login(self.url, *ensure_admin(self.env["CONTROLROOM_DATABASE_URL"]))
+        return self._admin
+
     def state(self, room: str) -> dict:
-        response = httpx.get(f"{self.url}/api/rooms/{room}/state", timeout=10)
+        response = self.admin.get(f"/api/rooms/{room}/state")
         response.raise_for_status()
         return response.json()
 

@@ -17,6 +17,7 @@ from fastapi import Request, WebSocket, WebSocketException
 from starlette.status import WS_1008_POLICY_VIOLATION
 
 from controlroom.auth.permissions import Permission
+from controlroom.auth.secrets import token_hash
 from controlroom.auth.service import Principal, principal_for_host_link, principal_for_session
 from controlroom.db.base import utcnow
 from controlroom.db.session import transaction
@@ -109,6 +110,44 @@ class WsRequiresHostLink(RequiresHostLink):
         if principal is None:
             raise WebSocketException(WS_1008_POLICY_VIOLATION, "this host link is not valid (revoked or replaced)")
         return principal
+
+
+class IngestKeyRejected(Exception):
+    """401 for a feed: no key, or not one of this room's."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def sent_api_key(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if not key:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        key = value.strip() if scheme.lower() == "bearer" else None
+    return key or None
+
+
+class RequiresIngestKey:
+    """A feed posting events: the room's ingest key, not a login. Returns the key's hash,
+    which the ingest script checks again atomically with the write."""
+
+    permission = None
+
+    async def __call__(self, request: Request) -> str:
+        services: Services = request.app.state.services
+        room = request.path_params["room"]
+        key = sent_api_key(request)
+        if key is None:
+            raise IngestKeyRejected("missing API key: send the room's ingest key in the X-Api-Key header")
+        key_hash = token_hash(key)
+        if not await services.bus.key_is_valid(room, key_hash):
+            raise IngestKeyRejected(invalid_key_message(room))
+        return key_hash
+
+
+def invalid_key_message(room: str) -> str:
+    return f"the API key is not valid for room {room!r} (wrong, revoked, or for another room)"
 
 
 class RequiresMetricsAccess:

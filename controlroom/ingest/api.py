@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from controlroom.auth.secrets import token_hash
+from controlroom.auth.deps import IngestKeyRejected, RequiresIngestKey, invalid_key_message
 from controlroom.bus.client import BacklogFull, InvalidApiKey, UnknownRoom
 from controlroom.ingest.parse import BodyError, is_ndjson, parse_body
 from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
@@ -67,18 +67,13 @@ class ErrorDetail(BaseModel):
         }
     },
 )
-async def ingest_events(room: str, request: Request, services: Annotated[Services, Depends(get_services)]):
+async def ingest_events(
+    room: str,
+    request: Request,
+    services: Annotated[Services, Depends(get_services)],
+    key_hash: Annotated[str, Depends(RequiresIngestKey())],
+):
     settings = services.settings
-    key = sent_api_key(request)
-    if key is None:
-        return JSONResponse(
-            {"detail": "missing API key: send the room's ingest key in the X-Api-Key header"},
-            status_code=401, headers={"WWW-Authenticate": "Bearer"},
-        )
-    key_hash = token_hash(key)
-    # Checked before the body is read (and again, atomically, when it is written).
-    if not await services.bus.key_is_valid(room, key_hash):
-        return _invalid_key(room)
     try:
         body = await _read_limited(request, settings.max_body_bytes)
         batch = parse_body(
@@ -94,7 +89,7 @@ async def ingest_events(room: str, request: Request, services: Annotated[Service
             room, [(eid, payload) for _, eid, payload in batch.valid], batch.dead, key_hash=key_hash
         )
     except InvalidApiKey:
-        return _invalid_key(room)
+        raise IngestKeyRejected(invalid_key_message(room)) from None  # revoked while we read the body
     except UnknownRoom:
         return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
     except BacklogFull:
@@ -120,21 +115,6 @@ async def ingest_events(room: str, request: Request, services: Annotated[Service
     )
     all_invalid = rejected_items > 0 and rejected_items == batch.total
     return JSONResponse(result.model_dump(), status_code=422 if all_invalid else 200)
-
-
-def sent_api_key(request: Request) -> str | None:
-    key = request.headers.get("x-api-key")
-    if not key:
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        key = value.strip() if scheme.lower() == "bearer" else None
-    return key or None
-
-
-def _invalid_key(room: str) -> JSONResponse:
-    return JSONResponse(
-        {"detail": f"the API key is not valid for room {room!r} (wrong, revoked, or for another room)"},
-        status_code=401, headers={"WWW-Authenticate": "Bearer"},
-    )
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

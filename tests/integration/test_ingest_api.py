@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import orjson
 
-from tests.support import BASE_TS, comment
+from tests.support import BASE_TS, comment, create_room
 
 
 def test_valid_events_are_accepted_and_reach_the_room_state(server, room):
@@ -58,7 +58,7 @@ def test_invalid_items_are_reported_by_index_and_field_and_kept_as_dead_letters(
     assert by_index[(3, "text")]["reason"] == "Field required"
     assert "JSON object" in by_index[(4, "")]["reason"]
 
-    dead = httpx.get(f"{server.url}/api/rooms/{room}/dead-letters").json()
+    dead = server.admin.get(f"/api/rooms/{room}/dead-letters").json()
     assert len(dead) == 4
     raw_items = [d["raw"] for d in dead]
     assert any('"teleport"' in raw for raw in raw_items)
@@ -76,7 +76,7 @@ def test_ndjson_is_accepted_line_by_line_and_a_broken_line_is_rejected_alone(ser
     lines = [orjson.dumps(comment("n1", "第一行")), b"{broken", b"", orjson.dumps(comment("n2", "第三行"))]
     response = httpx.post(
         f"{server.url}/api/rooms/{room}/events", content=b"\n".join(lines),
-        headers={"content-type": "application/x-ndjson"},
+        headers={"content-type": "application/x-ndjson", "x-api-key": room.api_key},
     )
     assert response.status_code == 200
     body = response.json()
@@ -87,7 +87,7 @@ def test_ndjson_is_accepted_line_by_line_and_a_broken_line_is_rejected_alone(ser
 def test_a_body_that_is_not_json_is_400_saying_where_it_broke(server, room):
     response = httpx.post(
         f"{server.url}/api/rooms/{room}/events", content=b'[{"id": "c1", "type": }]',
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", "x-api-key": room.api_key},
     )
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["detail"]
@@ -115,14 +115,31 @@ def test_more_than_5000_events_is_413_with_the_limit(server, room):
     assert "5001" in response.json()["detail"] and "5000" in response.json()["detail"]
 
 
-def test_an_unknown_room_is_404(server):
-    response = server.post_events("no-such-room", [comment("c1", "hi")])
-    assert response.status_code == 404
-    assert "no-such-room" in response.json()["detail"]
+def test_ingest_needs_the_room_s_key_and_stores_nothing_without_it(server, room, database_url, redis_url):
+    missing = server.post_events(room, [comment("k1", "hi")], api_key="")
+    assert missing.status_code == 401
+    assert "X-Api-Key" in missing.json()["detail"]
+    wrong = server.post_events(room, [comment("k2", "hi")], api_key="crk_not-a-real-key")
+    assert wrong.status_code == 401
+    assert "not valid" in wrong.json()["detail"]
+    other_room = create_room(database_url, redis_url)
+    assert server.post_events(room, [comment("k3", "hi")], api_key=other_room.api_key).status_code == 401
+    bearer = httpx.post(
+        f"{server.url}/api/rooms/{room}/events", json=[comment("k4", "hi")],
+        headers={"Authorization": f"Bearer {room.api_key}"},
+    )
+    assert bearer.json()["accepted"] == 1
+    assert server.wait_for_state(room, lambda s: s["events_applied"] == 1)["comments"] == 1
+
+
+def test_an_unknown_room_answers_like_a_wrong_key_so_it_reveals_nothing(server, room):
+    response = server.post_events("no-such-room", [comment("c1", "hi")], api_key=room.api_key)
+    assert response.status_code == 401
 
 
 def test_the_event_contract_is_published_in_the_openapi_schema(server):
-    schema = httpx.get(f"{server.url}/openapi.json").json()
+    assert httpx.get(f"{server.url}/openapi.json").status_code == 401
+    schema = server.admin.get("/openapi.json").json()
     body = schema["paths"]["/api/rooms/{room}/events"]["post"]["requestBody"]["content"]
     assert body["application/json"]["schema"]["items"]["$ref"] == "#/components/schemas/Event"
     event = schema["components"]["schemas"]["Event"]

@@ -18,7 +18,7 @@ def test_ingest_answers_503_while_redis_is_down_and_loses_nothing(database_url, 
     ).start()
     try:
         assert live.post_events(room, [comment("before", "在吗")]).json()["accepted"] == 1
-        live.wait_for_state(room, lambda s: s["comments"] == 1)
+        live.wait_for_state(room, lambda s: s["comments"] == 1)  # (signs the admin in, too)
 
         redis_server.stop()
         response = live.post_events(room, [comment("during", "有人吗")])
@@ -27,7 +27,7 @@ def test_ingest_answers_503_while_redis_is_down_and_loses_nothing(database_url, 
         assert "nothing from this request was stored" in response.json()["detail"]
         ready = httpx.get(f"{live.url}/readyz")
         assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("unreachable")
-        page = httpx.get(f"{live.url}/rooms/{room}")
+        page = live.admin.get(f"/rooms/{room}")
         assert page.status_code == 503 and "unreachable" in page.text
 
         redis_server.start()  # same data dir, AOF on: the stream and checkpoint come back

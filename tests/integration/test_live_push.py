@@ -9,7 +9,7 @@ import time
 import httpx
 import websockets
 
-from tests.support import BASE_TS, LiveServer, comment, create_room, server_env
+from tests.support import BASE_TS, LiveServer, comment, cookie_header, create_room, server_env
 
 
 async def _frames_until(ws, predicate, timeout: float = 10) -> str:
@@ -33,7 +33,7 @@ def _tile(frame: str, kpi: str) -> str:
 
 
 async def test_a_posted_event_shows_up_in_a_websocket_push(server, room):
-    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en") as ws:
+    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en", additional_headers=cookie_header(server.admin)) as ws:
         snapshot = await ws.recv()
         assert 'id="kpis"' in snapshot and 'hx-swap-oob="true"' in snapshot
         assert _tile(snapshot, "online") == "0"
@@ -49,15 +49,17 @@ async def test_a_posted_event_shows_up_in_a_websocket_push(server, room):
 
 
 async def test_the_push_speaks_the_language_of_the_client(server, room):
-    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=zh-CN") as ws:
+    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=zh-CN", additional_headers=cookie_header(server.admin)) as ws:
         assert "实时在线" in await ws.recv()
-    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en") as ws:
+    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en", additional_headers=cookie_header(server.admin)) as ws:
         assert "Online now" in await ws.recv()
 
 
 async def test_a_websocket_for_an_unknown_room_is_refused(server):
     try:
-        async with websockets.connect(f"{server.ws_url}/ws/rooms/no-such-room") as ws:
+        async with websockets.connect(
+            f"{server.ws_url}/ws/rooms/no-such-room", additional_headers=cookie_header(server.admin)
+        ) as ws:
             await ws.recv()
     except (websockets.InvalidStatus, websockets.ConnectionClosed):
         return
@@ -76,8 +78,12 @@ async def test_two_web_processes_both_receive_the_update(own_redis_url, database
     with_worker = await asyncio.to_thread(LiveServer(env, tmp_path / "a.log", worker=True).start)
     web_only = await asyncio.to_thread(LiveServer(env, tmp_path / "b.log", worker=False).start)
     try:
-        async with websockets.connect(f"{with_worker.ws_url}/ws/rooms/{room}?lang=en") as ws_a, \
-                   websockets.connect(f"{web_only.ws_url}/ws/rooms/{room}?lang=en") as ws_b:
+        admin_a = await asyncio.to_thread(lambda: with_worker.admin)
+        admin_b = await asyncio.to_thread(lambda: web_only.admin)
+        async with websockets.connect(f"{with_worker.ws_url}/ws/rooms/{room}?lang=en",
+                                      additional_headers=cookie_header(admin_a)) as ws_a, \
+                   websockets.connect(f"{web_only.ws_url}/ws/rooms/{room}?lang=en",
+                                      additional_headers=cookie_header(admin_b)) as ws_b:
             await ws_a.recv()
             await ws_b.recv()
             response = await asyncio.to_thread(
@@ -93,7 +99,7 @@ async def test_two_web_processes_both_receive_the_update(own_redis_url, database
 
 
 async def test_updates_are_coalesced_to_at_most_ten_frames_a_second(server, room):
-    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en") as ws:
+    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en", additional_headers=cookie_header(server.admin)) as ws:
         await ws.recv()
         frames = 0
 
@@ -110,6 +116,7 @@ async def test_updates_are_coalesced_to_at_most_ten_frames_a_second(server, room
                 await http.post(
                     f"{server.url}/api/rooms/{room}/events",
                     json=[{"id": f"v{i}", "type": "viewers", "ts": BASE_TS + i, "online": 1000 + i}],
+                    headers={"x-api-key": room.api_key},
                 )
                 await asyncio.sleep(0.02)
         await asyncio.sleep(0.5)

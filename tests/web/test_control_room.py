@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.support import BASE_TS, Process, comment
+from tests.support import BASE_TS, Process, comment, create_user
+
+
+def sign_in(page, server, username: str, password: str, then: str) -> None:
+    page.goto(f"{server.url}{then}")  # a page that needs a login answers with the login form
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{server.url}{then}")
+
+
+@pytest.fixture
+def controller(database_url, room):
+    return create_user(database_url, role="controller", rooms=[room])
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -19,12 +33,13 @@ def _tile_value(page, kpi: str) -> str:
     return page.locator(f'[data-kpi="{kpi}"] .tile-value').inner_text()
 
 
-def test_the_demo_page_shows_the_numbers_changing_while_a_show_runs(server, room, page, tmp_path):
-    page.goto(f"{server.url}/rooms/{room}")
+def test_the_demo_page_shows_the_numbers_changing_while_a_show_runs(server, room, controller, page, tmp_path):
+    sign_in(page, server, *controller, then=f"/rooms/{room}")
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
     assert _tile_value(page, "online") == "0"
     simulator = Process(
-        ["simulate", "--room", room, "--rate", "60", "--url", server.url, "--seed", "3"], dict(server.env),
+        ["simulate", "--room", room, "--rate", "60", "--url", server.url, "--seed", "3", "--api-key", room.api_key],
+        dict(server.env),
         tmp_path / "sim.log",
     ).start()
     try:
@@ -42,13 +57,13 @@ def test_the_demo_page_shows_the_numbers_changing_while_a_show_runs(server, room
         simulator.terminate()
 
 
-def test_a_hostile_comment_stays_text_in_the_page_and_in_pushes(server, room, page):
+def test_a_hostile_comment_stays_text_in_the_page_and_in_pushes(server, room, controller, page):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     # One comment before the page loads (rendered into the page), the rest pushed live.
     server.post_events(room, [comment("h0", HOSTILE[0], name="<b>坏人</b>")])
     server.wait_for_state(room, lambda s: s["comments"] == 1)
-    page.goto(f"{server.url}/rooms/{room}?lang=en")
+    sign_in(page, server, *controller, then=f"/rooms/{room}?lang=en")
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
     server.post_events(room, [comment(f"h{i}", text, ts=BASE_TS + i) for i, text in enumerate(HOSTILE[1:], 1)])
     texts = page.locator("#comments .comment .text")
@@ -61,8 +76,8 @@ def test_a_hostile_comment_stays_text_in_the_page_and_in_pushes(server, room, pa
     assert page.evaluate("window.__pwned === undefined")
 
 
-def test_the_page_speaks_chinese_first_and_english_on_request(server, room, page):
-    page.goto(f"{server.url}/rooms/{room}")
+def test_the_page_speaks_chinese_first_and_english_on_request(server, room, controller, page):
+    sign_in(page, server, *controller, then=f"/rooms/{room}")
     expect(page.locator('[data-kpi="online"] .tile-label')).to_have_text("实时在线")
     page.get_by_role("link", name="English").click()
     expect(page.locator('[data-kpi="online"] .tile-label')).to_have_text("Online now")
