@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from controlroom.bus.embedded import EmbeddedRedis  # noqa: E402
 from controlroom.db.session import upgrade  # noqa: E402
-from tests.support import LiveServer, Process, create_room, server_env  # noqa: E402
+from tests.support import LiveServer, Process, cookie_header, create_room, server_env  # noqa: E402
 
 ONLINE_TILE = re.compile(r'data-kpi="online">\s*<div class="tile-label">[^<]*</div>\s*<div class="tile-value">([^<]*)<')
 NICKS = ["小明", "阿花", "大黄", "甜甜", "老王", "Lucky", "糖糖", "阿杰"]
@@ -105,7 +105,7 @@ async def sustained(
                 while True:
                     response = await http.post(
                         f"{server.url}/api/rooms/{room}/events", content=body,
-                        headers={"content-type": "application/json"},
+                        headers={"content-type": "application/json", "x-api-key": room.api_key},
                     )
                     if response.status_code != 503:
                         break
@@ -119,7 +119,7 @@ async def sustained(
 
     await asyncio.gather(*(sender() for _ in range(senders)))
     ingest_elapsed = time.perf_counter() - started
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, cookies=server.admin.cookies) as http:
         while (await http.get(f"{server.url}/api/rooms/{room}/state")).json()["events_applied"] < accepted:
             await asyncio.sleep(0.01)
     end_to_end_elapsed = time.perf_counter() - started
@@ -131,13 +131,14 @@ async def latency(server: LiveServer, room: str, rate: int, seconds: float, batc
     online = n reflects every batch up to n."""
     sent_at: dict[int, float] = {}
     latencies: list[float] = []
-    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en", max_size=None) as ws:
+    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en", max_size=None,
+                                  additional_headers=cookie_header(server.admin)) as ws:
         await ws.recv()
         # Warm up: a worker picks up a new room within a second; that is not latency.
         async with httpx.AsyncClient(timeout=30) as http:
-            await http.post(f"{server.url}/api/rooms/{room}/events",
+            await http.post(f"{server.url}/api/rooms/{room}/events", headers={"x-api-key": room.api_key},
                             json=[{"id": "warm", "type": "like", "ts": int(time.time() * 1000), "user": {"id": "w"}}])
-            while (await http.get(f"{server.url}/api/rooms/{room}/state")).json()["events_applied"] < 1:
+            while server.state(room)["events_applied"] < 1:
                 await asyncio.sleep(0.01)
         done = asyncio.Event()
 
@@ -172,7 +173,7 @@ async def latency(server: LiveServer, room: str, rate: int, seconds: float, batc
                 sent_at[seq] = time.perf_counter()
                 sent += len(events)
                 await http.post(f"{server.url}/api/rooms/{room}/events", content=body,
-                                headers={"content-type": "application/json"})
+                                headers={"content-type": "application/json", "x-api-key": room.api_key})
                 next_at = started + seq * interval
                 await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             achieved = sent / (time.perf_counter() - started)

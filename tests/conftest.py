@@ -64,7 +64,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory):
 def server(redis_url: str, database_url: str, tmp_path_factory: pytest.TempPathFactory):
     """One controlroom (web + worker) shared by the tests that only need a room of their own."""
     data_dir = tmp_path_factory.mktemp("server")
-    live = LiveServer(server_env(redis_url=redis_url, database_url=database_url, data_dir=data_dir), data_dir / "log")
+    env = server_env(redis_url=redis_url, database_url=database_url, data_dir=data_dir,
+                     CONTROLROOM_METRICS_TOKEN="test-metrics-token")
+    live = LiveServer(env, data_dir / "log")
     live.start()
     yield live
     live.terminate()

@@ -56,3 +56,16 @@ METRICS_PATH = "/metrics"
 
 def allows(role: Role | str, permission: Permission) -> bool:
     return Permission(permission) in ROLE_PERMISSIONS[Role(role)]
+
+
+def matrix_markdown() -> str:
+    """The matrix as the README shows it (a test keeps the two the same)."""
+    roles = list(Role)
+    lines = [
+        "| permission | " + " | ".join(f"{role.value} {ROLE_NAMES_ZH[role]}" for role in roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    for permission in Permission:
+        marks = " | ".join("✓" if permission in ROLE_PERMISSIONS[role] else "–" for role in roles)
+        lines.append(f"| `{permission.value}` | {marks} |")
+    return "\n".join(lines)
