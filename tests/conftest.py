@@ -91,7 +91,14 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh browser tab. Whatever the test does, the page must not log htmx errors
+    (a push for an element the page does not have, a swap that failed) or script errors."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" or "htmx:" in m.text else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
     yield page
     context.close()
+    # A 401/403 page the test asked for on purpose is logged as a failed resource load.
+    assert [p for p in problems if "Failed to load resource" not in p] == []

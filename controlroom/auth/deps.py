@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Request, WebSocket, WebSocketException
 from starlette.status import WS_1008_POLICY_VIOLATION
@@ -76,10 +77,21 @@ class Requires:
         return authorize(principal, self.permission, request.path_params.get("room"))
 
 
+def same_origin(websocket: WebSocket) -> bool:
+    """Browsers send cookies with a websocket opened by any site: refuse pages of other
+    origins (cross-site websocket hijacking). Non-browser clients send no Origin."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host", "")
+
+
 class WsRequires(Requires):
     """The same for a websocket: refused with close code 1008 (policy violation)."""
 
     async def __call__(self, websocket: WebSocket) -> Principal:  # type: ignore[override]
+        if not same_origin(websocket):
+            raise WebSocketException(WS_1008_POLICY_VIOLATION, "cross-origin websocket refused")
         services: Services = websocket.app.state.services
         principal = await asyncio.to_thread(_principal_from_cookie, services, websocket.cookies.get(SESSION_COOKIE))
         try:

@@ -4,7 +4,6 @@ host screen they open. Thin: parse the form, call the service, audit, render."""
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -30,6 +29,7 @@ from controlroom.db.session import transaction
 from controlroom.rooms.models import Room, Show
 from controlroom.services import Services, get_services
 from controlroom.web.pages import render_page
+from controlroom.web.panels import HOST_SCREEN_PANELS
 from controlroom.web.routes import stream_room
 
 log = structlog.get_logger(__name__)
@@ -316,8 +316,8 @@ def _current_show(session: Session, slug: str) -> Show | None:
 
 
 def _qr_data_uri(url: str) -> str:
-    svg = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    # A data: URI image, so the CSP needs no exception (img-src allows data:).
+    return segno.make(url, error="m").svg_data_uri(scale=6, dark="#000", light="#fff")
 
 
 def _host_link_context(request: Request, session: Session, room: str, signer) -> dict[str, Any] | None:
@@ -391,4 +391,4 @@ async def host_socket(
 ) -> None:
     """The host screen's live feed. It shows the room's numbers for now; the run-of-show
     and control messages join it with the cue engine."""
-    await stream_room(websocket, next(iter(principal.room_slugs or [])))
+    await stream_room(websocket, next(iter(principal.room_slugs or [])), panels=HOST_SCREEN_PANELS)

@@ -38,7 +38,12 @@ class Client:
     room: str
     locale: str
     queue: asyncio.Queue[Any]
+    # The panels this screen shows (None: all); the others are never sent to it.
+    panels: frozenset[str] | None = None
     dropped: int = 0
+
+    def wants(self, panel: str) -> bool:
+        return self.panels is None or panel in self.panels
 
     def offer(self, frame: str) -> None:
         try:
@@ -100,8 +105,8 @@ class Hub:
 
     # --- clients ---------------------------------------------------------------------
 
-    def connect(self, room: str, locale: str) -> Client:
-        client = Client(room=room, locale=locale, queue=asyncio.Queue(maxsize=self.queue_frames))
+    def connect(self, room: str, locale: str, panels: frozenset[str] | None = None) -> Client:
+        client = Client(room=room, locale=locale, queue=asyncio.Queue(maxsize=self.queue_frames), panels=panels)
         channel = self.channels.get(room)
         if channel is None:
             channel = self.channels[room] = RoomChannel(room)
@@ -122,10 +127,11 @@ class Hub:
                 channel.task.cancel()
             del self.channels[client.room]
 
-    async def snapshot(self, room: str, locale: str) -> str:
-        """Every panel of the room, for a client that (re)connects or fell behind."""
-        view = await self.load_view(room)
-        return "".join(self.render_panels(view, locale).values())
+    async def snapshot(self, client: Client) -> str:
+        """Every panel the client shows, for a client that (re)connects or fell behind."""
+        view = await self.load_view(client.room)
+        panels = self.render_panels(view, client.locale)
+        return "".join(html for panel, html in panels.items() if client.wants(panel))
 
     # --- the loops -------------------------------------------------------------------
 
@@ -151,13 +157,18 @@ class Hub:
         for locale in {c.locale for c in channel.clients}:
             panels = self.render_panels(view, locale)
             previous = channel.sent.setdefault(locale, {})
-            changed = [html for panel, html in panels.items() if previous.get(panel) != html]
+            changed = {panel: html for panel, html in panels.items() if previous.get(panel) != html}
             if not changed:
                 continue
             previous.update(panels)
-            frame = "".join(changed)
+            everything = "".join(changed.values())
             for client in list(channel.clients):
-                if client.locale == locale:
+                if client.locale != locale:
+                    continue
+                frame = everything if client.panels is None else "".join(
+                    html for panel, html in changed.items() if client.wants(panel)
+                )
+                if frame:
                     client.offer(frame)
 
     async def _listen(self) -> None:

@@ -20,6 +20,10 @@ PANELS = {
 }
 
 
+# The host's second screen shows the room's numbers only (no comment feed).
+HOST_SCREEN_PANELS = frozenset({"kpis"})
+
+
 async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dict[str, Any]:
     raw = await client.hget(keys.checkpoint(room), "state")
     view = room_view(RoomState.from_json(raw), now_ms=clock.now_ms())

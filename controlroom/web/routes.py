@@ -19,7 +19,7 @@ from controlroom.bus.hub import RESYNC
 from controlroom.i18n import pick_locale
 from controlroom.services import Services, get_services, get_ws_services
 from controlroom.web.pages import LANG_COOKIE, render_page
-from controlroom.web.panels import load_room_view
+from controlroom.web.panels import HOST_SCREEN_PANELS, load_room_view
 
 router = APIRouter()
 
@@ -91,12 +91,12 @@ async def room_host_socket(
     websocket: WebSocket, room: str, principal: Annotated[Principal, Depends(WsRequires(Permission.VIEW_HOST_SCREEN))]
 ) -> None:
     """The host screen of a host who signed in with a password."""
-    await stream_room(websocket, room)
+    await stream_room(websocket, room, panels=HOST_SCREEN_PANELS)
 
 
-async def stream_room(websocket: WebSocket, room: str) -> None:
-    """Push the room's panels: a snapshot, then changes, until the client goes away.
-    The caller has already decided the client may see the room."""
+async def stream_room(websocket: WebSocket, room: str, panels: frozenset[str] | None = None) -> None:
+    """Push the room's panels (all, or those named): a snapshot, then changes, until the
+    client goes away. The caller has already decided the client may see the room."""
     services = get_ws_services(websocket)
     if await services.bus.room_name(room) is None:
         await websocket.close(code=WS_1008_POLICY_VIOLATION)
@@ -108,10 +108,10 @@ async def stream_room(websocket: WebSocket, room: str) -> None:
     )
     await websocket.accept()
     hub = services.hub
-    client = hub.connect(room, locale)
+    client = hub.connect(room, locale, panels)
     receiver = asyncio.create_task(_discard_incoming(websocket))
     try:
-        await websocket.send_text(await hub.snapshot(room, locale))
+        await websocket.send_text(await hub.snapshot(client))
         while True:
             next_frame = asyncio.ensure_future(client.next_frame())
             done, _ = await asyncio.wait({next_frame, receiver}, return_when=asyncio.FIRST_COMPLETED)
@@ -120,7 +120,7 @@ async def stream_room(websocket: WebSocket, room: str) -> None:
                 return
             frame = next_frame.result()
             if frame is RESYNC:
-                frame = await hub.snapshot(room, locale)
+                frame = await hub.snapshot(client)
             await websocket.send_text(frame)
     except (WebSocketDisconnect, RuntimeError):
         return

@@ -206,3 +206,17 @@ def test_websockets_follow_the_matrix(server, world, who):
         else:
             # Refused before the handshake completes (HTTP 403) or closed with 1008.
             assert outcome in ("refused 403", "closed 1008"), (who, path, outcome)
+
+
+def test_a_websocket_opened_by_another_site_is_refused_even_with_the_cookie(server, world):
+    async def attempt(origin: str) -> str:
+        headers = {**cookie_header(_client(server, world, "controller")), "Origin": origin}
+        try:
+            async with websockets.connect(f"{server.ws_url}/ws/rooms/{world['room']}", additional_headers=headers) as ws:
+                await asyncio.wait_for(ws.recv(), timeout=10)
+                return "open"
+        except websockets.InvalidStatus as exc:
+            return f"refused {exc.response.status_code}"
+
+    assert asyncio.run(attempt("https://evil.example")) == "refused 403"
+    assert asyncio.run(attempt(server.url)) == "open"
