@@ -7,15 +7,18 @@ import contextlib
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Form, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.status import WS_1008_POLICY_VIOLATION
 
 from controlroom.auth.deps import Requires, WsRequires
 from controlroom.auth.permissions import Permission, Role
-from controlroom.auth.service import Principal
+from controlroom.auth.service import Principal, record
 from controlroom.bus import keys
 from controlroom.bus.hub import RESYNC
+from controlroom.db.base import utcnow
+from controlroom.db.session import transaction
+from controlroom.rooms.service import InvalidRoomSlug, get_or_create_room
 from controlroom.i18n import pick_locale
 from controlroom.services import Services, get_services, get_ws_services
 from controlroom.web.pages import LANG_COOKIE, render_page
@@ -41,13 +44,45 @@ async def index(principal: SignedIn) -> Response:
 
 @router.get("/rooms", response_class=HTMLResponse, include_in_schema=False)
 async def rooms_page(request: Request, services: Svc, principal: Dashboard) -> Response:
+    return render_page(request, "pages/rooms.html", rooms=await _visible_rooms(services, principal), error=None)
+
+
+async def _visible_rooms(services: Services, principal: Principal) -> list[dict[str, str]]:
     slugs = sorted(m.decode() for m in await services.redis.smembers(keys.ROOMS))
-    rooms = [
+    return [
         {"slug": slug, "name": await services.bus.room_name(slug) or slug}
         for slug in slugs
         if principal.can_see_room(slug)
     ]
-    return render_page(request, "pages/rooms.html", rooms=rooms)
+
+
+@router.post("/rooms", include_in_schema=False)
+async def add_room(
+    request: Request,
+    services: Svc,
+    principal: Annotated[Principal, Depends(Requires(Permission.ADMINISTER))],
+    slug: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+) -> Response:
+    slug, name = slug.strip(), name.strip()
+    now = utcnow()
+
+    def create() -> str | None:
+        with transaction(services.sessions) as session:
+            try:
+                room = get_or_create_room(session, slug=slug, name=name or slug, timezone=services.settings.timezone)
+            except InvalidRoomSlug as exc:
+                return str(exc)
+            record(session, actor=principal.name, user_id=principal.user_id, action="room.add", now=now, room=room,
+                   ip=request.client.host if request.client else "", detail={"name": room.name})
+            return None
+
+    error = await asyncio.to_thread(create)
+    if error is not None:
+        rooms = await _visible_rooms(services, principal)
+        return render_page(request, "pages/rooms.html", status_code=422, rooms=rooms, error=error)
+    await services.bus.register_room(slug, name=name or slug)
+    return RedirectResponse(f"/rooms/{slug}", status_code=303)
 
 
 @router.get("/rooms/{room}", response_class=HTMLResponse, include_in_schema=False)

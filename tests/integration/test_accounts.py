@@ -166,3 +166,15 @@ def test_user_add_on_the_command_line(server, database_url, tmp_path, room):
          "--room", "no-such-room", "--password", "cli password 1"], env=env, capture_output=True, text=True, timeout=60,
     )
     assert bad.returncode == 2 and "no such room: no-such-room" in bad.stderr
+
+
+def test_an_admin_adds_a_room_on_the_rooms_page(server, database_url):
+    admin = server.admin
+    slug = unique("new-room")
+    response = admin.post("/rooms", data={"csrftoken": csrf_of(admin, "/rooms"), "slug": slug, "name": "新直播间"},
+                          follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/rooms/{slug}"
+    assert "新直播间" in admin.get(f"/rooms/{slug}").text
+    bad = admin.post("/rooms", data={"csrftoken": csrf_of(admin, "/rooms"), "slug": "Bad Slug!", "name": "x"})
+    assert bad.status_code == 422 and "must be 1-64 characters" in bad.text
+    assert _audit(database_url, room_slug=slug, action="room.add")[0].actor == "test-admin"
