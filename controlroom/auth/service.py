@@ -107,6 +107,9 @@ def update_user(
     """Apply the changes; return what changed (for the audit log). Disabling a user or
     changing their password ends their sessions."""
     changes: dict[str, Any] = {}
+    stays_admin = (role is None or role == Role.ADMIN) and not disabled
+    if user.role == Role.ADMIN and not user.disabled and not stays_admin and _other_active_admins(session, user) == 0:
+        raise AccountError("role", "the last active admin cannot be demoted or disabled; make another admin first")
     if role is not None and role != user.role:
         if role not in set(Role):
             raise AccountError("role", f"must be one of {', '.join(Role)}")
@@ -130,6 +133,12 @@ def update_user(
         revoke_user_sessions(session, user_id=user.id, now=now)
     session.flush()
     return changes
+
+
+def _other_active_admins(session: Session, user: User) -> int:
+    return len(session.scalars(
+        select(User.id).where(User.role == Role.ADMIN, User.disabled.is_(False), User.id != user.id)
+    ).all())
 
 
 def get_user(session: Session, *, user_id: int) -> User | None:
