@@ -19,18 +19,18 @@ from controlroom import __version__
 from controlroom.auth import routes as auth_routes
 from controlroom.auth.deps import Forbidden, IngestKeyRejected, NotAuthenticated, Requires
 from controlroom.auth.secrets import Signer
-from controlroom.auth.service import Principal, active_key_hashes
+from controlroom.auth.service import Principal
 from controlroom.bus.client import Bus, connect
 from controlroom.bus.embedded import resolve_redis_url
 from controlroom.bus.hub import Hub
 from controlroom.clock import Clock, SystemClock
-from controlroom.db.session import make_engine, session_factory, transaction, upgrade
+from controlroom.db.session import make_engine, session_factory, upgrade
 from controlroom.events import event_adapter
 from controlroom.ingest import api as ingest_api
 from controlroom.ingest.worker import Worker
 from controlroom.observability import configure_logging
 from controlroom.paths import STATIC_DIR
-from controlroom.rooms.service import all_rooms
+from controlroom.rooms.projection import publish_rooms
 from controlroom.services import Services
 from controlroom.settings import Settings, get_settings
 from controlroom.web import ops, routes
@@ -163,20 +163,6 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path in {"/openapi.json", "/metrics"}
-
-
-async def publish_rooms(bus: Bus, sessions) -> None:
-    """Copy the rooms and their valid ingest keys from SQL (the record) into Redis
-    (what ingest and workers read)."""
-
-    def read_rooms() -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
-        with transaction(sessions) as session:
-            return [(room.slug, room.name) for room in all_rooms(session)], active_key_hashes(session)
-
-    rooms, key_hashes = await asyncio.to_thread(read_rooms)
-    for slug, name in rooms:
-        await bus.register_room(slug, name=name)
-        await bus.publish_api_keys(slug, key_hashes.get(slug, []))
 
 
 async def _keep_rooms_published(bus: Bus, sessions, every_s: float = 30.0) -> None:

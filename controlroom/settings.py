@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     # Sessions last a long show day; a new login is needed after.
     session_hours: float = 12.0
+    # Open websockets re-check their session (or host link) this often, so a logout,
+    # a disabled user or a revoked link also ends the live screens already open.
+    auth_recheck_s: float = 5.0
     # Login attempts allowed per username and address within login_window_s.
     login_attempts: int = 5
     login_window_s: int = 900

@@ -65,7 +65,7 @@ def server(redis_url: str, database_url: str, tmp_path_factory: pytest.TempPathF
     """One controlroom (web + worker) shared by the tests that only need a room of their own."""
     data_dir = tmp_path_factory.mktemp("server")
     env = server_env(redis_url=redis_url, database_url=database_url, data_dir=data_dir,
-                     CONTROLROOM_METRICS_TOKEN="test-metrics-token")
+                     CONTROLROOM_METRICS_TOKEN="test-metrics-token", CONTROLROOM_AUTH_RECHECK_S="0.5")
     live = LiveServer(env, data_dir / "log")
     live.start()
     yield live

@@ -30,6 +30,7 @@ from controlroom.auth import service
 from controlroom.auth.models import User
 from controlroom.bus.client import Bus, connect
 from controlroom.db.session import make_engine, session_factory, transaction, upgrade
+from controlroom.rooms.projection import publish_rooms
 from controlroom.rooms.service import get_or_create_room
 from controlroom.settings import Settings
 
@@ -78,22 +79,20 @@ def create_room(database_url: str, redis_url: str, slug: str | None = None, name
     """A room as an admin makes it: a row in SQL with an ingest key, published to Redis."""
     slug = slug or unique("room")
     engine = make_engine(database_url)
-    with transaction(session_factory(engine)) as session:
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
         room = get_or_create_room(session, slug=slug, name=name, timezone="Asia/Shanghai")
         _, key = service.create_api_key(session, room=room, name="tests", created_by="tests")
-        key_hashes = service.active_key_hashes(session)[slug]
-    engine.dispose()
 
     async def register() -> None:
         client = connect(redis_url)
-        bus = Bus.from_settings(client, Settings(mode="dev"))
-        await bus.register_room(slug, name=name)
-        await bus.publish_api_keys(slug, key_hashes)
+        await publish_rooms(Bus.from_settings(client, Settings(mode="dev")), sessions, only=slug)
         await client.aclose()
 
     # A thread of its own, so this works from inside a running event loop too.
     with ThreadPoolExecutor(1) as thread:
         thread.submit(asyncio.run, register()).result()
+    engine.dispose()
     test_room = TestRoom(slug)
     test_room.api_key = key
     return test_room

@@ -86,20 +86,27 @@ def same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc == websocket.headers.get("host", "")
 
 
+async def refuse_websocket(websocket: WebSocket, reason: str) -> WebSocketException:
+    """Accept, so that the client sees a close frame with 1008 (policy violation) and the
+    reason, rather than a bare failed handshake; the caller raises what this returns."""
+    await websocket.accept()
+    return WebSocketException(WS_1008_POLICY_VIOLATION, reason)
+
+
 class WsRequires(Requires):
     """The same for a websocket: refused with close code 1008 (policy violation)."""
 
     async def __call__(self, websocket: WebSocket) -> Principal:  # type: ignore[override]
         if not same_origin(websocket):
-            raise WebSocketException(WS_1008_POLICY_VIOLATION, "cross-origin websocket refused")
+            raise await refuse_websocket(websocket, "cross-origin websocket refused")
         services: Services = websocket.app.state.services
         principal = await asyncio.to_thread(_principal_from_cookie, services, websocket.cookies.get(SESSION_COOKIE))
         try:
             return authorize(principal, self.permission, websocket.path_params.get("room"))
         except NotAuthenticated:
-            raise WebSocketException(WS_1008_POLICY_VIOLATION, "login required") from None
+            raise await refuse_websocket(websocket, "login required") from None
         except Forbidden as exc:
-            raise WebSocketException(WS_1008_POLICY_VIOLATION, exc.message) from None
+            raise await refuse_websocket(websocket, exc.message) from None
 
 
 class RequiresHostLink:
@@ -120,7 +127,7 @@ class WsRequiresHostLink(RequiresHostLink):
         services: Services = websocket.app.state.services
         principal = await asyncio.to_thread(_principal_from_host_link, services, websocket.path_params["token"])
         if principal is None:
-            raise WebSocketException(WS_1008_POLICY_VIOLATION, "this host link is not valid (revoked or replaced)")
+            raise await refuse_websocket(websocket, "this host link is not valid (revoked or replaced)")
         return principal
 
 

@@ -49,9 +49,14 @@ ROLE_NAMES_ZH = {
 }
 
 # Reachable without a login: everything else answers 401 before it looks at anything.
-OPEN_PATHS = ("/login", "/healthz", "/readyz", "/static")
+OPEN_PATHS = frozenset({"/login", "/healthz", "/readyz"})
+OPEN_PREFIXES = ("/static/",)
 # Open to loopback, or with the metrics token.
 METRICS_PATH = "/metrics"
+
+
+def is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
 def allows(role: Role | str, permission: Permission) -> bool:

@@ -3,7 +3,6 @@ host screen they open. Thin: parse the form, call the service, audit, render."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -25,10 +24,11 @@ from controlroom.auth.permissions import ROLE_NAMES_ZH, Permission, Role
 from controlroom.auth.ratelimit import LoginLimiter
 from controlroom.auth.service import AccountError, Principal
 from controlroom.db.base import utcnow
-from controlroom.db.session import transaction
+from controlroom.db.session import run_in_transaction
 from controlroom.rooms.models import Room, Show
+from controlroom.rooms.projection import publish_rooms
 from controlroom.services import Services, get_services
-from controlroom.web.pages import render_page
+from controlroom.web.pages import client_ip, render_page
 from controlroom.web.panels import HOST_SCREEN_PANELS
 from controlroom.web.routes import stream_room
 
@@ -42,10 +42,6 @@ HostScreen = Annotated[Principal, Depends(Requires(Permission.VIEW_HOST_SCREEN))
 HostByLink = Annotated[Principal, Depends(RequiresHostLink())]
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
 def _safe_next(value: str | None) -> str:
     # Only paths on this site: never an open redirect.
     if value and value.startswith("/") and not value.startswith("//"):
@@ -54,11 +50,7 @@ def _safe_next(value: str | None) -> str:
 
 
 async def _in_transaction(services: Services, work) -> Any:
-    def run() -> Any:
-        with transaction(services.sessions) as session:
-            return work(session)
-
-    return await asyncio.to_thread(run)
+    return await run_in_transaction(services.sessions, work)
 
 
 # --- login / logout ------------------------------------------------------------------------
@@ -79,8 +71,8 @@ async def login(
 ) -> Response:
     limiter = LoginLimiter(services.redis, attempts=services.settings.login_attempts,
                            window_s=services.settings.login_window_s)
-    ip = _client_ip(request)
-    retry_after = await limiter.blocked_for(username=username, ip=ip)
+    ip = client_ip(request)
+    retry_after = await limiter.try_attempt(username=username, ip=ip)
     if retry_after:
         log.warning("login.rate_limited", username=username, ip=ip)
         return render_page(
@@ -103,7 +95,6 @@ async def login(
 
     token = await _in_transaction(services, attempt)
     if token is None:
-        await limiter.failed(username=username, ip=ip)
         log.warning("login.failed", username=username, ip=ip)
         return render_page(
             request, "pages/login.html", status_code=401, next=_safe_next(next), username=username,
@@ -126,7 +117,7 @@ async def logout(request: Request, services: Svc, principal: Annotated[Principal
         if principal.session_id is not None:
             service.end_session(session, session_id=principal.session_id, now=now)
         service.record(session, actor=principal.name, user_id=principal.user_id, action="logout", now=now,
-                       ip=_client_ip(request))
+                       ip=client_ip(request))
 
     await _in_transaction(services, end)
     response = RedirectResponse("/login", status_code=303)
@@ -165,23 +156,25 @@ async def add_user(
 ) -> Response:
     now = utcnow()
 
-    def add(session: Session) -> AccountError | None:
-        try:
-            user = service.create_user(
-                session, username=username.strip(), password=password, role=role,
-                display_name=display_name.strip(), room_slugs=rooms,
-            )
-        except AccountError as exc:
-            return exc
+    def add(session: Session) -> None:
+        user = service.create_user(
+            session, username=username.strip(), password=password, role=role,
+            display_name=display_name.strip(), room_slugs=rooms,
+        )
         service.record(session, actor=principal.name, user_id=principal.user_id, action="user.add", now=now,
-                       ip=_client_ip(request), detail={"username": user.username, "role": role, "rooms": sorted(rooms)})
-        return None
+                       ip=client_ip(request), detail={"username": user.username, "role": role, "rooms": sorted(rooms)})
 
-    error = await _in_transaction(services, add)
-    if error is not None:
-        context = await _in_transaction(services, _users_context)
-        return render_page(request, "pages/admin_users.html", status_code=422, error=error, **context)
+    try:
+        await _in_transaction(services, add)
+    except AccountError as error:
+        return await _users_page_with_error(request, services, error)
     return RedirectResponse("/admin/users", status_code=303)
+
+
+async def _users_page_with_error(request: Request, services: Services, error: AccountError) -> Response:
+    # The failed change was rolled back as a whole: the page shows the state as it is.
+    context = await _in_transaction(services, _users_context)
+    return render_page(request, "pages/admin_users.html", status_code=422, error=error, **context)
 
 
 @router.post("/admin/users/{user_id}")
@@ -198,28 +191,24 @@ async def update_user(
 ) -> Response:
     now = utcnow()
 
-    def change(session: Session) -> AccountError | None:
+    def change(session: Session) -> None:
         user = service.get_user(session, user_id=user_id)
         if user is None:
-            return AccountError("user", f"no user with id {user_id}")
-        try:
-            changes = service.update_user(
-                session, user=user, now=now, role=role or None, room_slugs=rooms,
-                disabled=disabled == "on", password=password or None,
-            )
-        except AccountError as exc:
-            return exc
+            raise AccountError("user", f"no user with id {user_id}")
+        changes = service.update_user(
+            session, user=user, now=now, role=role or None, room_slugs=rooms,
+            disabled=disabled == "on", password=password or None,
+        )
         if revoke_sessions:
             changes["sessions_revoked"] = service.revoke_user_sessions(session, user_id=user.id, now=now)
         if changes:
             service.record(session, actor=principal.name, user_id=principal.user_id, action="user.update", now=now,
-                           ip=_client_ip(request), detail={"username": user.username, **changes})
-        return None
+                           ip=client_ip(request), detail={"username": user.username, **changes})
 
-    error = await _in_transaction(services, change)
-    if error is not None:
-        context = await _in_transaction(services, _users_context)
-        return render_page(request, "pages/admin_users.html", status_code=422, error=error, **context)
+    try:
+        await _in_transaction(services, change)
+    except AccountError as error:
+        return await _users_page_with_error(request, services, error)
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -270,7 +259,7 @@ async def create_api_key(
         except AccountError as exc:
             return found.name, None, exc, service.room_api_keys(session, room=found)
         service.record(session, actor=principal.name, user_id=principal.user_id, action="api_key.create", now=now,
-                       room=found, ip=_client_ip(request), detail={"name": row.name, "prefix": row.prefix})
+                       room=found, ip=client_ip(request), detail={"name": row.name, "prefix": row.prefix})
         return found.name, key, None, service.room_api_keys(session, room=found)
 
     created = await _in_transaction(services, create)
@@ -292,7 +281,7 @@ async def revoke_api_key(request: Request, room: str, key_id: int, services: Svc
         if row is None:
             return False
         service.record(session, actor=principal.name, user_id=principal.user_id, action="api_key.revoke", now=now,
-                       room=found, ip=_client_ip(request), detail={"name": row.name, "prefix": row.prefix})
+                       room=found, ip=client_ip(request), detail={"name": row.name, "prefix": row.prefix})
         return True
 
     if not await _in_transaction(services, revoke):
@@ -302,8 +291,7 @@ async def revoke_api_key(request: Request, room: str, key_id: int, services: Svc
 
 
 async def _publish_keys(services: Services, room: str) -> None:
-    hashes = await _in_transaction(services, lambda session: service.active_key_hashes(session).get(room, []))
-    await services.bus.publish_api_keys(room, hashes)
+    await publish_rooms(services.bus, services.sessions, only=room)
 
 
 # --- host links and the host screen ------------------------------------------------------------
@@ -342,6 +330,8 @@ async def host_link_page(request: Request, room: str, services: Svc, principal: 
 @router.post("/rooms/{room}/host-link")
 async def rotate_host_link(request: Request, room: str, services: Svc, principal: HostLinks,
                            action: Annotated[str, Form()] = "create") -> Response:
+    if action not in ("create", "revoke"):
+        return render_page(request, "pages/forbidden.html", status_code=422, message=f"unknown action {action[:40]!r}")
     now = utcnow()
 
     def change(session: Session) -> bool:
@@ -349,11 +339,11 @@ async def rotate_host_link(request: Request, room: str, services: Svc, principal
         if show is None:
             return False
         if action == "revoke":
-            service.revoke_host_links(session, show=show, now=now)
+            service.revoke_host_links(session, room=show.room, now=now)
         else:
             service.create_host_link(session, show=show, created_by=principal.name, now=now)
         service.record(session, actor=principal.name, user_id=principal.user_id, action=f"host_link.{action}",
-                       now=now, room=show.room, ip=_client_ip(request), detail={"show": show.title})
+                       now=now, room=show.room, ip=client_ip(request), detail={"show": show.title})
         return True
 
     if not await _in_transaction(services, change):
@@ -391,4 +381,4 @@ async def host_socket(
 ) -> None:
     """The host screen's live feed. It shows the room's numbers for now; the run-of-show
     and control messages join it with the cue engine."""
-    await stream_room(websocket, next(iter(principal.room_slugs or [])), panels=HOST_SCREEN_PANELS)
+    await stream_room(websocket, next(iter(principal.room_slugs or [])), principal, panels=HOST_SCREEN_PANELS)

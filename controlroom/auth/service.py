@@ -106,17 +106,20 @@ def update_user(
 ) -> dict[str, Any]:
     """Apply the changes; return what changed (for the audit log). Disabling a user or
     changing their password ends their sessions."""
+    # Everything is checked before anything changes.
+    if role is not None and role not in set(Role):
+        raise AccountError("role", f"must be one of {', '.join(Role)}")
+    if password:
+        _check_password(password)
+    rooms = _rooms_by_slug(session, room_slugs) if room_slugs is not None else None
     changes: dict[str, Any] = {}
     stays_admin = (role is None or role == Role.ADMIN) and not disabled
     if user.role == Role.ADMIN and not user.disabled and not stays_admin and _other_active_admins(session, user) == 0:
         raise AccountError("role", "the last active admin cannot be demoted or disabled; make another admin first")
     if role is not None and role != user.role:
-        if role not in set(Role):
-            raise AccountError("role", f"must be one of {', '.join(Role)}")
         changes["role"] = [user.role, role]
         user.role = role
-    if room_slugs is not None:
-        rooms = _rooms_by_slug(session, room_slugs)
+    if rooms is not None:
         before = sorted(room.slug for room in user.rooms)
         after = sorted(room.slug for room in rooms)
         if before != after:
@@ -126,7 +129,6 @@ def update_user(
         changes["disabled"] = [user.disabled, disabled]
         user.disabled = disabled
     if password:
-        _check_password(password)
         user.password_hash = hash_password(password)
         changes["password"] = "changed"
     if changes.get("disabled") == [False, True] or "password" in changes or "role" in changes:
@@ -192,6 +194,22 @@ def principal_for_session(session: Session, *, token: str, now: datetime) -> Pri
     if row is None or row.revoked_at is not None or row.expires_at <= now or row.user.disabled:
         return None
     return principal_of(row.user, session_id=row.id)
+
+
+def still_valid(session: Session, *, principal: Principal, now: datetime) -> bool:
+    """Is the session or host link behind an open connection still good? Websockets
+    ask this every few seconds, so a logout, a disabled user or a revoked link also ends
+    connections that are already open."""
+    if principal.session_id is not None:
+        row = session.get(LoginSession, principal.session_id)
+        return (
+            row is not None and row.revoked_at is None and row.expires_at > now
+            and not row.user.disabled and row.user.role == principal.role
+        )
+    if principal.host_link_id is not None:
+        link = session.get(HostLink, principal.host_link_id)
+        return link is not None and link.revoked_at is None
+    return False
 
 
 def end_session(session: Session, *, session_id: int, now: datetime) -> None:
@@ -268,16 +286,19 @@ def current_host_link(session: Session, *, show: Show) -> HostLink | None:
 
 
 def create_host_link(session: Session, *, show: Show, created_by: str, now: datetime) -> HostLink:
-    """A new link for the show; any earlier one stops working."""
-    revoke_host_links(session, show=show, now=now)
+    """A new link for the show; every earlier link of the room stops working (a tablet
+    left on an old show's link must not keep watching the room)."""
+    revoke_host_links(session, room=show.room, now=now)
     link = HostLink(show=show, nonce=random_token(24), created_by=created_by, created_at=now)
     session.add(link)
     session.flush()
     return link
 
 
-def revoke_host_links(session: Session, *, show: Show, now: datetime) -> int:
-    rows = session.scalars(select(HostLink).where(HostLink.show_id == show.id, HostLink.revoked_at.is_(None))).all()
+def revoke_host_links(session: Session, *, room: Room, now: datetime) -> int:
+    rows = session.scalars(
+        select(HostLink).join(Show).where(Show.room_id == room.id, HostLink.revoked_at.is_(None))
+    ).all()
     for row in rows:
         row.revoked_at = now
     session.flush()

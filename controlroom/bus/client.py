@@ -59,6 +59,7 @@ class Bus:
         self.dead_maxlen = dead_maxlen
         self.dedup_window_s = dedup_window_s
         self._ingest = client.register_script(scripts.INGEST)
+        self._publish_keys = client.register_script(scripts.PUBLISH_KEYS)
 
     @classmethod
     def from_settings(cls, client: aioredis.Redis, settings: "Settings") -> "Bus":
@@ -76,13 +77,12 @@ class Bus:
         await ensure_group(self.redis, room)
         await self.redis.sadd(keys.ROOMS, room)
 
-    async def publish_api_keys(self, room: str, key_hashes: list[str]) -> None:
-        """Replace the room's valid ingest keys in one step (revoked ones drop out)."""
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(keys.api_keys(room))
-        if key_hashes:
-            pipe.hset(keys.api_keys(room), mapping={h: 1 for h in key_hashes})
-        await pipe.execute()
+    async def publish_api_keys(self, room: str, key_hashes: list[str], *, as_of_ms: int) -> bool:
+        """Replace the room's valid ingest keys in one step (revoked ones drop out),
+        unless a snapshot read later than `as_of_ms` is already there."""
+        return bool(await self._publish_keys(
+            keys=[keys.api_keys(room), keys.api_keys_as_of(room)], args=[as_of_ms, *key_hashes]
+        ))
 
     async def key_is_valid(self, room: str, key_hash: str) -> bool:
         return keys.ROOM_SLUG.match(room) is not None and bool(await self.redis.hexists(keys.api_keys(room), key_hash))

@@ -47,6 +47,11 @@ def api_keys(room: str) -> str:
     return f"cr:{{{room}}}:apikeys"
 
 
+def api_keys_as_of(room: str) -> str:
+    """When (ms) the SQL snapshot behind api_keys(room) was read."""
+    return f"cr:{{{room}}}:apikeys:as-of"
+
+
 def lease(room: str) -> str:
     return f"cr:{{{room}}}:lease"
 

@@ -88,6 +88,16 @@ redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
 """
 
+# KEYS: API keys, their snapshot time. ARGV: snapshot time (ms), then the key hashes.
+# Replaces the set unless a later snapshot is already published. Returns 1 if written.
+PUBLISH_KEYS = """
+if tonumber(redis.call('GET', KEYS[2]) or '0') > tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+for i = 2, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], 1) end
+redis.call('SET', KEYS[2], ARGV[1])
+return 1
+"""
+
 # KEYS: lease. ARGV: owner, ttl ms. Takes a free lease or renews our own.
 ACQUIRE_LEASE = """
 local holder = redis.call('GET', KEYS[1])

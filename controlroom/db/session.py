@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -12,6 +13,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from controlroom.paths import ALEMBIC_DIR
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, **options) -> Engine:
@@ -41,6 +44,17 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """The caller owns the transaction: services only add and flush."""
     with factory() as session, session.begin():
         yield session
+
+
+async def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """Run `work(session)` in one transaction on a worker thread (SQL never blocks the
+    event loop). An exception inside rolls everything back and propagates."""
+
+    def run() -> T:
+        with transaction(factory) as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)
 
 
 def alembic_config(url: str) -> Config:

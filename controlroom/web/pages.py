@@ -22,6 +22,10 @@ def request_locale(request: Request, services: Services) -> str:
     )
 
 
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 def csrf_token(request: Request) -> str:
     """The token that asgi-csrf checks on every unsafe request (form field or header)."""
     get_token = request.scope.get("csrftoken")

@@ -13,15 +13,15 @@ from starlette.status import WS_1008_POLICY_VIOLATION
 
 from controlroom.auth.deps import Requires, WsRequires
 from controlroom.auth.permissions import Permission, Role
-from controlroom.auth.service import Principal, record
+from controlroom.auth.service import Principal, record, still_valid
 from controlroom.bus import keys
 from controlroom.bus.hub import RESYNC
 from controlroom.db.base import utcnow
-from controlroom.db.session import transaction
+from controlroom.db.session import run_in_transaction
 from controlroom.rooms.service import InvalidRoomSlug, get_or_create_room
 from controlroom.i18n import pick_locale
 from controlroom.services import Services, get_services, get_ws_services
-from controlroom.web.pages import LANG_COOKIE, render_page
+from controlroom.web.pages import LANG_COOKIE, client_ip, render_page
 from controlroom.web.panels import HOST_SCREEN_PANELS, load_room_view
 
 router = APIRouter()
@@ -67,20 +67,16 @@ async def add_room(
     slug, name = slug.strip(), name.strip()
     now = utcnow()
 
-    def create() -> str | None:
-        with transaction(services.sessions) as session:
-            try:
-                room = get_or_create_room(session, slug=slug, name=name or slug, timezone=services.settings.timezone)
-            except InvalidRoomSlug as exc:
-                return str(exc)
-            record(session, actor=principal.name, user_id=principal.user_id, action="room.add", now=now, room=room,
-                   ip=request.client.host if request.client else "", detail={"name": room.name})
-            return None
+    def create(session) -> None:
+        room = get_or_create_room(session, slug=slug, name=name or slug, timezone=services.settings.timezone)
+        record(session, actor=principal.name, user_id=principal.user_id, action="room.add", now=now, room=room,
+               ip=client_ip(request), detail={"name": room.name})
 
-    error = await asyncio.to_thread(create)
-    if error is not None:
+    try:
+        await run_in_transaction(services.sessions, create)
+    except InvalidRoomSlug as error:
         rooms = await _visible_rooms(services, principal)
-        return render_page(request, "pages/rooms.html", status_code=422, rooms=rooms, error=error)
+        return render_page(request, "pages/rooms.html", status_code=422, rooms=rooms, error=str(error))
     await services.bus.register_room(slug, name=name or slug)
     return RedirectResponse(f"/rooms/{slug}", status_code=303)
 
@@ -118,7 +114,7 @@ async def dead_letters(room: str, services: Svc, principal: StreamHealth, limit:
 async def room_socket(
     websocket: WebSocket, room: str, principal: Annotated[Principal, Depends(WsRequires(Permission.VIEW_DASHBOARD))]
 ) -> None:
-    await stream_room(websocket, room)
+    await stream_room(websocket, room, principal)
 
 
 @router.websocket("/ws/rooms/{room}/host")
@@ -126,12 +122,15 @@ async def room_host_socket(
     websocket: WebSocket, room: str, principal: Annotated[Principal, Depends(WsRequires(Permission.VIEW_HOST_SCREEN))]
 ) -> None:
     """The host screen of a host who signed in with a password."""
-    await stream_room(websocket, room, panels=HOST_SCREEN_PANELS)
+    await stream_room(websocket, room, principal, panels=HOST_SCREEN_PANELS)
 
 
-async def stream_room(websocket: WebSocket, room: str, panels: frozenset[str] | None = None) -> None:
+async def stream_room(
+    websocket: WebSocket, room: str, principal: Principal, panels: frozenset[str] | None = None
+) -> None:
     """Push the room's panels (all, or those named): a snapshot, then changes, until the
-    client goes away. The caller has already decided the client may see the room."""
+    client goes away or its session or link stops being valid. The caller has already
+    decided the client may see the room."""
     services = get_ws_services(websocket)
     if await services.bus.room_name(room) is None:
         await websocket.close(code=WS_1008_POLICY_VIOLATION)
@@ -145,21 +144,32 @@ async def stream_room(websocket: WebSocket, room: str, panels: frozenset[str] | 
     hub = services.hub
     client = hub.connect(room, locale, panels)
     receiver = asyncio.create_task(_discard_incoming(websocket))
+    next_frame: asyncio.Future | None = None
     try:
         await websocket.send_text(await hub.snapshot(client))
         while True:
-            next_frame = asyncio.ensure_future(client.next_frame())
-            done, _ = await asyncio.wait({next_frame, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            next_frame = next_frame or asyncio.ensure_future(client.next_frame())
+            done, _ = await asyncio.wait(
+                {next_frame, receiver}, timeout=services.settings.auth_recheck_s, return_when=asyncio.FIRST_COMPLETED
+            )
             if receiver in done:
-                next_frame.cancel()
                 return
-            frame = next_frame.result()
+            if not done:
+                if not await run_in_transaction(
+                    services.sessions, lambda s: still_valid(s, principal=principal, now=utcnow())
+                ):
+                    await websocket.close(code=WS_1008_POLICY_VIOLATION, reason="session ended")
+                    return
+                continue
+            frame, next_frame = next_frame.result(), None
             if frame is RESYNC:
                 frame = await hub.snapshot(client)
             await websocket.send_text(frame)
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
+        if next_frame is not None:
+            next_frame.cancel()
         hub.disconnect(client)
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

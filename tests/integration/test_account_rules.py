@@ -48,3 +48,23 @@ def test_a_password_change_ends_the_user_s_sessions(session):
     assert service.principal_for_session(session, token=token, now=utcnow()) is None
     assert service.authenticate(session, username="ann", password="long password") is None
     assert service.authenticate(session, username="ann", password="another long one") is not None
+
+
+def test_a_new_host_link_ends_every_earlier_link_of_the_room(session):
+    from controlroom.auth.secrets import Signer
+    from controlroom.rooms.service import add_show, get_or_create_room
+
+    signer = Signer("k" * 40)
+    room = get_or_create_room(session, slug="r1", name="r1", timezone="Asia/Shanghai")
+    yesterday = add_show(session, room=room, title="昨天", planned_start=utcnow() - timedelta(days=1))
+    today = add_show(session, room=room, title="今天", planned_start=utcnow())
+    old = service.create_host_link(session, show=yesterday, created_by="t", now=utcnow())
+    old_token = signer.host_link_token(old.id, old.nonce)
+    assert service.principal_for_host_link(session, token=old_token, signer=signer).show_id == yesterday.id
+    new = service.create_host_link(session, show=today, created_by="t", now=utcnow())
+    assert service.principal_for_host_link(session, token=old_token, signer=signer) is None
+    assert service.principal_for_host_link(session, token=signer.host_link_token(new.id, new.nonce), signer=signer)
+    # A token with a forged nonce or signature opens nothing.
+    assert service.principal_for_host_link(session, token=signer.host_link_token(new.id, "guess"), signer=signer) is None
+    assert service.principal_for_host_link(session, token=Signer("x" * 40).host_link_token(new.id, new.nonce),
+                                           signer=signer) is None

@@ -178,3 +178,49 @@ def test_an_admin_adds_a_room_on_the_rooms_page(server, database_url):
     bad = admin.post("/rooms", data={"csrftoken": csrf_of(admin, "/rooms"), "slug": "Bad Slug!", "name": "x"})
     assert bad.status_code == 422 and "must be 1-64 characters" in bad.text
     assert _audit(database_url, room_slug=slug, action="room.add")[0].actor == "test-admin"
+
+
+def test_a_rejected_user_edit_changes_nothing(server, database_url, room):
+    username, _ = create_user(database_url, role="tech", rooms=[room])
+    with _db(database_url) as session:
+        user_id = session.scalar(select(User.id).where(User.username == username))
+    admin = server.admin
+    response = admin.post(f"/admin/users/{user_id}", data={
+        "csrftoken": csrf_of(admin, "/admin/users"), "role": "admin", "rooms": [room], "password": "short",
+    })
+    assert response.status_code == 422 and "at least 8" in response.text
+    with _db(database_url) as session:
+        assert session.get(User, user_id).role == "tech"
+    assert not [e for e in _audit(database_url, action="user.update") if e.detail.get("username") == username]
+
+
+def test_parallel_guesses_cannot_slip_past_the_login_limit(server, database_url, room):
+    from concurrent.futures import ThreadPoolExecutor
+
+    username, password = create_user(database_url, role="analyst", rooms=[room])
+    address = {"x-forwarded-for": "198.51.100.7"}  # a bucket of its own (the proxy header is trusted from loopback)
+
+    def guess(_: int) -> int:
+        client = httpx.Client(base_url=server.url, headers=address)
+        token = csrf_of(client)
+        return client.post("/login", data={"csrftoken": token, "username": username, "password": "wrong"}).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(guess, range(12)))
+    assert answers.count(401) == 5 and answers.count(429) == 7
+
+
+def test_a_revoked_ingest_key_stops_working_at_once(server, room):
+    from tests.support import comment
+
+    admin = server.admin
+    page = admin.get(f"/rooms/{room}/api-keys")
+    key_id = page.text.split(f'/rooms/{room}/api-keys/')[1].split("/revoke")[0]
+    assert server.post_events(room, [comment("before", "在吗")]).status_code == 200
+    admin.post(f"/rooms/{room}/api-keys/{key_id}/revoke", data={"csrftoken": csrf_of(admin, f"/rooms/{room}/api-keys")})
+    refused = server.post_events(room, [comment("after", "在吗")])
+    assert refused.status_code == 401
+    created = admin.post(f"/rooms/{room}/api-keys", data={"csrftoken": csrf_of(admin, f"/rooms/{room}/api-keys"),
+                                                           "name": "new feed"})
+    new_key = created.text.split('id="new-key">')[1].split("<")[0]
+    assert server.post_events(room, [comment("again", "在吗")], api_key=new_key).json()["accepted"] == 1

@@ -17,7 +17,7 @@ from controlroom.app import create_app
 from controlroom.auth import service
 from controlroom.auth.deps import Requires, RequiresHostLink, RequiresIngestKey, RequiresMetricsAccess
 from controlroom.auth.models import HostLink, User
-from controlroom.auth.permissions import OPEN_PATHS, Role, allows
+from controlroom.auth.permissions import Role, allows, is_open
 from controlroom.auth.secrets import Signer
 from controlroom.db.base import utcnow
 from controlroom.db.session import make_engine, session_factory, transaction
@@ -58,7 +58,7 @@ def guarded_routes():
 
 
 def test_every_route_is_open_by_design_or_declares_what_it_needs():
-    unguarded = [(m, p) for m, p, guard in guarded_routes() if guard is None and not p.startswith(OPEN_PATHS)]
+    unguarded = [(m, p) for m, p, guard in guarded_routes() if guard is None and not is_open(p)]
     assert unguarded == []
 
 
@@ -150,6 +150,7 @@ def test_http_routes_follow_the_matrix(server, world, who):
             allowed = _expected(who, guard, path)
             if allowed:
                 assert response.status_code not in (401, 403), (who, method, path, response.status_code)
+                assert response.status_code < 500, (who, method, path, response.text[:300])
             else:
                 expected = 401 if who == ANONYMOUS or isinstance(guard, RequiresIngestKey) else 403
                 assert response.status_code == expected, (who, method, path, response.status_code, response.text[:200])
@@ -204,8 +205,8 @@ def test_websockets_follow_the_matrix(server, world, who):
         if _expected(who, guard, path):
             assert outcome == "open", (who, path, outcome)
         else:
-            # Refused before the handshake completes (HTTP 403) or closed with 1008.
-            assert outcome in ("refused 403", "closed 1008"), (who, path, outcome)
+            # Closed with 1008 (policy violation), the code the client can act on.
+            assert outcome == "closed 1008", (who, path, outcome)
 
 
 def test_a_websocket_opened_by_another_site_is_refused_even_with_the_cookie(server, world):
@@ -215,8 +216,48 @@ def test_a_websocket_opened_by_another_site_is_refused_even_with_the_cookie(serv
             async with websockets.connect(f"{server.ws_url}/ws/rooms/{world['room']}", additional_headers=headers) as ws:
                 await asyncio.wait_for(ws.recv(), timeout=10)
                 return "open"
-        except websockets.InvalidStatus as exc:
-            return f"refused {exc.response.status_code}"
+        except websockets.ConnectionClosed as exc:
+            return f"closed {exc.rcvd.code if exc.rcvd else None}"
 
-    assert asyncio.run(attempt("https://evil.example")) == "refused 403"
+    assert asyncio.run(attempt("https://evil.example")) == "closed 1008"
     assert asyncio.run(attempt(server.url)) == "open"
+
+
+def _closes_with_1008(url: str, headers: dict, then) -> str:
+    """Open the socket, take the snapshot, run `then()`, and report how it ends."""
+
+    async def run() -> str:
+        async with websockets.connect(url, additional_headers=headers) as ws:
+            await ws.recv()
+            await asyncio.to_thread(then)
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), timeout=10)
+            except websockets.ConnectionClosed as exc:
+                return f"closed {exc.rcvd.code if exc.rcvd else None}"
+            except asyncio.TimeoutError:
+                return "still open"
+
+    return asyncio.run(run())
+
+
+def test_an_open_control_room_socket_closes_when_its_session_ends(server, world):
+    client = _client(server, world, "controller")
+    outcome = _closes_with_1008(
+        f"{server.ws_url}/ws/rooms/{world['room']}", cookie_header(client),
+        lambda: client.post("/logout", data={"csrftoken": csrf_of(client)}),
+    )
+    assert outcome == "closed 1008"
+
+
+def test_an_open_host_screen_closes_when_its_link_is_revoked(server, world):
+    controller = _client(server, world, "controller")
+    token = _host_token(world["database_url"], world["room"])
+    url = f"{server.ws_url}/ws/host/{token}"
+
+    def revoke() -> None:
+        form = csrf_of(controller, f"/rooms/{world['room']}/host-link")
+        controller.post(f"/rooms/{world['room']}/host-link", data={"csrftoken": form, "action": "create"})
+
+    assert _closes_with_1008(url, {}, revoke) == "closed 1008"
+    assert httpx.get(f"{server.url}/host/{token}").status_code == 401
