@@ -145,7 +145,8 @@ async def _not_authenticated(request: Request, exc: Exception) -> Response:
     """401. A page asks for a login (and comes back after it); the API says so in JSON."""
     if _wants_json(request):
         return JSONResponse({"detail": "login required"}, status_code=401)
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # Back to the page after the login; a refused form post goes back to the start page.
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "") if request.method == "GET" else "/"
     return render_page(request, "pages/login.html", status_code=401, next=target, error=None, username="")
 
 

@@ -52,6 +52,11 @@ def api_keys_as_of(room: str) -> str:
     return f"cr:{{{room}}}:apikeys:as-of"
 
 
+def users(room: str, kind: str) -> str:
+    """Set of distinct user ids of one kind (viewers, interacting, clickers, payers)."""
+    return f"cr:{{{room}}}:users:{kind}"
+
+
 def lease(room: str) -> str:
     return f"cr:{{{room}}}:lease"
 

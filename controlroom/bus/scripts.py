@@ -68,10 +68,11 @@ local reply = redis.call('XAUTOCLAIM', KEYS[2], ARGV[2], ARGV[3], 0, ARGV[4], 'C
 return {reply[1], reply[2]}
 """
 
-# KEYS: lease, checkpoint, order ledger, stream, backlog
+# KEYS: lease, checkpoint, order ledger, stream, backlog, then the distinct-user sets
 # ARGV: owner, state, last id, consumer group, channel, message,
 #       ledger changes (a JSON object: order id -> status bits, or "{}"),
-#       stream ids to acknowledge (space-separated), number of entries newly applied
+#       stream ids to acknowledge (space-separated), number of entries newly applied,
+#       then for each user set a JSON array of the user ids this batch saw
 # Returns 0 when the lease is no longer ours (another worker took the room): nothing
 # is written, and the caller must drop the room.
 CHECKPOINT = """
@@ -84,6 +85,9 @@ for entry_id in string.gmatch(ARGV[8], '%S+') do
   redis.call('XACK', KEYS[4], ARGV[4], entry_id)
 end
 if tonumber(ARGV[9]) > 0 then redis.call('DECRBY', KEYS[5], ARGV[9]) end
+for i = 6, #KEYS do
+  for _, user_id in ipairs(cjson.decode(ARGV[i + 4])) do redis.call('SADD', KEYS[i], user_id) end
+end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
 """

@@ -35,7 +35,7 @@ from redis.exceptions import RedisError, ResponseError
 from controlroom.bus import keys, scripts
 from controlroom.bus.client import ensure_group
 from controlroom.clock import Clock, SystemClock
-from controlroom.metrics.state import RoomState
+from controlroom.metrics.state import USER_SETS, BatchEffects, RoomState
 from controlroom.observability import EVENTS_APPLIED
 
 log = structlog.get_logger(__name__)
@@ -281,12 +281,12 @@ class Worker:
             if entry > newest_id:
                 newest_id, newest_text = entry, entry_id.decode()
         owned.read_id_text = f"{read_id[0]}-{read_id[1]}"
-        changed = owned.state.apply(fresh, owned.ledger) if fresh else {}
+        effects = owned.state.apply(fresh, owned.ledger) if fresh else BatchEffects()
         owned.state.prune(self.clock.now_ms())
         ok = await self._checkpoint(
             keys=[
                 keys.lease(room), keys.checkpoint(room), keys.order_statuses(room),
-                keys.stream(room), keys.backlog(room),
+                keys.stream(room), keys.backlog(room), *(keys.users(room, kind) for kind in USER_SETS),
             ],
             args=[
                 self.name,
@@ -295,9 +295,10 @@ class Worker:
                 keys.CONSUMER_GROUP,
                 keys.updates_channel(room),
                 newest_text,
-                orjson.dumps(changed),
+                orjson.dumps(effects.ledger),
                 b" ".join(acks),
                 len(fresh),
+                *(orjson.dumps(sorted(effects.users[kind])) for kind in USER_SETS),
             ],
         )
         if not ok:

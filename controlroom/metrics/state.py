@@ -24,6 +24,26 @@ MINUTES_KEPT = 24 * 60
 # Order status -> bit in the ledger, so an order is counted once per status.
 ORDER_STATUS_BITS = {"created": 1, "paid": 2, "cancelled": 4, "refunded": 8}
 
+# Columns of a per-minute row.
+M_ONLINE, M_COMMENTS, M_LIKES, M_GMV, M_ENTERS, M_PAID, M_FOLLOWS = range(7)
+MINUTE_COLUMNS = 7
+# A gap between two viewer readings longer than this counts as this much watch time:
+# a feed that went quiet must not credit an hour of viewing to the last reading.
+MAX_READING_GAP_MS = 60_000
+
+# Distinct users are kept as Redis sets written with the checkpoint (SADD is
+# idempotent, so a batch applied twice after a crash still counts each user once).
+INTERACTION_TYPES = {"comment", "like", "gift", "share", "follow"}
+USER_SETS = ("viewers", "interacting", "clickers", "payers")
+
+
+@dataclass
+class BatchEffects:
+    """What a batch changed besides the state itself, for the checkpoint to persist."""
+
+    ledger: dict[str, int] = field(default_factory=dict)  # order id -> status bits
+    users: dict[str, set[str]] = field(default_factory=lambda: {name: set() for name in USER_SETS})
+
 
 @dataclass
 class RoomState:
@@ -53,10 +73,13 @@ class RoomState:
     # Event times of the readings that set online / stream status: the newest wins.
     online_ts: int = 0
     stream_ts: int = 0
+    # Online viewers integrated over time (viewer-milliseconds): the average stay when
+    # the platform sends no leave events.
+    watch_ms: int = 0
     # second (ms, floored) -> count
     comment_buckets: dict[int, int] = field(default_factory=dict)
     like_buckets: dict[int, int] = field(default_factory=dict)
-    # minute_ms -> [online (last seen), comments, likes, gmv_cents]
+    # minute_ms -> [online (last seen), comments, likes, gmv_cents, enters, paid orders, follows]
     minutes: dict[int, list[int]] = field(default_factory=dict)
     recent_comments: deque[dict[str, Any]] = field(
         default_factory=lambda: deque(maxlen=RECENT_COMMENTS)
@@ -64,28 +87,32 @@ class RoomState:
 
     # --- applying events -------------------------------------------------------------
 
-    def apply(self, events: Iterable[dict[str, Any]], order_ledger: MutableMapping[str, int]) -> dict[str, int]:
-        """Apply a batch. `order_ledger` maps order_id -> statuses already counted; the
-        entries this batch changed are returned so the caller can persist them with
-        the checkpoint."""
-        changed: dict[str, int] = {}
+    def apply(self, events: Iterable[dict[str, Any]], order_ledger: MutableMapping[str, int]) -> BatchEffects:
+        """Apply a batch. `order_ledger` maps order_id -> statuses already counted. The
+        returned effects (ledger entries changed, users seen) are for the caller to
+        persist with the checkpoint."""
+        effects = BatchEffects()
         for event in events:
-            self._apply_one(event, order_ledger, changed)
-        return changed
+            self._apply_one(event, order_ledger, effects)
+        return effects
 
-    def _apply_one(self, e: dict[str, Any], ledger: MutableMapping[str, int], changed: dict[str, int]) -> None:
+    def _apply_one(self, e: dict[str, Any], ledger: MutableMapping[str, int], effects: BatchEffects) -> None:
         kind = e["type"]
         ts = e["ts"]
         self.events_applied += 1
         if ts > self.last_event_ts:
             self.last_event_ts = ts
         minute = self._minute(ts)
+        user = e.get("user")
+        if user is not None:
+            effects.users["viewers"].add(user["id"])
+            if kind in INTERACTION_TYPES:
+                effects.users["interacting"].add(user["id"])
         if kind == "comment":
             self.comments += 1
             self.comment_seq += 1
             _bump(self.comment_buckets, ts - ts % 1000, 1)
-            minute[1] += 1
-            user = e["user"]
+            minute[M_COMMENTS] += 1
             self.recent_comments.append(
                 {
                     "seq": self.comment_seq,
@@ -99,13 +126,15 @@ class RoomState:
             count = e.get("count", 1)
             self.likes += count
             _bump(self.like_buckets, ts - ts % 1000, count)
-            minute[2] += count
+            minute[M_LIKES] += count
         elif kind == "viewers":
             # Viewer counts arrive out of order now and then; the newest reading wins.
             if ts >= self.online_ts:
+                if self.online_ts:
+                    self.watch_ms += self.online * min(ts - self.online_ts, MAX_READING_GAP_MS)
                 self.online_ts = ts
                 self.online = e["online"]
-                minute[0] = e["online"]
+                minute[M_ONLINE] = e["online"]
             self.peak_online = max(self.peak_online, e["online"])
             if e.get("total") is not None:
                 self.viewers_total = max(self.viewers_total, e["total"])
@@ -114,17 +143,20 @@ class RoomState:
             self.gift_value_cents += e["value_cents"]
         elif kind == "follow":
             self.follows += 1
+            minute[M_FOLLOWS] += 1
         elif kind == "share":
             self.shares += 1
         elif kind == "enter":
             self.enters += 1
+            minute[M_ENTERS] += 1
         elif kind == "fansclub":
             if e.get("joined"):
                 self.fansclub_joins += 1
         elif kind == "product_click":
             self.product_clicks += 1
+            effects.users["clickers"].add(user["id"])
         elif kind == "order":
-            self._apply_order(e, minute, ledger, changed)
+            self._apply_order(e, minute, ledger, effects)
         elif kind == "stream":
             if ts >= self.stream_ts:
                 self.stream_ts = ts
@@ -133,21 +165,23 @@ class RoomState:
                     self.latency_ms = e["latency_ms"]
 
     def _apply_order(
-        self, e: dict[str, Any], minute: list[int], ledger: MutableMapping[str, int], changed: dict[str, int]
+        self, e: dict[str, Any], minute: list[int], ledger: MutableMapping[str, int], effects: BatchEffects
     ) -> None:
         order_id, status = e["order_id"], e["status"]
         bit = ORDER_STATUS_BITS[status]
         seen = ledger.get(order_id, 0)
         if seen & bit:
             return
-        ledger[order_id] = changed[order_id] = seen | bit
+        ledger[order_id] = effects.ledger[order_id] = seen | bit
         amount = e["amount_cents"]
         if status == "created":
             self.orders_created += 1
         elif status == "paid":
             self.orders_paid += 1
             self.gmv_cents += amount
-            minute[3] += amount
+            minute[M_GMV] += amount
+            minute[M_PAID] += 1
+            effects.users["payers"].add(e["user"]["id"])
         elif status == "cancelled":
             self.orders_cancelled += 1
         elif status == "refunded":
@@ -158,7 +192,7 @@ class RoomState:
         key = ts - ts % 60_000
         bucket = self.minutes.get(key)
         if bucket is None:
-            bucket = self.minutes[key] = [self._last_online_before(key), 0, 0, 0]
+            bucket = self.minutes[key] = [self._last_online_before(key)] + [0] * (MINUTE_COLUMNS - 1)
             if len(self.minutes) > MINUTES_KEPT:
                 del self.minutes[min(self.minutes)]
         return bucket
@@ -181,6 +215,13 @@ class RoomState:
     def likes_per_min(self, now_ms: int) -> int:
         return _window_sum(self.like_buckets, now_ms)
 
+    def minute_window(self, column: int, start_ms: int, end_ms: int, *, average: bool = False) -> float:
+        """Sum (or average, for online) of a per-minute column over [start, end)."""
+        values = [row[column] for minute, row in self.minutes.items() if start_ms <= minute < end_ms]
+        if average:
+            return sum(values) / len(values) if values else 0.0
+        return float(sum(values))
+
     # --- checkpointing ---------------------------------------------------------------
 
     def to_json(self) -> bytes:
@@ -202,7 +243,10 @@ class RoomState:
                 setattr(state, name, data[name])
         state.comment_buckets = {int(k): v for k, v in data.get("comment_buckets", [])}
         state.like_buckets = {int(k): v for k, v in data.get("like_buckets", [])}
-        state.minutes = {int(row[0]): list(row[1:]) for row in data.get("minutes", [])}
+        # Rows written by an older version have fewer columns: pad them.
+        state.minutes = {
+            int(row[0]): list(row[1:]) + [0] * (MINUTE_COLUMNS - len(row) + 1) for row in data.get("minutes", [])
+        }
         state.recent_comments.extend(data.get("recent_comments", []))
         return state
 

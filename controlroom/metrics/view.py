@@ -1,21 +1,86 @@
-"""What the screens show of a room, computed from its checkpointed state at a moment."""
+"""What the screens show of a room, computed from its checkpointed state at a moment.
+
+Definitions follow ../shared/DOMAIN.md ("The numbers they watch"). Distinct-user counts
+(viewers, interacting, clickers, payers) come from Redis sets kept with the checkpoint.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from controlroom.metrics.state import RoomState
+from controlroom.metrics.state import (
+    M_COMMENTS,
+    M_ENTERS,
+    M_FOLLOWS,
+    M_GMV,
+    M_LIKES,
+    M_ONLINE,
+    M_PAID,
+    USER_SETS,
+    RoomState,
+)
 
 # No event for this long while the show is live: the feed is stale (SOP 3 uses 15 s).
 FEED_STALE_MS = 15_000
+# "The last 10 minutes against the 10 minutes before."
+CHANGE_WINDOW_MS = 10 * 60_000
+
+# Targets these teams set per show (DOMAIN.md); per-show editing comes with the shows.
+DEFAULT_TARGETS = {"interaction_rate": 0.15, "conversion_rate": 0.05, "comments": 1000}
+
+# Tile -> (minute column, averaged?) for the 10-minute comparison.
+_CHANGE_COLUMNS = {
+    "online": (M_ONLINE, True),
+    "comments": (M_COMMENTS, False),
+    "likes": (M_LIKES, False),
+    "gmv_cents": (M_GMV, False),
+    "views": (M_ENTERS, False),
+    "orders_paid": (M_PAID, False),
+    "follows": (M_FOLLOWS, False),
+}
 
 
-def room_view(state: RoomState, *, now_ms: int) -> dict[str, Any]:
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _changes(state: RoomState, now_ms: int) -> dict[str, float | None]:
+    """Relative change of the last 10 minutes against the 10 before (None: no base)."""
+    minute_now = now_ms - now_ms % 60_000 + 60_000  # the current minute counts as recent
+    recent_start, earlier_start = minute_now - CHANGE_WINDOW_MS, minute_now - 2 * CHANGE_WINDOW_MS
+    changes: dict[str, float | None] = {}
+    for tile, (column, average) in _CHANGE_COLUMNS.items():
+        recent = state.minute_window(column, recent_start, minute_now, average=average)
+        earlier = state.minute_window(column, earlier_start, recent_start, average=average)
+        changes[tile] = (recent - earlier) / earlier if earlier else None
+    return changes
+
+
+def room_view(state: RoomState, *, now_ms: int, distinct: dict[str, int] | None = None) -> dict[str, Any]:
+    distinct = {kind: 0 for kind in USER_SETS} | (distinct or {})
     feed_age_ms = now_ms - state.last_event_ts if state.last_event_ts else None
+    # The platform's cumulative count sees viewers our feed never hears from.
+    viewers = max(state.viewers_total, distinct["viewers"])
+    views = max(state.enters, viewers)
+    gmv = state.gmv_cents
+    payers = distinct["payers"]
+    avg_stay_s = _ratio(state.watch_ms / 1000, viewers)
+    interaction_rate = _ratio(distinct["interacting"], viewers)
+    conversion_rate = _ratio(payers, viewers)
+    funnel = [
+        ("viewers", viewers),
+        ("product_clicks", distinct["clickers"]),
+        ("orders_created", state.orders_created),
+        ("orders_paid", state.orders_paid),
+    ]
     return {
         "online": state.online,
         "peak_online": state.peak_online,
+        "viewers": viewers,
         "viewers_total": state.viewers_total,
+        "views": views,
+        "avg_stay_s": avg_stay_s,
+        "interaction_rate": interaction_rate,
         "comments": state.comments,
         "comments_per_min": state.comments_per_min(now_ms),
         "likes": state.likes,
@@ -27,9 +92,19 @@ def room_view(state: RoomState, *, now_ms: int) -> dict[str, Any]:
         "product_clicks": state.product_clicks,
         "orders_created": state.orders_created,
         "orders_paid": state.orders_paid,
-        "gmv_cents": state.gmv_cents,
+        "gmv_cents": gmv,
         "refunds": state.refunds,
         "refund_cents": state.refund_cents,
+        "conversion_rate": conversion_rate,
+        "aov_cents": _ratio(gmv, payers),
+        "uv_value_cents": _ratio(gmv, viewers),
+        "gpm_cents": _ratio(gmv * 1000, views),
+        "funnel": [
+            {"step": step, "count": count, "rate": _ratio(count, funnel[i - 1][1]) if i else None}
+            for i, (step, count) in enumerate(funnel)
+        ],
+        "changes": _changes(state, now_ms),
+        "targets": DEFAULT_TARGETS,
         "stream_status": state.stream_status,
         "latency_ms": state.latency_ms,
         "events_applied": state.events_applied,

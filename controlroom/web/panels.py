@@ -8,7 +8,7 @@ import redis.asyncio as aioredis
 
 from controlroom.bus import keys
 from controlroom.clock import Clock
-from controlroom.metrics.state import RoomState
+from controlroom.metrics.state import USER_SETS, RoomState
 from controlroom.metrics.view import room_view
 from controlroom.web.render import Renderer
 
@@ -16,6 +16,7 @@ from controlroom.web.render import Renderer
 PANELS = {
     "kpis": "partials/_kpis.html",
     "feed-status": "partials/_feed_status.html",
+    "funnel": "partials/_funnel.html",
     "comments": "partials/_comments.html",
 }
 
@@ -25,8 +26,12 @@ HOST_SCREEN_PANELS = frozenset({"kpis"})
 
 
 async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dict[str, Any]:
-    raw = await client.hget(keys.checkpoint(room), "state")
-    view = room_view(RoomState.from_json(raw), now_ms=clock.now_ms())
+    pipe = client.pipeline(transaction=False)
+    pipe.hget(keys.checkpoint(room), "state")
+    for kind in USER_SETS:
+        pipe.scard(keys.users(room, kind))
+    raw, *counts = await pipe.execute()
+    view = room_view(RoomState.from_json(raw), now_ms=clock.now_ms(), distinct=dict(zip(USER_SETS, counts)))
     view["room"] = room
     return view
 

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from controlroom.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, translations
@@ -42,7 +42,7 @@ class Renderer:
         tz = self.tz
 
         def number(value: int | float | None) -> str:
-            return "–" if value is None else format_decimal(value, locale=babel_locale)
+            return "–" if value is None else format_decimal(round(value), locale=babel_locale)
 
         def money(cents: int | None) -> str:
             return "–" if cents is None else format_currency(cents / 100, "CNY", locale=babel_locale)
@@ -55,6 +55,18 @@ class Renderer:
         def local_datetime(value: datetime | None) -> str:
             return "–" if value is None else value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
-        env.filters.update(number=number, money=money, clock_time=clock_time, datetime=local_datetime)
+        def percent(value: float | None) -> str:
+            return "–" if value is None else format_percent(value, "#,##0.0%", locale=babel_locale)
+
+        def duration(seconds: float | None) -> str:
+            if seconds is None:
+                return "–"
+            minutes, secs = divmod(int(round(seconds)), 60)
+            return f"{minutes}:{secs:02d}"
+
+        env.filters.update(
+            number=number, money=money, clock_time=clock_time, datetime=local_datetime, percent=percent,
+            duration=duration,
+        )
         env.globals.update(language_names=LANGUAGE_NAMES, timezone_name=str(tz))
         return env

@@ -29,8 +29,9 @@ def test_online_is_the_newest_reading_and_peak_the_highest_even_out_of_order():
 
 def test_orders_count_once_per_status_as_they_move_created_paid_refunded():
     state, ledger = RoomState(), {}
-    changed = state.apply([order("A", "created", 1990), order("A", "paid", 1990), order("A", "paid", 1990)], ledger)
-    assert changed == {"A": 0b11}
+    effects = state.apply([order("A", "created", 1990), order("A", "paid", 1990), order("A", "paid", 1990)], ledger)
+    assert effects.ledger == {"A": 0b11}
+    assert effects.users["payers"] == {"u"}
     state.apply([order("A", "refunded", 1990), order("B", "paid", 990), order("C", "created", 500),
                  order("C", "cancelled", 500)], ledger)
     assert (state.orders_created, state.orders_paid, state.gmv_cents) == (2, 2, 2980)

@@ -1,0 +1,106 @@
+"""Every dashboard number on a hand-computed sequence (DOMAIN.md definitions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from controlroom.metrics.state import USER_SETS, RoomState
+from controlroom.metrics.view import room_view
+
+T0 = 1_763_700_000_000  # 2025-11-21 04:40:00 UTC, a minute boundary
+MIN = 60_000
+
+
+def user(uid: str) -> dict:
+    return {"id": uid}
+
+
+def sequence() -> list[dict]:
+    return [
+        # Viewers: 100 online for 30 s, then 300 for 30 s, then a late (older) reading.
+        {"type": "viewers", "ts": T0, "online": 100, "total": 3},
+        {"type": "viewers", "ts": T0 + 30_000, "online": 300},
+        {"type": "viewers", "ts": T0 + 60_000, "online": 200},
+        {"type": "viewers", "ts": T0 + 10_000, "online": 999},  # out of order: peak only
+        # Four people enter (PV 5: a re-entry), three interact, two click, two pay.
+        *[{"type": "enter", "ts": T0 + i, "user": user(u)} for i, u in enumerate(["a", "b", "c", "d", "a"])],
+        {"type": "comment", "ts": T0 + 100, "user": user("a"), "text": "多少钱"},
+        {"type": "like", "ts": T0 + 200, "user": user("b"), "count": 20},
+        {"type": "follow", "ts": T0 + 300, "user": user("c")},
+        {"type": "product_click", "ts": T0 + 400, "user": user("a"), "sku": "A1"},
+        {"type": "product_click", "ts": T0 + 500, "user": user("d"), "sku": "A1"},
+        {"type": "product_click", "ts": T0 + 600, "user": user("d"), "sku": "B2"},
+        # Orders: o1 created -> paid -> refunded; o2 created -> paid (paid sent twice);
+        # o3 created -> cancelled.
+        {"type": "order", "ts": T0 + 700, "user": user("a"), "order_id": "o1", "status": "created", "amount_cents": 1990},
+        {"type": "order", "ts": T0 + 800, "user": user("a"), "order_id": "o1", "status": "paid", "amount_cents": 1990},
+        {"type": "order", "ts": T0 + 900, "user": user("d"), "order_id": "o2", "status": "created", "amount_cents": 5990},
+        {"type": "order", "ts": T0 + 950, "user": user("d"), "order_id": "o2", "status": "paid", "amount_cents": 5990},
+        {"type": "order", "ts": T0 + 960, "user": user("d"), "order_id": "o2", "status": "paid", "amount_cents": 5990},
+        {"type": "order", "ts": T0 + 970, "user": user("b"), "order_id": "o3", "status": "created", "amount_cents": 990},
+        {"type": "order", "ts": T0 + 980, "user": user("b"), "order_id": "o3", "status": "cancelled", "amount_cents": 990},
+        {"type": "order", "ts": T0 + 5 * MIN, "user": user("a"), "order_id": "o1", "status": "refunded", "amount_cents": 1990},
+    ]
+
+
+def _run(events: list[dict], batches: int = 1) -> tuple[RoomState, dict[str, int]]:
+    """Apply in batches, keeping the distinct-user sets as Redis does (a union)."""
+    state, ledger = RoomState(), {}
+    sets: dict[str, set[str]] = {kind: set() for kind in USER_SETS}
+    size = -(-len(events) // batches)
+    for start in range(0, len(events), size):
+        effects = state.apply(events[start : start + size], ledger)
+        for kind in USER_SETS:
+            sets[kind] |= effects.users[kind]
+    return state, {kind: len(members) for kind, members in sets.items()}
+
+
+@pytest.mark.parametrize("batches", [1, 4])
+def test_every_number_of_the_dashboard(batches):
+    state, distinct = _run(sequence(), batches)
+    v = room_view(state, now_ms=T0 + 6 * MIN, distinct=distinct)
+    assert (v["online"], v["peak_online"]) == (200, 999)
+    assert v["viewers"] == 4  # a, b, c, d (more than the platform's total of 3)
+    assert v["views"] == 5
+    # 100 viewers × 30 s + 300 × 30 s = 12,000 viewer-seconds over 4 viewers.
+    assert v["avg_stay_s"] == pytest.approx(3000)
+    assert v["interaction_rate"] == pytest.approx(3 / 4)  # a commented, b liked, c followed
+    assert (v["comments"], v["likes"], v["follows"]) == (1, 20, 1)
+    assert (v["orders_created"], v["orders_paid"]) == (3, 2)
+    assert v["gmv_cents"] == 1990 + 5990  # refunds are shown separately, not subtracted
+    assert (v["refunds"], v["refund_cents"]) == (1, 1990)
+    assert v["conversion_rate"] == pytest.approx(2 / 4)  # a and d paid
+    assert v["aov_cents"] == pytest.approx((1990 + 5990) / 2)
+    assert v["uv_value_cents"] == pytest.approx((1990 + 5990) / 4)
+    assert v["gpm_cents"] == pytest.approx((1990 + 5990) / 5 * 1000)
+    assert [(s["step"], s["count"]) for s in v["funnel"]] == [
+        ("viewers", 4), ("product_clicks", 2), ("orders_created", 3), ("orders_paid", 2),
+    ]
+    assert [s["rate"] for s in v["funnel"]] == [None, pytest.approx(0.5), pytest.approx(1.5), pytest.approx(2 / 3)]
+
+
+def test_ratios_are_blank_before_anyone_is_there():
+    v = room_view(RoomState(), now_ms=T0, distinct={})
+    assert v["interaction_rate"] is None and v["conversion_rate"] is None
+    assert v["aov_cents"] is None and v["gpm_cents"] is None and v["avg_stay_s"] is None
+
+
+def test_the_ten_minute_comparison():
+    state = RoomState()
+    # 2 comments a minute from minute 0 to 9, then 3 a minute from minute 10 to 19.
+    events = [
+        {"type": "comment", "ts": T0 + m * MIN + i, "user": user(f"u{m}{i}"), "text": "x"}
+        for m in range(20) for i in range(2 if m < 10 else 3)
+    ]
+    events += [{"type": "viewers", "ts": T0 + m * MIN, "online": 1000 if m < 10 else 800} for m in range(20)]
+    state.apply(events, {})
+    v = room_view(state, now_ms=T0 + 19 * MIN + 30_000, distinct={})
+    assert v["changes"]["comments"] == pytest.approx(0.5)  # 30 against 20
+    assert v["changes"]["online"] == pytest.approx(-0.2)  # average 800 against 1000
+    assert v["changes"]["gmv_cents"] is None  # nothing to compare with
+
+
+def test_a_long_silence_between_viewer_readings_counts_at_most_a_minute():
+    state = RoomState()
+    state.apply([{"type": "viewers", "ts": T0, "online": 100}, {"type": "viewers", "ts": T0 + 3600_000, "online": 100}], {})
+    assert state.watch_ms == 100 * 60_000
