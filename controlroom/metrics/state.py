@@ -31,6 +31,11 @@ MINUTE_COLUMNS = 7
 # a feed that went quiet must not credit an hour of viewing to the last reading.
 MAX_READING_GAP_MS = 60_000
 
+# Columns of a product row (per SKU).
+P_CLICKS, P_ORDERS, P_GMV, P_REFUNDS, P_REFUND_CENTS = range(5)
+# A show sells tens of SKUs; a feed that invents SKUs must not grow the state forever.
+MAX_PRODUCTS = 500
+
 # Distinct users are kept as Redis sets written with the checkpoint (SADD is
 # idempotent, so a batch applied twice after a crash still counts each user once).
 INTERACTION_TYPES = {"comment", "like", "gift", "share", "follow"}
@@ -81,6 +86,8 @@ class RoomState:
     like_buckets: dict[int, int] = field(default_factory=dict)
     # minute_ms -> [online (last seen), comments, likes, gmv_cents, enters, paid orders, follows]
     minutes: dict[int, list[int]] = field(default_factory=dict)
+    # sku -> [clicks, paid orders, gmv_cents, refunds, refund_cents]
+    products: dict[str, list[int]] = field(default_factory=dict)
     recent_comments: deque[dict[str, Any]] = field(
         default_factory=lambda: deque(maxlen=RECENT_COMMENTS)
     )
@@ -155,6 +162,7 @@ class RoomState:
         elif kind == "product_click":
             self.product_clicks += 1
             effects.users["clickers"].add(user["id"])
+            self._bump_product(e["sku"], P_CLICKS, 1)
         elif kind == "order":
             self._apply_order(e, minute, ledger, effects)
         elif kind == "stream":
@@ -182,11 +190,25 @@ class RoomState:
             minute[M_GMV] += amount
             minute[M_PAID] += 1
             effects.users["payers"].add(e["user"]["id"])
+            if e.get("sku"):
+                self._bump_product(e["sku"], P_ORDERS, 1)
+                self._bump_product(e["sku"], P_GMV, amount)
         elif status == "cancelled":
             self.orders_cancelled += 1
         elif status == "refunded":
             self.refunds += 1
             self.refund_cents += amount
+            if e.get("sku"):  # refund pushes often carry no product
+                self._bump_product(e["sku"], P_REFUNDS, 1)
+                self._bump_product(e["sku"], P_REFUND_CENTS, amount)
+
+    def _bump_product(self, sku: str, column: int, by: int) -> None:
+        row = self.products.get(sku)
+        if row is None:
+            if len(self.products) >= MAX_PRODUCTS:
+                return
+            row = self.products[sku] = [0, 0, 0, 0, 0]
+        row[column] += by
 
     def _minute(self, ts: int) -> list[int]:
         key = ts - ts % 60_000
@@ -229,6 +251,7 @@ class RoomState:
         data["comment_buckets"] = list(self.comment_buckets.items())
         data["like_buckets"] = list(self.like_buckets.items())
         data["minutes"] = [[k, *v] for k, v in self.minutes.items()]
+        data["products"] = self.products
         data["recent_comments"] = list(self.recent_comments)
         return orjson.dumps(data)
 
@@ -247,6 +270,7 @@ class RoomState:
         state.minutes = {
             int(row[0]): list(row[1:]) + [0] * (MINUTE_COLUMNS - len(row) + 1) for row in data.get("minutes", [])
         }
+        state.products = {sku: list(row) for sku, row in data.get("products", {}).items()}
         state.recent_comments.extend(data.get("recent_comments", []))
         return state
 
@@ -254,7 +278,7 @@ class RoomState:
 _SCALARS = [
     name
     for name, f in RoomState.__dataclass_fields__.items()
-    if name not in {"comment_buckets", "like_buckets", "minutes", "recent_comments"}
+    if name not in {"comment_buckets", "like_buckets", "minutes", "products", "recent_comments"}
 ]
 
 

@@ -16,6 +16,11 @@ from controlroom.metrics.state import (
     M_LIKES,
     M_ONLINE,
     M_PAID,
+    P_CLICKS,
+    P_GMV,
+    P_ORDERS,
+    P_REFUND_CENTS,
+    P_REFUNDS,
     USER_SETS,
     RoomState,
 )
@@ -54,6 +59,20 @@ def _changes(state: RoomState, now_ms: int) -> dict[str, float | None]:
         earlier = state.minute_window(column, earlier_start, recent_start, average=average)
         changes[tile] = (recent - earlier) / earlier if earlier else None
     return changes
+
+
+PRODUCTS_SHOWN = 20
+
+
+def _products(state: RoomState) -> list[dict[str, Any]]:
+    """SKUs ranked by what they earned, then by interest (clicks)."""
+    rows = [
+        {"sku": sku, "clicks": r[P_CLICKS], "orders": r[P_ORDERS], "gmv_cents": r[P_GMV],
+         "refunds": r[P_REFUNDS], "refund_cents": r[P_REFUND_CENTS]}
+        for sku, r in state.products.items()
+    ]
+    rows.sort(key=lambda row: (-row["gmv_cents"], -row["clicks"], row["sku"]))
+    return rows[:PRODUCTS_SHOWN]
 
 
 def room_view(state: RoomState, *, now_ms: int, distinct: dict[str, int] | None = None) -> dict[str, Any]:
@@ -99,6 +118,7 @@ def room_view(state: RoomState, *, now_ms: int, distinct: dict[str, int] | None 
         "aov_cents": _ratio(gmv, payers),
         "uv_value_cents": _ratio(gmv, viewers),
         "gpm_cents": _ratio(gmv * 1000, views),
+        "products": _products(state),
         "funnel": [
             {"step": step, "count": count, "rate": _ratio(count, funnel[i - 1][1]) if i else None}
             for i, (step, count) in enumerate(funnel)

@@ -17,6 +17,7 @@ PANELS = {
     "kpis": "partials/_kpis.html",
     "feed-status": "partials/_feed_status.html",
     "funnel": "partials/_funnel.html",
+    "products": "partials/_products.html",
     "comments": "partials/_comments.html",
 }
 

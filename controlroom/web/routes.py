@@ -47,13 +47,15 @@ async def rooms_page(request: Request, services: Svc, principal: Dashboard) -> R
     return render_page(request, "pages/rooms.html", rooms=await _visible_rooms(services, principal), error=None)
 
 
-async def _visible_rooms(services: Services, principal: Principal) -> list[dict[str, str]]:
+async def _visible_rooms(services: Services, principal: Principal) -> list[dict]:
+    """Every room this user may see, with its headline numbers: an agency watches many."""
     slugs = sorted(m.decode() for m in await services.redis.smembers(keys.ROOMS))
-    return [
-        {"slug": slug, "name": await services.bus.room_name(slug) or slug}
-        for slug in slugs
-        if principal.can_see_room(slug)
-    ]
+    rooms = []
+    for slug in slugs:
+        if principal.can_see_room(slug):
+            view = await load_room_view(services.redis, slug, services.clock)
+            rooms.append({"slug": slug, "name": await services.bus.room_name(slug) or slug, "v": view})
+    return rooms
 
 
 @router.post("/rooms", include_in_schema=False)

@@ -15,7 +15,7 @@ from controlroom.db.base import utcnow
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.rooms.models import Room
 from controlroom.rooms.service import add_show
-from tests.support import create_user, csrf_of, login, unique
+from tests.support import create_room, create_user, csrf_of, login, unique
 
 
 def _db(database_url):
@@ -224,3 +224,14 @@ def test_a_revoked_ingest_key_stops_working_at_once(server, room):
                                                            "name": "new feed"})
     new_key = created.text.split('id="new-key">')[1].split("<")[0]
     assert server.post_events(room, [comment("again", "在吗")], api_key=new_key).json()["accepted"] == 1
+
+
+def test_the_rooms_overview_lists_only_the_user_s_rooms_with_their_numbers(server, database_url, redis_url, room):
+    other = create_room(database_url, redis_url)
+    server.post_events(room, [{"id": "v1", "type": "viewers", "ts": 1_763_700_000_000, "online": 4321}])
+    server.wait_for_state(room, lambda s: s["online"] == 4321)
+    client = login(server.url, *create_user(database_url, role="analyst", rooms=[room]))
+    page = client.get("/rooms").text
+    assert f'data-room="{room}"' in page and f'data-room="{other}"' not in page
+    row = page.split(f'data-room="{room}"')[1].split("</tr>")[0]
+    assert "4,321" in row

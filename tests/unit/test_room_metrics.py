@@ -104,3 +104,19 @@ def test_a_long_silence_between_viewer_readings_counts_at_most_a_minute():
     state = RoomState()
     state.apply([{"type": "viewers", "ts": T0, "online": 100}, {"type": "viewers", "ts": T0 + 3600_000, "online": 100}], {})
     assert state.watch_ms == 100 * 60_000
+
+
+def test_products_are_ranked_by_what_they_earned():
+    state, _ = _run(sequence())
+    v = room_view(state, now_ms=T0 + 6 * MIN, distinct={})
+    # B2 was clicked but sold nothing; A1 had one click (by a) and one by d.
+    assert [(p["sku"], p["clicks"]) for p in v["products"]] == [("A1", 2), ("B2", 1)]
+    assert v["products"][0]["orders"] == 0  # these orders carried no sku
+    state.apply([
+        {"type": "order", "ts": T0, "user": user("e"), "order_id": "o9", "status": "paid", "sku": "B2", "amount_cents": 990},
+        {"type": "order", "ts": T0, "user": user("e"), "order_id": "o9", "status": "refunded", "sku": "B2", "amount_cents": 990},
+    ], {})
+    top = room_view(state, now_ms=T0 + 6 * MIN, distinct={})["products"][0]
+    assert top == {"sku": "B2", "clicks": 1, "orders": 1, "gmv_cents": 990, "refunds": 1, "refund_cents": 990}
+    restored = RoomState.from_json(state.to_json())
+    assert restored.products == state.products
