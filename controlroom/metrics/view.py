@@ -64,6 +64,19 @@ def _changes(state: RoomState, now_ms: int) -> dict[str, float | None]:
 PRODUCTS_SHOWN = 20
 
 
+def minute_series(state: RoomState) -> dict[str, list]:
+    """The show so far, a point per minute (x in Unix seconds, for uPlot)."""
+    minutes = sorted(state.minutes)
+    rows = [state.minutes[m] for m in minutes]
+    return {
+        "x": [m // 1000 for m in minutes],
+        "online": [row[M_ONLINE] for row in rows],
+        "comments": [row[M_COMMENTS] for row in rows],
+        "likes": [row[M_LIKES] for row in rows],
+        "gmv": [row[M_GMV] / 100 for row in rows],
+    }
+
+
 def _products(state: RoomState) -> list[dict[str, Any]]:
     """SKUs ranked by what they earned, then by interest (clicks)."""
     rows = [
@@ -119,6 +132,7 @@ def room_view(state: RoomState, *, now_ms: int, distinct: dict[str, int] | None 
         "uv_value_cents": _ratio(gmv, viewers),
         "gpm_cents": _ratio(gmv * 1000, views),
         "products": _products(state),
+        "series": minute_series(state),
         "funnel": [
             {"step": step, "count": count, "rate": _ratio(count, funnel[i - 1][1]) if i else None}
             for i, (step, count) in enumerate(funnel)

@@ -83,3 +83,22 @@ def test_the_page_speaks_chinese_first_and_english_on_request(server, room, cont
     expect(page.locator('[data-kpi="online"] .tile-label')).to_have_text("Online now")
     page.goto(f"{server.url}/rooms/{room}")  # the choice is remembered
     expect(page.locator('[data-kpi="gmv"] .tile-label')).to_have_text("GMV")
+
+
+def test_the_per_minute_charts_draw_the_show_and_grow_with_it(server, room, controller, page):
+    minute = 60_000
+    server.post_events(room, [
+        {"id": f"cv{i}", "type": "viewers", "ts": BASE_TS + i * minute, "online": 1000 + 100 * i} for i in range(3)
+    ])
+    server.wait_for_state(room, lambda s: s["online"] == 1200)
+    sign_in(page, server, *controller, then=f"/rooms/{room}")
+    expect(page.locator("#chart-online canvas")).to_have_count(1)
+    points = "document.getElementById('chart-online').chart.data"
+    assert page.evaluate(f"{points}[1]") == [1000, 1100, 1200]
+    server.post_events(room, [{"id": "cv3", "type": "viewers", "ts": BASE_TS + 3 * minute, "online": 900}])
+    page.wait_for_function(f"{points}[1].length === 4")
+    assert page.evaluate(f"{points}[1]")[-1] == 900
+    # Hovering shows the minute's values in the legend.
+    box = page.locator("#chart-online .u-over").bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    expect(page.locator("#chart-online .u-legend")).to_contain_text("900")
