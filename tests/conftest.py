@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -9,13 +8,6 @@ from controlroom.bus.embedded import EmbeddedRedis
 import redis
 
 from tests.support import LiveServer, PostgresDatabase, create_room, migrate, redis_database, server_env
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
-
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory):
@@ -75,30 +67,3 @@ def server(redis_url: str, database_url: str, tmp_path_factory: pytest.TempPathF
 @pytest.fixture
 def room(database_url: str, redis_url: str) -> str:
     return create_room(database_url, redis_url)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (browser tests do not skip)")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh browser tab. Whatever the test does, the page must not log htmx errors
-    (a push for an element the page does not have, a swap that failed) or script errors."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" or "htmx:" in m.text else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    yield page
-    context.close()
-    # A 401/403 page the test asked for on purpose is logged as a failed resource load.
-    assert [p for p in problems if "Failed to load resource" not in p] == []

@@ -1,0 +1,42 @@
+"""Browser fixtures: Debian's chromium driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+
+
+# Module scope: Playwright's sync API keeps an event loop running while it is open,
+# which would stop asyncio tests collected after it from running.
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (browser tests do not skip)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab. Whatever the test does, the page must not log htmx errors
+    (a push for an element the page does not have, a swap that failed) or script errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" or "htmx:" in m.text else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    yield page
+    context.close()
+    # A 401/403 page the test asked for on purpose is logged as a failed resource load.
+    assert [p for p in problems if "Failed to load resource" not in p] == []
