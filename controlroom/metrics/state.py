@@ -14,6 +14,8 @@ from typing import Any, Iterable, MutableMapping
 
 import orjson
 
+from controlroom.moderation.hotwords import words_of
+
 RATE_WINDOW_MS = 60_000
 # Buckets older than this are dropped; a little more than the window so late events
 # still count while they are inside it.
@@ -35,6 +37,12 @@ MAX_READING_GAP_MS = 60_000
 P_CLICKS, P_ORDERS, P_GMV, P_REFUNDS, P_REFUND_CENTS = range(5)
 # A show sells tens of SKUs; a feed that invents SKUs must not grow the state forever.
 MAX_PRODUCTS = 500
+
+# Hot words: counted per minute, read over the last five.
+HOT_WORDS_WINDOW_MS = 5 * 60_000
+# Per-minute word counts are trimmed past this size (words seen once go first), so a
+# flood of distinct words cannot grow the checkpoint without bound.
+MAX_WORDS_PER_MINUTE = 1000
 
 # Distinct users are kept as Redis sets written with the checkpoint (SADD is
 # idempotent, so a batch applied twice after a crash still counts each user once).
@@ -86,6 +94,8 @@ class RoomState:
     like_buckets: dict[int, int] = field(default_factory=dict)
     # minute_ms -> [online (last seen), comments, likes, gmv_cents, enters, paid orders, follows]
     minutes: dict[int, list[int]] = field(default_factory=dict)
+    # minute_ms -> word -> count, for the hot-words window
+    word_minutes: dict[int, dict[str, int]] = field(default_factory=dict)
     # sku -> [clicks, paid orders, gmv_cents, refunds, refund_cents]
     products: dict[str, list[int]] = field(default_factory=dict)
     recent_comments: deque[dict[str, Any]] = field(
@@ -120,6 +130,7 @@ class RoomState:
             self.comment_seq += 1
             _bump(self.comment_buckets, ts - ts % 1000, 1)
             minute[M_COMMENTS] += 1
+            self._count_words(ts, e["text"])
             self.recent_comments.append(
                 {
                     "seq": self.comment_seq,
@@ -202,6 +213,17 @@ class RoomState:
                 self._bump_product(e["sku"], P_REFUNDS, 1)
                 self._bump_product(e["sku"], P_REFUND_CENTS, amount)
 
+    def _count_words(self, ts: int, text: str) -> None:
+        key = ts - ts % 60_000
+        counts = self.word_minutes.get(key)
+        if counts is None:
+            counts = self.word_minutes[key] = {}
+        for word in words_of(text):
+            counts[word] = counts.get(word, 0) + 1
+        if len(counts) > MAX_WORDS_PER_MINUTE:
+            for word in [w for w, n in counts.items() if n == 1]:
+                del counts[word]
+
     def _bump_product(self, sku: str, column: int, by: int) -> None:
         row = self.products.get(sku)
         if row is None:
@@ -230,6 +252,19 @@ class RoomState:
         for buckets in (self.comment_buckets, self.like_buckets):
             for second in [s for s in buckets if s < horizon]:
                 del buckets[second]
+        word_horizon = now_ms - HOT_WORDS_WINDOW_MS - 60_000
+        for minute in [m for m in self.word_minutes if m < word_horizon]:
+            del self.word_minutes[minute]
+
+    def hot_words(self, now_ms: int, limit: int = 20) -> list[tuple[str, int]]:
+        """The most said words of the last five minutes, with counts."""
+        totals: dict[str, int] = {}
+        start = now_ms - HOT_WORDS_WINDOW_MS
+        for minute, counts in self.word_minutes.items():
+            if start - 60_000 < minute <= now_ms:
+                for word, count in counts.items():
+                    totals[word] = totals.get(word, 0) + count
+        return sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
     def comments_per_min(self, now_ms: int) -> int:
         return _window_sum(self.comment_buckets, now_ms)
@@ -252,6 +287,7 @@ class RoomState:
         data["like_buckets"] = list(self.like_buckets.items())
         data["minutes"] = [[k, *v] for k, v in self.minutes.items()]
         data["products"] = self.products
+        data["word_minutes"] = [[minute, counts] for minute, counts in self.word_minutes.items()]
         data["recent_comments"] = list(self.recent_comments)
         return orjson.dumps(data)
 
@@ -271,6 +307,7 @@ class RoomState:
             int(row[0]): list(row[1:]) + [0] * (MINUTE_COLUMNS - len(row) + 1) for row in data.get("minutes", [])
         }
         state.products = {sku: list(row) for sku, row in data.get("products", {}).items()}
+        state.word_minutes = {int(minute): dict(counts) for minute, counts in data.get("word_minutes", [])}
         state.recent_comments.extend(data.get("recent_comments", []))
         return state
 
@@ -278,7 +315,7 @@ class RoomState:
 _SCALARS = [
     name
     for name, f in RoomState.__dataclass_fields__.items()
-    if name not in {"comment_buckets", "like_buckets", "minutes", "products", "recent_comments"}
+    if name not in {"comment_buckets", "like_buckets", "minutes", "products", "recent_comments", "word_minutes"}
 ]
 
 

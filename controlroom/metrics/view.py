@@ -132,6 +132,7 @@ def room_view(state: RoomState, *, now_ms: int, distinct: dict[str, int] | None 
         "uv_value_cents": _ratio(gmv, viewers),
         "gpm_cents": _ratio(gmv * 1000, views),
         "products": _products(state),
+        "hot_words": state.hot_words(now_ms),
         "series": minute_series(state),
         "funnel": [
             {"step": step, "count": count, "rate": _ratio(count, funnel[i - 1][1]) if i else None}

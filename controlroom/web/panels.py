@@ -18,6 +18,7 @@ PANELS = {
     "feed-status": "partials/_feed_status.html",
     "funnel": "partials/_funnel.html",
     "products": "partials/_products.html",
+    "hot-words": "partials/_hot_words.html",
     "chart-data": "partials/_chart_data.html",
     "comments": "partials/_comments.html",
 }
