@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/dashboard.py
 
 # Re-extract UI strings after changing templates or code, then translate the new
 # entries in controlroom/i18n/locales/*/LC_MESSAGES/messages.po.
