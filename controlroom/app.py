@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         hub = Hub(
             client,
             load_view=load_view,
-            render_panels=lambda view, locale: render_panels(renderer, view, locale, oob=True),
+            render_panels=lambda view, locale, since: render_panels(renderer, view, locale, oob=True, since=since),
             max_hz=settings.panel_max_hz,
             queue_frames=settings.client_queue_frames,
             idle_refresh_s=settings.panel_idle_refresh_s,

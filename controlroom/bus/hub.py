@@ -26,11 +26,15 @@ from controlroom.observability import FANOUT_DROPS, WEBSOCKET_CLIENTS
 
 log = structlog.get_logger(__name__)
 
-# load(room) -> the room's current view; render(view, locale) -> {panel id: html}
+# load(room) -> the room's current view.
+# render(view, locale, since) -> {panel id: html}. `since` is None for a full snapshot;
+# otherwise the view of the previous push, so that append-only panels (the comment
+# feed) can render just what is new. An empty string means "nothing to send".
 LoadView = Callable[[str], Awaitable[dict[str, Any]]]
-RenderPanels = Callable[[dict[str, Any], str], dict[str, str]]
+RenderPanels = Callable[[dict[str, Any], str, "dict[str, Any] | None"], dict[str, str]]
 
 RESYNC = object()
+EMPTY_VIEW: dict[str, Any] = {"recent_comments": []}
 
 
 @dataclass(eq=False)
@@ -66,6 +70,8 @@ class RoomChannel:
     dirty: asyncio.Event = field(default_factory=asyncio.Event)
     # locale -> panel -> last html offered to clients
     sent: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The view behind the last push (what append-only panels continue from).
+    last_view: dict[str, Any] | None = None
     task: asyncio.Task[None] | None = None
 
 
@@ -130,7 +136,7 @@ class Hub:
     async def snapshot(self, client: Client) -> str:
         """Every panel the client shows, for a client that (re)connects or fell behind."""
         view = await self.load_view(client.room)
-        panels = self.render_panels(view, client.locale)
+        panels = self.render_panels(view, client.locale, None)
         return "".join(html for panel, html in panels.items() if client.wants(panel))
 
     # --- the loops -------------------------------------------------------------------
@@ -154,10 +160,12 @@ class Hub:
                 log.exception("hub.render_failed", room=channel.room, error=str(exc))
 
     def _push_changes(self, channel: RoomChannel, view: dict[str, Any]) -> None:
+        # The first push of a room continues from nothing: clients drop what they have.
+        since, channel.last_view = channel.last_view or EMPTY_VIEW, view
         for locale in {c.locale for c in channel.clients}:
-            panels = self.render_panels(view, locale)
+            panels = self.render_panels(view, locale, since)
             previous = channel.sent.setdefault(locale, {})
-            changed = {panel: html for panel, html in panels.items() if previous.get(panel) != html}
+            changed = {panel: html for panel, html in panels.items() if html and previous.get(panel) != html}
             if not changed:
                 continue
             previous.update(panels)

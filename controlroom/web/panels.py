@@ -39,8 +39,23 @@ async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dic
     return view
 
 
-def render_panels(renderer: Renderer, view: dict[str, Any], locale: str, *, oob: bool) -> dict[str, str]:
-    return {
+def render_panels(
+    renderer: Renderer, view: dict[str, Any], locale: str, *, oob: bool, since: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Every panel of the room. With `since` (the view of the previous push), the comment
+    feed is only the comments that are new since then, for the page to add on top."""
+    panels = {
         panel: renderer.render(template, locale=locale, v=view, oob=oob)
         for panel, template in PANELS.items()
     }
+    if since is not None:
+        panels["comments"] = _new_comments(renderer, view, locale, since)
+    return panels
+
+
+def _new_comments(renderer: Renderer, view: dict[str, Any], locale: str, since: dict[str, Any]) -> str:
+    seen = since["recent_comments"][0]["seq"] if since["recent_comments"] else 0
+    new = [c for c in view["recent_comments"] if c["seq"] > seen]
+    if not new:
+        return ""
+    return renderer.render("partials/_comment_items.html", locale=locale, comments=new)

@@ -102,3 +102,29 @@ def test_the_per_minute_charts_draw_the_show_and_grow_with_it(server, room, cont
     box = page.locator("#chart-online .u-over").bounding_box()
     page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
     expect(page.locator("#chart-online .u-legend")).to_contain_text("900")
+
+
+def test_the_comment_feed_keeps_hundreds_and_pauses_with_a_count(server, room, controller, page):
+    sign_in(page, server, *controller, then=f"/rooms/{room}")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    feed = page.locator("#comment-feed .comment")
+    for batch in range(3):  # 120 comments: more than the 50 the server keeps for a snapshot
+        server.post_events(room, [comment(f"f{batch}-{i}", f"第{batch * 40 + i}条", ts=BASE_TS + batch * 40 + i)
+                                  for i in range(40)])
+        expect(feed).to_have_count(40 * (batch + 1))
+    expect(feed.first.locator(".text")).to_have_text("第119条")  # newest first
+
+    page.get_by_role("button", name="暂停").click()
+    server.post_events(room, [comment(f"p{i}", f"暂停时{i}", ts=BASE_TS + 200 + i) for i in range(5)])
+    expect(page.locator(".feed-waiting")).to_have_text("5")
+    expect(feed).to_have_count(120)
+    expect(feed.first.locator(".text")).to_have_text("第119条")  # nothing moved while paused
+    page.get_by_role("button", name="继续").click()
+    expect(feed).to_have_count(125)
+    expect(feed.first.locator(".text")).to_have_text("暂停时4")
+
+    page.locator("#comment-feed").hover()  # reading: the pointer over the feed pauses it
+    server.post_events(room, [comment("h1", "悬停时", ts=BASE_TS + 300)])
+    expect(page.locator(".feed-waiting")).to_have_text("1")
+    page.mouse.move(5, 5)
+    expect(feed.first.locator(".text")).to_have_text("悬停时")

@@ -1,0 +1,55 @@
+// The live comment feed. New comments arrive in the hidden #comment-inbox (an htmx
+// out-of-band swap); from there they go on top of the feed, unless the feed is paused
+// (pointer over it, or the button), in which case they wait and are counted.
+(function () {
+  "use strict";
+  var KEEP = 300;
+  var hovering = false;
+  var pinned = false;
+
+  function paused() { return hovering || pinned; }
+
+  function topSeq(feed) {
+    var first = feed.querySelector(".comment");
+    return first ? Number(first.dataset.seq) : 0;
+  }
+
+  function flush() {
+    var inbox = document.getElementById("comment-inbox");
+    var feed = document.getElementById("comment-feed");
+    if (!inbox || !feed) return;
+    var waiting = inbox.querySelectorAll(".comment").length;
+    var section = document.getElementById("comments");
+    section.querySelector(".feed-paused").hidden = !paused();
+    var counter = section.querySelector(".feed-waiting");
+    // Only when it changes: rewriting text is itself a mutation the observer would see.
+    if (counter.textContent !== String(waiting)) counter.textContent = String(waiting);
+    section.querySelector(".pause-feed").setAttribute("aria-pressed", String(pinned));
+    section.classList.toggle("is-paused", paused());
+    if (paused() || waiting === 0) return;
+    var newest = topSeq(feed);
+    var items = Array.prototype.slice.call(inbox.querySelectorAll(".comment")).reverse();  // oldest first
+    var empty = feed.querySelector(".empty");
+    if (empty) empty.remove();
+    items.forEach(function (item) {
+      if (Number(item.dataset.seq) > newest) {  // a reconnect can deliver a comment twice
+        feed.insertBefore(item, feed.firstChild);
+        newest = Number(item.dataset.seq);
+      } else {
+        item.remove();
+      }
+    });
+    while (feed.children.length > KEEP) feed.removeChild(feed.lastChild);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    new MutationObserver(flush).observe(document.body, { childList: true, subtree: true });
+    document.body.addEventListener("mouseover", function (event) {
+      var inside = !!event.target.closest("#comment-feed");
+      if (inside !== hovering) { hovering = inside; flush(); }
+    });
+    document.body.addEventListener("click", function (event) {
+      if (event.target.closest("[data-action=pause-feed]")) { pinned = !pinned; flush(); }
+    });
+  });
+})();
