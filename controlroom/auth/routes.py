@@ -27,6 +27,7 @@ from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
 from controlroom.rooms.models import Room, Show
 from controlroom.rooms.projection import publish_rooms
+from controlroom.rooms.service import current_show, room_by_slug
 from controlroom.services import Services, get_services
 from controlroom.web.pages import client_ip, render_page
 from controlroom.web.panels import HOST_SCREEN_PANELS
@@ -226,14 +227,10 @@ async def audit_page(
 # --- admin: ingest keys --------------------------------------------------------------------
 
 
-def _room_or_none(session: Session, slug: str) -> Room | None:
-    return session.scalar(select(Room).where(Room.slug == slug))
-
-
 @router.get("/rooms/{room}/api-keys")
 async def api_keys_page(request: Request, room: str, services: Svc, principal: Admin) -> Response:
     def load(session: Session):
-        found = _room_or_none(session, room)
+        found = room_by_slug(session, room)
         return (found.name, service.room_api_keys(session, room=found)) if found else None
 
     loaded = await _in_transaction(services, load)
@@ -251,7 +248,7 @@ async def create_api_key(
     now = utcnow()
 
     def create(session: Session):
-        found = _room_or_none(session, room)
+        found = room_by_slug(session, room)
         if found is None:
             return None
         try:
@@ -276,7 +273,7 @@ async def revoke_api_key(request: Request, room: str, key_id: int, services: Svc
     now = utcnow()
 
     def revoke(session: Session) -> bool:
-        found = _room_or_none(session, room)
+        found = room_by_slug(session, room)
         row = service.revoke_api_key(session, room=found, key_id=key_id, now=now) if found else None
         if row is None:
             return False
@@ -297,22 +294,16 @@ async def _publish_keys(services: Services, room: str) -> None:
 # --- host links and the host screen ------------------------------------------------------------
 
 
-def _current_show(session: Session, slug: str) -> Show | None:
-    return session.scalar(
-        select(Show).join(Room).where(Room.slug == slug).order_by(Show.planned_start.desc(), Show.id.desc())
-    )
-
-
 def _qr_data_uri(url: str) -> str:
     # A data: URI image, so the CSP needs no exception (img-src allows data:).
     return segno.make(url, error="m").svg_data_uri(scale=6, dark="#000", light="#fff")
 
 
 def _host_link_context(request: Request, session: Session, room: str, signer) -> dict[str, Any] | None:
-    found = _room_or_none(session, room)
+    found = room_by_slug(session, room)
     if found is None:
         return None
-    show = _current_show(session, room)
+    show = current_show(session, room)
     link = service.current_host_link(session, show=show) if show else None
     url = str(request.base_url).rstrip("/") + "/host/" + signer.host_link_token(link.id, link.nonce) if link else None
     return {"room": room, "room_name": found.name, "show": show, "link": link, "url": url,
@@ -335,7 +326,7 @@ async def rotate_host_link(request: Request, room: str, services: Svc, principal
     now = utcnow()
 
     def change(session: Session) -> bool:
-        show = _current_show(session, room)
+        show = current_show(session, room)
         if show is None:
             return False
         if action == "revoke":
@@ -361,7 +352,7 @@ async def host_home(request: Request, services: Svc, principal: HostScreen) -> R
     """A host who signed in with a password: the current show of their room."""
     slugs = sorted(principal.room_slugs or [])
     context = await _in_transaction(
-        services, lambda s: next(({"show": sh, "room": slug} for slug in slugs if (sh := _current_show(s, slug))), None)
+        services, lambda s: next(({"show": sh, "room": slug} for slug in slugs if (sh := current_show(s, slug))), None)
     )
     if context is None:
         return render_page(request, "pages/not_found.html", status_code=404, what="show")

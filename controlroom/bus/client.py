@@ -87,6 +87,9 @@ class Bus:
     async def key_is_valid(self, room: str, key_hash: str) -> bool:
         return keys.ROOM_SLUG.match(room) is not None and bool(await self.redis.hexists(keys.api_keys(room), key_hash))
 
+    async def publish_targets(self, room: str, targets: dict) -> None:
+        await self.redis.hset(keys.meta(room), "targets", orjson.dumps(targets))
+
     async def room_name(self, room: str) -> str | None:
         if not keys.ROOM_SLUG.match(room):
             return None

@@ -30,7 +30,7 @@ FEED_STALE_MS = 15_000
 # "The last 10 minutes against the 10 minutes before."
 CHANGE_WINDOW_MS = 10 * 60_000
 
-# Targets these teams set per show (DOMAIN.md); per-show editing comes with the shows.
+# Targets these teams set per show (DOMAIN.md): the defaults; each show can change them.
 DEFAULT_TARGETS = {"interaction_rate": 0.15, "conversion_rate": 0.05, "comments": 1000}
 
 # Tile -> (minute column, averaged?) for the 10-minute comparison.
@@ -88,7 +88,9 @@ def _products(state: RoomState) -> list[dict[str, Any]]:
     return rows[:PRODUCTS_SHOWN]
 
 
-def room_view(state: RoomState, *, now_ms: int, distinct: dict[str, int] | None = None) -> dict[str, Any]:
+def room_view(
+    state: RoomState, *, now_ms: int, distinct: dict[str, int] | None = None, targets: dict[str, Any] | None = None
+) -> dict[str, Any]:
     distinct = {kind: 0 for kind in USER_SETS} | (distinct or {})
     feed_age_ms = now_ms - state.last_event_ts if state.last_event_ts else None
     # The platform's cumulative count sees viewers our feed never hears from.
@@ -139,7 +141,7 @@ def room_view(state: RoomState, *, now_ms: int, distinct: dict[str, int] | None 
             for i, (step, count) in enumerate(funnel)
         ],
         "changes": _changes(state, now_ms),
-        "targets": DEFAULT_TARGETS,
+        "targets": DEFAULT_TARGETS | (targets or {}),
         "stream_status": state.stream_status,
         "latency_ms": state.latency_ms,
         "events_applied": state.events_applied,

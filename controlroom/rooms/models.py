@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from controlroom.db.base import Base, Timestamped, UTCDateTime
@@ -32,5 +32,8 @@ class Show(Timestamped, Base):
     title: Mapped[str] = mapped_column(String(200))
     planned_start: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | live | ended
+    # Targets the team set for this show (interaction_rate, conversion_rate, comments);
+    # unset ones fall back to the defaults of controlroom/metrics/view.py.
+    targets: Mapped[dict] = mapped_column(JSON, default=dict)
 
     room: Mapped[Room] = relationship(back_populates="shows")

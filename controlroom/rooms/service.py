@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,3 +38,47 @@ def add_show(session: Session, *, room: Room, title: str, planned_start: datetim
 
 def all_rooms(session: Session) -> list[Room]:
     return list(session.scalars(select(Room).order_by(Room.slug)))
+
+
+def room_by_slug(session: Session, slug: str) -> Room | None:
+    return session.scalar(select(Room).where(Room.slug == slug))
+
+
+def current_show(session: Session, slug: str) -> Show | None:
+    """The room's show that screens follow: the latest planned one."""
+    return session.scalar(
+        select(Show).join(Room).where(Room.slug == slug).order_by(Show.planned_start.desc(), Show.id.desc())
+    )
+
+
+# What a team may set per show: name -> (kind, lowest, highest). Rates are fractions.
+TARGET_LIMITS = {
+    "interaction_rate": ("rate", 0.0, 1.0),
+    "conversion_rate": ("rate", 0.0, 1.0),
+    "comments": ("count", 0, 10_000_000),
+}
+
+
+class InvalidTarget(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def set_show_targets(session: Session, *, show: Show, targets: dict[str, float | int | None]) -> dict[str, Any]:
+    """Replace the show's targets (None or missing: back to the default). Returns them."""
+    cleaned: dict[str, Any] = {}
+    for name, value in targets.items():
+        if name not in TARGET_LIMITS:
+            raise InvalidTarget(name, "not a target controlroom knows")
+        if value is None:
+            continue
+        kind, low, high = TARGET_LIMITS[name]
+        if not low <= value <= high:
+            shown = f"{low:.0%}–{high:.0%}" if kind == "rate" else f"{low}–{high}"
+            raise InvalidTarget(name, f"must be between {shown}")
+        cleaned[name] = int(value) if kind == "count" else float(value)
+    show.targets = cleaned
+    session.flush()
+    return cleaned

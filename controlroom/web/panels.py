@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 
 from controlroom.bus import keys
@@ -31,10 +32,14 @@ HOST_SCREEN_PANELS = frozenset({"kpis"})
 async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dict[str, Any]:
     pipe = client.pipeline(transaction=False)
     pipe.hget(keys.checkpoint(room), "state")
+    pipe.hget(keys.meta(room), "targets")
     for kind in USER_SETS:
         pipe.scard(keys.users(room, kind))
-    raw, *counts = await pipe.execute()
-    view = room_view(RoomState.from_json(raw), now_ms=clock.now_ms(), distinct=dict(zip(USER_SETS, counts)))
+    raw, targets, *counts = await pipe.execute()
+    view = room_view(
+        RoomState.from_json(raw), now_ms=clock.now_ms(), distinct=dict(zip(USER_SETS, counts)),
+        targets=orjson.loads(targets) if targets else None,
+    )
     view["room"] = room
     return view
 

@@ -18,7 +18,15 @@ from controlroom.bus import keys
 from controlroom.bus.hub import RESYNC
 from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
-from controlroom.rooms.service import InvalidRoomSlug, get_or_create_room
+from controlroom.rooms.projection import publish_rooms
+from controlroom.rooms.service import (
+    TARGET_LIMITS,
+    InvalidRoomSlug,
+    InvalidTarget,
+    current_show,
+    get_or_create_room,
+    set_show_targets,
+)
 from controlroom.i18n import pick_locale
 from controlroom.services import Services, get_services, get_ws_services
 from controlroom.web.pages import LANG_COOKIE, client_ip, render_page
@@ -81,6 +89,52 @@ async def add_room(
         return render_page(request, "pages/rooms.html", status_code=422, rooms=rooms, error=str(error))
     await services.bus.register_room(slug, name=name or slug)
     return RedirectResponse(f"/rooms/{slug}", status_code=303)
+
+
+@router.post("/rooms/{room}/targets", include_in_schema=False)
+async def set_targets(
+    room: str,
+    request: Request,
+    services: Svc,
+    principal: Annotated[Principal, Depends(Requires(Permission.DRIVE_SHOW))],
+    interaction_rate: Annotated[str, Form()] = "",
+    conversion_rate: Annotated[str, Form()] = "",
+    comments: Annotated[str, Form()] = "",
+) -> Response:
+    """The current show's targets. Rates are typed in percent."""
+    now = utcnow()
+    wanted: dict[str, str] = {
+        "interaction_rate": interaction_rate, "conversion_rate": conversion_rate, "comments": comments,
+    }
+
+    def save(session) -> dict:
+        show = current_show(session, room)
+        if show is None:
+            raise InvalidTarget("show", "this room has no show yet")
+        parsed: dict[str, float | None] = {}
+        for name, text in wanted.items():
+            try:
+                number = float(text) if text.strip() else None
+            except ValueError:
+                raise InvalidTarget(name, f"{text!r} is not a number") from None
+            is_rate = TARGET_LIMITS[name][0] == "rate"
+            parsed[name] = number / 100 if number is not None and is_rate else number
+        targets = set_show_targets(session, show=show, targets=parsed)
+        record(session, actor=principal.name, user_id=principal.user_id, action="show.targets", now=now,
+               room=show.room, ip=client_ip(request), detail={"show": show.title, "targets": targets})
+        return targets
+
+    error = None
+    try:
+        await run_in_transaction(services.sessions, save)
+        await publish_rooms(services.bus, services.sessions, only=room)
+    except InvalidTarget as exc:
+        error = f"{exc.field}: {exc.message}"
+    if not request.headers.get("hx-request"):
+        return RedirectResponse(f"/rooms/{room}", status_code=303)
+    view = await load_room_view(services.redis, room, services.clock)
+    return render_page(request, "partials/_targets.html", status_code=422 if error else 200, room=room,
+                       targets=view["targets"], error=error, saved=error is None)
 
 
 @router.get("/rooms/{room}", response_class=HTMLResponse, include_in_schema=False)

@@ -235,3 +235,21 @@ def test_the_rooms_overview_lists_only_the_user_s_rooms_with_their_numbers(serve
     assert f'data-room="{room}"' in page and f'data-room="{other}"' not in page
     row = page.split(f'data-room="{room}"')[1].split("</tr>")[0]
     assert "4,321" in row
+
+
+def test_show_targets_are_checked_and_audited(server, database_url, room):
+    with _db(database_url) as session:
+        add_show(session, room=session.scalar(select(Room).where(Room.slug == room)), title="目标", planned_start=utcnow())
+    controller = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
+    token = csrf_of(controller, f"/rooms/{room}")
+    htmx = {"hx-request": "true", "x-csrftoken": token}
+    bad = controller.post(f"/rooms/{room}/targets", data={"interaction_rate": "150"}, headers=htmx)
+    assert bad.status_code == 422 and "interaction_rate: must be between 0%–100%" in bad.text
+    nan = controller.post(f"/rooms/{room}/targets", data={"comments": "lots"}, headers=htmx)
+    assert nan.status_code == 422 and "&#39;lots&#39; is not a number" in nan.text  # escaped: typed by a person
+    ok = controller.post(f"/rooms/{room}/targets", data={"interaction_rate": "20", "comments": "500"}, headers=htmx)
+    assert ok.status_code == 200 and 'id="targets"' in ok.text
+    state = server.state(room)
+    assert state["targets"] == {"interaction_rate": 0.2, "conversion_rate": 0.05, "comments": 500}
+    assert _audit(database_url, room_slug=room, action="show.targets")[0].detail["targets"] == {
+        "interaction_rate": 0.2, "comments": 500}

@@ -128,3 +128,26 @@ def test_the_comment_feed_keeps_hundreds_and_pauses_with_a_count(server, room, c
     expect(page.locator(".feed-waiting")).to_have_text("1")
     page.mouse.move(5, 5)
     expect(feed.first.locator(".text")).to_have_text("悬停时")
+
+
+def test_a_controller_sets_the_show_s_targets_and_the_tiles_follow(server, room, controller, page, database_url):
+    from sqlalchemy import select
+
+    from controlroom.db.base import utcnow
+    from controlroom.db.session import make_engine, session_factory, transaction
+    from controlroom.rooms.models import Room
+    from controlroom.rooms.service import add_show
+
+    with transaction(session_factory(make_engine(database_url))) as session:
+        add_show(session, room=session.scalar(select(Room).where(Room.slug == room)), title="目标测试",
+                 planned_start=utcnow())
+    sign_in(page, server, *controller, then=f"/rooms/{room}")
+    target_label = page.locator('[data-target="interaction_rate"] span')
+    expect(target_label).to_have_text("目标 15.0%")  # the default
+    page.locator("#targets summary").click()
+    page.fill("input[name=interaction_rate]", "22.5")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#targets .saved")).to_be_visible()
+    expect(target_label).to_have_text("目标 22.5%")  # pushed to the tile, no reload
+    page.reload()
+    expect(target_label).to_have_text("目标 22.5%")
