@@ -28,6 +28,7 @@ from controlroom.db.session import make_engine, session_factory, upgrade
 from controlroom.events import event_adapter
 from controlroom.ingest import api as ingest_api
 from controlroom.ingest.worker import Worker
+from controlroom.metrics.archive import keep_archiving
 from controlroom.observability import configure_logging
 from controlroom.paths import STATIC_DIR
 from controlroom.rooms.projection import publish_rooms
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         bus = Bus.from_settings(client, settings)
         await publish_rooms(bus, sessions)
         republisher = asyncio.create_task(_keep_rooms_published(bus, sessions), name="rooms-republisher")
+        archiver = asyncio.create_task(keep_archiving(client, sessions), name="minutes-archiver")
 
         renderer = Renderer(tz=settings.tz)
 
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             yield
         finally:
             republisher.cancel()
+            archiver.cancel()
             stop_worker.set()
             if worker_task is not None:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):

@@ -2,6 +2,7 @@
 
 from controlroom.auth.models import ApiKey, AuditEntry, HostLink, LoginSession, User, user_rooms
 from controlroom.db.base import Base
+from controlroom.metrics.models import RoomMinute
 from controlroom.rooms.models import Room, Show
 
-__all__ = ["ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "Show", "User", "user_rooms"]
+__all__ = ["ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "RoomMinute", "Show", "User", "user_rooms"]

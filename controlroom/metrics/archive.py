@@ -1,0 +1,74 @@
+"""Per-minute numbers from the checkpointed live state into SQL, every few seconds, off
+the ingest path. Idempotent (upserts), so any number of web processes may run it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import redis.asyncio as aioredis
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from controlroom.bus import keys
+from controlroom.db.session import run_in_transaction
+from controlroom.metrics.models import RoomMinute
+from controlroom.metrics.state import (
+    M_COMMENTS,
+    M_ENTERS,
+    M_FOLLOWS,
+    M_GMV,
+    M_LIKES,
+    M_ONLINE,
+    M_PAID,
+    RoomState,
+)
+from controlroom.rooms.models import Room
+
+log = structlog.get_logger(__name__)
+
+COLUMNS = {
+    "online": M_ONLINE, "comments": M_COMMENTS, "likes": M_LIKES, "gmv_cents": M_GMV,
+    "enters": M_ENTERS, "orders_paid": M_PAID, "follows": M_FOLLOWS,
+}
+
+
+def _upsert(session: Session, rows: list[dict]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    statement = insert(RoomMinute).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["room_id", "minute_at"], set_={name: statement.excluded[name] for name in COLUMNS}
+    )
+    session.execute(statement)
+
+
+async def archive_minutes(client: aioredis.Redis, sessions: sessionmaker[Session]) -> int:
+    """Write every room's per-minute rows; returns how many rows were written."""
+    room_ids = dict(await run_in_transaction(sessions, lambda s: s.execute(select(Room.slug, Room.id)).all()))
+    written = 0
+    for slug, room_id in room_ids.items():
+        raw = await client.hget(keys.checkpoint(slug), "state")
+        if not raw:
+            continue
+        minutes = RoomState.from_json(raw).minutes
+        rows = [
+            {"room_id": room_id, "minute_at": datetime.fromtimestamp(minute / 1000, tz=timezone.utc),
+             **{name: row[column] for name, column in COLUMNS.items()}}
+            for minute, row in minutes.items()
+        ]
+        for start in range(0, len(rows), 500):
+            await run_in_transaction(sessions, lambda s, chunk=rows[start:start + 500]: _upsert(s, chunk))
+        written += len(rows)
+    return written
+
+
+async def keep_archiving(client: aioredis.Redis, sessions: sessionmaker[Session], every_s: float = 15.0) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await archive_minutes(client, sessions)
+        except Exception as exc:  # noqa: BLE001 - retried on the next round
+            log.warning("minutes.archive_failed", error=str(exc))
