@@ -43,16 +43,20 @@ def test_the_demo_page_shows_the_numbers_changing_while_a_show_runs(server, room
         tmp_path / "sim.log",
     ).start()
     try:
-        seen_online, seen_comments = set(), set()
+        seen_online, seen_comments, seen_chart = set(), set(), set()
+        chart_comments = "JSON.stringify(document.getElementById('chart-comments').chart.data[1])"
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (len(seen_online) < 3 or len(seen_comments) < 3):
+        while time.monotonic() < deadline and (len(seen_online) < 3 or len(seen_comments) < 3 or len(seen_chart) < 3):
             seen_online.add(_tile_value(page, "online"))
             seen_comments.add(_tile_value(page, "comments"))
+            seen_chart.add(page.evaluate(chart_comments))
             page.wait_for_timeout(250)
         # Pushed over the websocket, without reloading: the values moved several times.
         assert len(seen_online - {"0"}) >= 2, seen_online
         assert len(seen_comments - {"0"}) >= 2, seen_comments
+        assert len(seen_chart - {"[]"}) >= 2, seen_chart  # the chart's current minute grew
         assert page.locator("#comments .comment").count() > 0
+        assert page.locator("#hot-words li").count() > 0
     finally:
         simulator.terminate()
 
