@@ -20,7 +20,9 @@ RATE_WINDOW_MS = 60_000
 # Buckets older than this are dropped; a little more than the window so late events
 # still count while they are inside it.
 BUCKET_KEEP_MS = 2 * RATE_WINDOW_MS
-RECENT_COMMENTS = 50
+# Kept for snapshots and pushes: at 10 pushes a second, up to 2,000 comments/s reach
+# the screens one by one; past that (no person reads so fast) the feed samples.
+RECENT_COMMENTS = 200
 MINUTES_KEPT = 24 * 60
 
 # Order status -> bit in the ledger, so an order is counted once per status.
@@ -40,14 +42,14 @@ MAX_PRODUCTS = 500
 
 # Hot words: counted per minute, read over the last five.
 HOT_WORDS_WINDOW_MS = 5 * 60_000
-# Per-minute word counts are trimmed past this size (words seen once go first), so a
-# flood of distinct words cannot grow the checkpoint without bound.
+# A minute's word counts are cut back to the top MAX_WORDS_PER_MINUTE whenever they
+# reach twice that: bounded, amortised O(1) per word, and a new word always gets in.
 MAX_WORDS_PER_MINUTE = 1000
 
 # Distinct users are kept as Redis sets written with the checkpoint (SADD is
 # idempotent, so a batch applied twice after a crash still counts each user once).
 INTERACTION_TYPES = {"comment", "like", "gift", "share", "follow"}
-USER_SETS = ("viewers", "interacting", "clickers", "payers")
+USER_SETS = ("viewers", "interacting", "likers", "clickers", "orderers", "payers")
 
 
 @dataclass
@@ -143,6 +145,7 @@ class RoomState:
         elif kind == "like":
             count = e.get("count", 1)
             self.likes += count
+            effects.users["likers"].add(user["id"])
             _bump(self.like_buckets, ts - ts % 1000, count)
             minute[M_LIKES] += count
         elif kind == "viewers":
@@ -195,6 +198,7 @@ class RoomState:
         amount = e["amount_cents"]
         if status == "created":
             self.orders_created += 1
+            effects.users["orderers"].add(e["user"]["id"])
         elif status == "paid":
             self.orders_paid += 1
             self.gmv_cents += amount
@@ -220,9 +224,10 @@ class RoomState:
             counts = self.word_minutes[key] = {}
         for word in words_of(text):
             counts[word] = counts.get(word, 0) + 1
-        if len(counts) > MAX_WORDS_PER_MINUTE:
-            for word in [w for w, n in counts.items() if n == 1]:
-                del counts[word]
+        if len(counts) >= 2 * MAX_WORDS_PER_MINUTE:
+            keep = sorted(counts.items(), key=lambda item: -item[1])[:MAX_WORDS_PER_MINUTE]
+            counts.clear()
+            counts.update(keep)
 
     def _bump_product(self, sku: str, column: int, by: int) -> None:
         row = self.products.get(sku)
@@ -259,9 +264,10 @@ class RoomState:
     def hot_words(self, now_ms: int, limit: int = 20) -> list[tuple[str, int]]:
         """The most said words of the last five minutes, with counts."""
         totals: dict[str, int] = {}
-        start = now_ms - HOT_WORDS_WINDOW_MS
+        # The five minute buckets up to and including the current one.
+        current = now_ms - now_ms % 60_000
         for minute, counts in self.word_minutes.items():
-            if start - 60_000 < minute <= now_ms:
+            if current - HOT_WORDS_WINDOW_MS < minute <= current:
                 for word, count in counts.items():
                     totals[word] = totals.get(word, 0) + count
         return sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]

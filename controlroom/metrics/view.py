@@ -31,7 +31,7 @@ FEED_STALE_MS = 15_000
 CHANGE_WINDOW_MS = 10 * 60_000
 
 # Targets these teams set per show (DOMAIN.md): the defaults; each show can change them.
-DEFAULT_TARGETS = {"interaction_rate": 0.15, "conversion_rate": 0.05, "comments": 1000}
+DEFAULT_TARGETS = {"interaction_rate": 0.15, "conversion_rate": 0.05, "like_rate": 0.10, "comments": 1000}
 
 # Tile -> (minute column, averaged?) for the 10-minute comparison.
 _CHANGE_COLUMNS = {
@@ -51,7 +51,8 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 def _changes(state: RoomState, now_ms: int) -> dict[str, float | None]:
     """Relative change of the last 10 minutes against the 10 before (None: no base)."""
-    minute_now = now_ms - now_ms % 60_000 + 60_000  # the current minute counts as recent
+    # Complete minutes only: a half-filled current minute would make every flow look lower.
+    minute_now = now_ms - now_ms % 60_000
     recent_start, earlier_start = minute_now - CHANGE_WINDOW_MS, minute_now - 2 * CHANGE_WINDOW_MS
     changes: dict[str, float | None] = {}
     for tile, (column, average) in _CHANGE_COLUMNS.items():
@@ -101,11 +102,12 @@ def room_view(
     avg_stay_s = _ratio(state.watch_ms / 1000, viewers)
     interaction_rate = _ratio(distinct["interacting"], viewers)
     conversion_rate = _ratio(payers, viewers)
+    # Distinct people at every step, so each rate is "of those, how many went on".
     funnel = [
         ("viewers", viewers),
         ("product_clicks", distinct["clickers"]),
-        ("orders_created", state.orders_created),
-        ("orders_paid", state.orders_paid),
+        ("orders_created", distinct["orderers"]),
+        ("orders_paid", payers),
     ]
     return {
         "online": state.online,
@@ -115,6 +117,7 @@ def room_view(
         "views": views,
         "avg_stay_s": avg_stay_s,
         "interaction_rate": interaction_rate,
+        "like_rate": _ratio(distinct["likers"], viewers),
         "comments": state.comments,
         "comments_per_min": state.comments_per_min(now_ms),
         "likes": state.likes,

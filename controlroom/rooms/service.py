@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -44,10 +44,15 @@ def room_by_slug(session: Session, slug: str) -> Room | None:
     return session.scalar(select(Room).where(Room.slug == slug))
 
 
-def current_show(session: Session, slug: str) -> Show | None:
-    """The room's show that screens follow: the latest planned one."""
-    return session.scalar(
-        select(Show).join(Room).where(Room.slug == slug).order_by(Show.planned_start.desc(), Show.id.desc())
+def current_show(session: Session, slug: str, now: datetime | None = None) -> Show | None:
+    """The show that screens follow: the live one; else the latest that has started;
+    else the next one planned (scheduling tomorrow's show must not take over today's)."""
+    now = now or datetime.now(timezone.utc)
+    shows = select(Show).join(Room).where(Room.slug == slug)
+    return (
+        session.scalar(shows.where(Show.status == "live").order_by(Show.planned_start.desc(), Show.id.desc()))
+        or session.scalar(shows.where(Show.planned_start <= now).order_by(Show.planned_start.desc(), Show.id.desc()))
+        or session.scalar(shows.order_by(Show.planned_start, Show.id))
     )
 
 
@@ -55,6 +60,7 @@ def current_show(session: Session, slug: str) -> Show | None:
 TARGET_LIMITS = {
     "interaction_rate": ("rate", 0.0, 1.0),
     "conversion_rate": ("rate", 0.0, 1.0),
+    "like_rate": ("rate", 0.0, 1.0),
     "comments": ("count", 0, 10_000_000),
 }
 

@@ -60,6 +60,9 @@ def render_panels(
 
 def _new_comments(renderer: Renderer, view: dict[str, Any], locale: str, since: dict[str, Any]) -> str:
     seen = since["recent_comments"][0]["seq"] if since["recent_comments"] else 0
+    newest = view["recent_comments"][0]["seq"] if view["recent_comments"] else 0
+    if newest < seen:
+        seen = 0  # the room's state was reset (a restored or emptied Redis): start over
     new = [c for c in view["recent_comments"] if c["seq"] > seen]
     if not new:
         return ""

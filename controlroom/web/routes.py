@@ -99,12 +99,14 @@ async def set_targets(
     principal: Annotated[Principal, Depends(Requires(Permission.DRIVE_SHOW))],
     interaction_rate: Annotated[str, Form()] = "",
     conversion_rate: Annotated[str, Form()] = "",
+    like_rate: Annotated[str, Form()] = "",
     comments: Annotated[str, Form()] = "",
 ) -> Response:
     """The current show's targets. Rates are typed in percent."""
     now = utcnow()
     wanted: dict[str, str] = {
-        "interaction_rate": interaction_rate, "conversion_rate": conversion_rate, "comments": comments,
+        "interaction_rate": interaction_rate, "conversion_rate": conversion_rate, "like_rate": like_rate,
+        "comments": comments,
     }
 
     def save(session) -> dict:

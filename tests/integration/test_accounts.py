@@ -250,6 +250,6 @@ def test_show_targets_are_checked_and_audited(server, database_url, room):
     ok = controller.post(f"/rooms/{room}/targets", data={"interaction_rate": "20", "comments": "500"}, headers=htmx)
     assert ok.status_code == 200 and 'id="targets"' in ok.text
     state = server.state(room)
-    assert state["targets"] == {"interaction_rate": 0.2, "conversion_rate": 0.05, "comments": 500}
+    assert state["targets"] == {"interaction_rate": 0.2, "conversion_rate": 0.05, "like_rate": 0.1, "comments": 500}
     assert _audit(database_url, room_slug=room, action="show.targets")[0].detail["targets"] == {
         "interaction_rate": 0.2, "comments": 500}

@@ -65,6 +65,7 @@ def test_every_number_of_the_dashboard(batches):
     # 100 viewers × 30 s + 300 × 30 s = 12,000 viewer-seconds over 4 viewers.
     assert v["avg_stay_s"] == pytest.approx(3000)
     assert v["interaction_rate"] == pytest.approx(3 / 4)  # a commented, b liked, c followed
+    assert v["like_rate"] == pytest.approx(1 / 4)
     assert (v["comments"], v["likes"], v["follows"]) == (1, 20, 1)
     assert (v["orders_created"], v["orders_paid"]) == (3, 2)
     assert v["gmv_cents"] == 1990 + 5990  # refunds are shown separately, not subtracted
@@ -77,6 +78,14 @@ def test_every_number_of_the_dashboard(batches):
         ("viewers", 4), ("product_clicks", 2), ("orders_created", 3), ("orders_paid", 2),
     ]
     assert [s["rate"] for s in v["funnel"]] == [None, pytest.approx(0.5), pytest.approx(1.5), pytest.approx(2 / 3)]
+
+
+def test_a_steady_flow_shows_no_change_at_any_second_of_the_minute():
+    state = RoomState()
+    state.apply([{"type": "comment", "ts": T0 + m * MIN + i * 6000, "user": user("u"), "text": "x"}
+                 for m in range(25) for i in range(10)], {})
+    for second in (1, 30, 59):
+        assert room_view(state, now_ms=T0 + 24 * MIN + second * 1000, distinct={})["changes"]["comments"] == 0
 
 
 def test_ratios_are_blank_before_anyone_is_there():
@@ -94,7 +103,8 @@ def test_the_ten_minute_comparison():
     ]
     events += [{"type": "viewers", "ts": T0 + m * MIN, "online": 1000 if m < 10 else 800} for m in range(20)]
     state.apply(events, {})
-    v = room_view(state, now_ms=T0 + 19 * MIN + 30_000, distinct={})
+    # Complete minutes only: minutes 10-19 against 0-9 (the current minute 20 is empty so far).
+    v = room_view(state, now_ms=T0 + 20 * MIN + 30_000, distinct={})
     assert v["changes"]["comments"] == pytest.approx(0.5)  # 30 against 20
     assert v["changes"]["online"] == pytest.approx(-0.2)  # average 800 against 1000
     assert v["changes"]["gmv_cents"] is None  # nothing to compare with

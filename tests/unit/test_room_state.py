@@ -66,14 +66,14 @@ def test_rates_per_minute_follow_the_clock_and_fall_to_zero_when_the_room_goes_q
 def test_recent_comments_keep_the_newest_and_survive_a_checkpoint():
     state = RoomState()
     state.apply(
-        [{"type": "comment", "ts": T0 + i, "user": {"id": f"u{i}", "name": f"观众{i}"}, "text": f"第{i}条"} for i in range(80)],
+        [{"type": "comment", "ts": T0 + i, "user": {"id": f"u{i}", "name": f"观众{i}"}, "text": f"第{i}条"} for i in range(250)],
         {},
     )
     restored = RoomState.from_json(state.to_json())
     assert len(restored.recent_comments) == RECENT_COMMENTS
     view = room_view(restored, now_ms=T0 + 100)
-    assert view["recent_comments"][0]["text"] == "第79条"
-    assert view["recent_comments"][0]["name"] == "观众79"
+    assert view["recent_comments"][0]["text"] == "第249条"
+    assert view["recent_comments"][0]["name"] == "观众249"
 
 
 def test_a_nickless_comment_shows_the_user_id():

@@ -149,6 +149,11 @@ def test_a_controller_sets_the_show_s_targets_and_the_tiles_follow(server, room,
     target_label = page.locator('[data-target="interaction_rate"] span')
     expect(target_label).to_have_text("目标 15.0%")  # the default
     page.locator("#targets summary").click()
+    # Past the browser's own check (a script could send anything): the server's error shows.
+    page.evaluate("document.querySelector('input[name=interaction_rate]').removeAttribute('max')")
+    page.fill("input[name=interaction_rate]", "150")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#targets .error")).to_contain_text("interaction_rate")
     page.fill("input[name=interaction_rate]", "22.5")
     page.get_by_role("button", name="保存").click()
     expect(page.locator("#targets .saved")).to_be_visible()

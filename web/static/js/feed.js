@@ -26,11 +26,18 @@
     if (counter.textContent !== String(waiting)) counter.textContent = String(waiting);
     section.querySelector(".pause-feed").setAttribute("aria-pressed", String(pinned));
     section.classList.toggle("is-paused", paused());
-    if (paused() || waiting === 0) return;
+    if (paused()) {
+      // A long pause in a hot room must not pile up without end: keep the newest KEEP.
+      while (inbox.children.length > KEEP) inbox.removeChild(inbox.lastChild);
+      return;
+    }
+    if (waiting === 0) return;
     var newest = topSeq(feed);
     var items = Array.prototype.slice.call(inbox.querySelectorAll(".comment")).reverse();  // oldest first
     var empty = feed.querySelector(".empty");
     if (empty) empty.remove();
+    // Numbering that went backwards means the room's state was reset: follow it.
+    if (items.length && Number(items[items.length - 1].dataset.seq) < newest - 2 * KEEP) newest = 0;
     items.forEach(function (item) {
       if (Number(item.dataset.seq) > newest) {  // a reconnect can deliver a comment twice
         feed.insertBefore(item, feed.firstChild);
@@ -47,6 +54,10 @@
     document.body.addEventListener("mouseover", function (event) {
       var inside = !!event.target.closest("#comment-feed");
       if (inside !== hovering) { hovering = inside; flush(); }
+    });
+    // Leaving the window straight from the feed ends the hover pause too.
+    document.documentElement.addEventListener("mouseleave", function () {
+      if (hovering) { hovering = false; flush(); }
     });
     document.body.addEventListener("click", function (event) {
       if (event.target.closest("[data-action=pause-feed]")) { pinned = !pinned; flush(); }
