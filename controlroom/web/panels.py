@@ -25,6 +25,8 @@ PANELS = {
 }
 
 
+MAX_COMMENTS_PER_PUSH = 50
+
 # The host's second screen shows the room's numbers only (no comment feed).
 HOST_SCREEN_PANELS = frozenset({"kpis"})
 
@@ -63,7 +65,9 @@ def _new_comments(renderer: Renderer, view: dict[str, Any], locale: str, since: 
     newest = view["recent_comments"][0]["seq"] if view["recent_comments"] else 0
     if newest < seen:
         seen = 0  # the room's state was reset (a restored or emptied Redis): start over
-    new = [c for c in view["recent_comments"] if c["seq"] > seen]
+    # Newest first; past MAX_COMMENTS_PER_PUSH (500 a second at 10 pushes a second) the
+    # feed samples: nobody reads faster, and frames stay small for a hot room.
+    new = [c for c in view["recent_comments"] if c["seq"] > seen][:MAX_COMMENTS_PER_PUSH]
     if not new:
         return ""
     return renderer.render("partials/_comment_items.html", locale=locale, comments=new)
