@@ -86,7 +86,11 @@ for entry_id in string.gmatch(ARGV[8], '%S+') do
 end
 if tonumber(ARGV[9]) > 0 then redis.call('DECRBY', KEYS[5], ARGV[9]) end
 for i = 6, #KEYS do
-  for _, user_id in ipairs(cjson.decode(ARGV[i + 4])) do redis.call('SADD', KEYS[i], user_id) end
+  local users = cjson.decode(ARGV[i + 4])
+  -- Several members a call (unpack has a stack limit, hence the chunks).
+  for first = 1, #users, 500 do
+    redis.call('SADD', KEYS[i], unpack(users, first, math.min(first + 499, #users)))
+  end
 end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
