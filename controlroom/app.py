@@ -28,8 +28,9 @@ from controlroom.db.session import make_engine, session_factory, upgrade
 from controlroom.events import event_adapter
 from controlroom.ingest import api as ingest_api
 from controlroom.ingest.worker import Worker
-from controlroom.metrics.archive import keep_archiving
+from controlroom.metrics.archive import archive_minutes
 from controlroom.observability import configure_logging
+from controlroom.periodic import every
 from controlroom.paths import STATIC_DIR
 from controlroom.rooms.projection import publish_rooms
 from controlroom.services import Services
@@ -59,8 +60,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         client = connect(redis_url)
         bus = Bus.from_settings(client, settings)
         await publish_rooms(bus, sessions)
-        republisher = asyncio.create_task(_keep_rooms_published(bus, sessions), name="rooms-republisher")
-        archiver = asyncio.create_task(keep_archiving(client, sessions), name="minutes-archiver")
+        # A Redis that restarted empty (no persistence) or was flushed gets its rooms back
+        # within 30 s, instead of every room answering 401/404 until the next deploy.
+        republisher = asyncio.create_task(
+            every(30, lambda: publish_rooms(bus, sessions), name="rooms.republish"), name="rooms-republisher"
+        )
+        archiver = asyncio.create_task(
+            every(15, lambda: archive_minutes(client, sessions), name="minutes.archive"), name="minutes-archiver"
+        )
 
         renderer = Renderer(tz=settings.tz)
 
@@ -167,17 +174,6 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path in {"/openapi.json", "/metrics"}
-
-
-async def _keep_rooms_published(bus: Bus, sessions, every_s: float = 30.0) -> None:
-    """A Redis that restarted empty (no persistence) or was flushed gets its rooms back
-    within `every_s`, instead of every room answering 404 until the next deploy."""
-    while True:
-        await asyncio.sleep(every_s)
-        try:
-            await publish_rooms(bus, sessions)
-        except Exception as exc:  # noqa: BLE001 - retried on the next round
-            log.warning("rooms.republish_failed", error=str(exc))
 
 
 async def _redis_unreachable(request: Request, exc: Exception) -> Response:

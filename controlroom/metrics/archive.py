@@ -3,11 +3,9 @@ the ingest path. Idempotent (upserts), so any number of web processes may run it
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 
 import redis.asyncio as aioredis
-import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,8 +24,6 @@ from controlroom.metrics.state import (
     RoomState,
 )
 from controlroom.rooms.models import Room
-
-log = structlog.get_logger(__name__)
 
 COLUMNS = {
     "online": M_ONLINE, "comments": M_COMMENTS, "likes": M_LIKES, "gmv_cents": M_GMV,
@@ -63,12 +59,3 @@ async def archive_minutes(client: aioredis.Redis, sessions: sessionmaker[Session
             await run_in_transaction(sessions, lambda s, chunk=rows[start:start + 500]: _upsert(s, chunk))
         written += len(rows)
     return written
-
-
-async def keep_archiving(client: aioredis.Redis, sessions: sessionmaker[Session], every_s: float = 15.0) -> None:
-    while True:
-        await asyncio.sleep(every_s)
-        try:
-            await archive_minutes(client, sessions)
-        except Exception as exc:  # noqa: BLE001 - retried on the next round
-            log.warning("minutes.archive_failed", error=str(exc))
