@@ -72,6 +72,21 @@ class InvalidTarget(ValueError):
         self.message = message
 
 
+def parse_targets(form: dict[str, str]) -> dict[str, float | None]:
+    """Targets as typed in the form: rates in percent, blank for the default."""
+    parsed: dict[str, float | None] = {}
+    for name, text in form.items():
+        if name not in TARGET_LIMITS:
+            raise InvalidTarget(name, "not a target controlroom knows")
+        try:
+            number = float(text) if text.strip() else None
+        except ValueError:
+            raise InvalidTarget(name, f"{text!r} is not a number") from None
+        is_rate = TARGET_LIMITS[name][0] == "rate"
+        parsed[name] = number / 100 if number is not None and is_rate else number
+    return parsed
+
+
 def set_show_targets(session: Session, *, show: Show, targets: dict[str, float | int | None]) -> dict[str, Any]:
     """Replace the show's targets (None or missing: back to the default). Returns them."""
     cleaned: dict[str, Any] = {}

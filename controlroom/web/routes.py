@@ -20,11 +20,11 @@ from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
 from controlroom.rooms.projection import publish_rooms
 from controlroom.rooms.service import (
-    TARGET_LIMITS,
     InvalidRoomSlug,
     InvalidTarget,
     current_show,
     get_or_create_room,
+    parse_targets,
     set_show_targets,
 )
 from controlroom.i18n import pick_locale
@@ -113,14 +113,7 @@ async def set_targets(
         show = current_show(session, room)
         if show is None:
             raise InvalidTarget("show", "this room has no show yet")
-        parsed: dict[str, float | None] = {}
-        for name, text in wanted.items():
-            try:
-                number = float(text) if text.strip() else None
-            except ValueError:
-                raise InvalidTarget(name, f"{text!r} is not a number") from None
-            is_rate = TARGET_LIMITS[name][0] == "rate"
-            parsed[name] = number / 100 if number is not None and is_rate else number
+        parsed = parse_targets(wanted)
         targets = set_show_targets(session, show=show, targets=parsed)
         record(session, actor=principal.name, user_id=principal.user_id, action="show.targets", now=now,
                room=show.room, ip=client_ip(request), detail={"show": show.title, "targets": targets})
