@@ -57,6 +57,15 @@ def users(room: str, kind: str) -> str:
     return f"cr:{{{room}}}:users:{kind}"
 
 
+def window_users_prefix(room: str) -> str:
+    return f"cr:{{{room}}}:window:"
+
+
+def window_users(room: str, kind: str, minute_ms: int) -> str:
+    """HyperLogLog of one minute's distinct users of one kind (short-lived)."""
+    return f"{window_users_prefix(room)}{kind}:{minute_ms}"
+
+
 def lease(room: str) -> str:
     return f"cr:{{{room}}}:lease"
 

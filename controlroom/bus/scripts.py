@@ -72,7 +72,10 @@ return {reply[1], reply[2]}
 # ARGV: owner, state, last id, consumer group, channel, message,
 #       ledger changes (a JSON object: order id -> status bits, or "{}"),
 #       stream ids to acknowledge (space-separated), number of entries newly applied,
-#       then for each user set a JSON array of the user ids this batch saw
+#       then for each user set a JSON array of the user ids this batch saw,
+#       then the per-minute key prefix, a JSON array of [minute, set, [user ids]], and
+#       the per-minute keys' lifetime (s). (Per-minute keys carry the room's hash tag
+#       but are named here, not in KEYS: there is one per minute.)
 # Returns 0 when the lease is no longer ours (another worker took the room): nothing
 # is written, and the caller must drop the room.
 CHECKPOINT = """
@@ -85,12 +88,22 @@ for entry_id in string.gmatch(ARGV[8], '%S+') do
   redis.call('XACK', KEYS[4], ARGV[4], entry_id)
 end
 if tonumber(ARGV[9]) > 0 then redis.call('DECRBY', KEYS[5], ARGV[9]) end
+local n_sets = #KEYS - 5
 for i = 6, #KEYS do
   local users = cjson.decode(ARGV[i + 4])
   -- Several members a call (unpack has a stack limit, hence the chunks).
   for first = 1, #users, 500 do
     redis.call('SADD', KEYS[i], unpack(users, first, math.min(first + 499, #users)))
   end
+end
+local base = 10 + n_sets
+for _, item in ipairs(cjson.decode(ARGV[base + 1])) do
+  local key = ARGV[base] .. item[2] .. ':' .. string.format('%d', item[1])
+  local users = item[3]
+  for first = 1, #users, 500 do
+    redis.call('PFADD', key, unpack(users, first, math.min(first + 499, #users)))
+  end
+  redis.call('EXPIRE', key, ARGV[base + 2])
 end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1

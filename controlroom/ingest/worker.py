@@ -42,6 +42,8 @@ log = structlog.get_logger(__name__)
 
 StreamId = tuple[int, int]
 MAINTAIN_EVERY_S = 1.0
+# Per-minute distinct-user counts are read for the last 20 minutes; keep a margin.
+WINDOW_KEYS_TTL_S = 40 * 60
 
 
 def parse_id(raw: bytes | str) -> StreamId:
@@ -299,6 +301,9 @@ class Worker:
                 b" ".join(acks),
                 len(fresh),
                 *(orjson.dumps(sorted(effects.users[kind])) for kind in USER_SETS),
+                keys.window_users_prefix(room),
+                orjson.dumps([[minute, kind, sorted(ids)] for (minute, kind), ids in effects.minute_users.items()]),
+                WINDOW_KEYS_TTL_S,
             ],
         )
         if not ok:

@@ -29,8 +29,8 @@ MINUTES_KEPT = 24 * 60
 ORDER_STATUS_BITS = {"created": 1, "paid": 2, "cancelled": 4, "refunded": 8}
 
 # Columns of a per-minute row.
-M_ONLINE, M_COMMENTS, M_LIKES, M_GMV, M_ENTERS, M_PAID, M_FOLLOWS = range(7)
-MINUTE_COLUMNS = 7
+M_ONLINE, M_COMMENTS, M_LIKES, M_GMV, M_ENTERS, M_PAID, M_FOLLOWS, M_GIFTS, M_REFUNDS, M_WATCH = range(10)
+MINUTE_COLUMNS = 10
 # A gap between two viewer readings longer than this counts as this much watch time:
 # a feed that went quiet must not credit an hour of viewing to the last reading.
 MAX_READING_GAP_MS = 60_000
@@ -50,6 +50,9 @@ MAX_WORDS_PER_MINUTE = 1000
 # idempotent, so a batch applied twice after a crash still counts each user once).
 INTERACTION_TYPES = {"comment", "like", "gift", "share", "follow"}
 USER_SETS = ("viewers", "interacting", "likers", "clickers", "orderers", "payers")
+# Also counted per minute (HyperLogLog in Redis, PFADD is idempotent too), so rates can
+# be compared between the last ten minutes and the ten before.
+WINDOWED_SETS = ("viewers", "interacting", "likers", "payers")
 
 
 @dataclass
@@ -58,6 +61,13 @@ class BatchEffects:
 
     ledger: dict[str, int] = field(default_factory=dict)  # order id -> status bits
     users: dict[str, set[str]] = field(default_factory=lambda: {name: set() for name in USER_SETS})
+    # (minute_ms, set name) -> user ids seen in that minute, for the windowed sets
+    minute_users: dict[tuple[int, str], set[str]] = field(default_factory=dict)
+
+    def add_user(self, kind: str, user_id: str, minute_ms: int) -> None:
+        self.users[kind].add(user_id)
+        if kind in WINDOWED_SETS:
+            self.minute_users.setdefault((minute_ms, kind), set()).add(user_id)
 
 
 @dataclass
@@ -94,7 +104,8 @@ class RoomState:
     # second (ms, floored) -> count
     comment_buckets: dict[int, int] = field(default_factory=dict)
     like_buckets: dict[int, int] = field(default_factory=dict)
-    # minute_ms -> [online (last seen), comments, likes, gmv_cents, enters, paid orders, follows]
+    # minute_ms -> [online (last seen), comments, likes, gmv_cents, enters, paid orders,
+    #               follows, gift value, refund cents, watch ms]
     minutes: dict[int, list[int]] = field(default_factory=dict)
     # minute_ms -> word -> count, for the hot-words window
     word_minutes: dict[int, dict[str, int]] = field(default_factory=dict)
@@ -122,11 +133,12 @@ class RoomState:
         if ts > self.last_event_ts:
             self.last_event_ts = ts
         minute = self._minute(ts)
+        minute_ms = ts - ts % 60_000
         user = e.get("user")
         if user is not None:
-            effects.users["viewers"].add(user["id"])
+            effects.add_user("viewers", user["id"], minute_ms)
             if kind in INTERACTION_TYPES:
-                effects.users["interacting"].add(user["id"])
+                effects.add_user("interacting", user["id"], minute_ms)
         if kind == "comment":
             self.comments += 1
             self.comment_seq += 1
@@ -145,14 +157,16 @@ class RoomState:
         elif kind == "like":
             count = e.get("count", 1)
             self.likes += count
-            effects.users["likers"].add(user["id"])
+            effects.add_user("likers", user["id"], minute_ms)
             _bump(self.like_buckets, ts - ts % 1000, count)
             minute[M_LIKES] += count
         elif kind == "viewers":
             # Viewer counts arrive out of order now and then; the newest reading wins.
             if ts >= self.online_ts:
                 if self.online_ts:
-                    self.watch_ms += self.online * min(ts - self.online_ts, MAX_READING_GAP_MS)
+                    watched = self.online * min(ts - self.online_ts, MAX_READING_GAP_MS)
+                    self.watch_ms += watched
+                    minute[M_WATCH] += watched
                 self.online_ts = ts
                 self.online = e["online"]
                 minute[M_ONLINE] = e["online"]
@@ -162,6 +176,7 @@ class RoomState:
         elif kind == "gift":
             self.gifts += e.get("count", 1)
             self.gift_value_cents += e["value_cents"]
+            minute[M_GIFTS] += e["value_cents"]
         elif kind == "follow":
             self.follows += 1
             minute[M_FOLLOWS] += 1
@@ -175,10 +190,10 @@ class RoomState:
                 self.fansclub_joins += 1
         elif kind == "product_click":
             self.product_clicks += 1
-            effects.users["clickers"].add(user["id"])
+            effects.add_user("clickers", user["id"], minute_ms)
             self._bump_product(e["sku"], P_CLICKS, 1)
         elif kind == "order":
-            self._apply_order(e, minute, ledger, effects)
+            self._apply_order(e, minute, minute_ms, ledger, effects)
         elif kind == "stream":
             if ts >= self.stream_ts:
                 self.stream_ts = ts
@@ -187,7 +202,8 @@ class RoomState:
                     self.latency_ms = e["latency_ms"]
 
     def _apply_order(
-        self, e: dict[str, Any], minute: list[int], ledger: MutableMapping[str, int], effects: BatchEffects
+        self, e: dict[str, Any], minute: list[int], minute_ms: int, ledger: MutableMapping[str, int],
+        effects: BatchEffects,
     ) -> None:
         order_id, status = e["order_id"], e["status"]
         bit = ORDER_STATUS_BITS[status]
@@ -198,13 +214,13 @@ class RoomState:
         amount = e["amount_cents"]
         if status == "created":
             self.orders_created += 1
-            effects.users["orderers"].add(e["user"]["id"])
+            effects.add_user("orderers", e["user"]["id"], minute_ms)
         elif status == "paid":
             self.orders_paid += 1
             self.gmv_cents += amount
             minute[M_GMV] += amount
             minute[M_PAID] += 1
-            effects.users["payers"].add(e["user"]["id"])
+            effects.add_user("payers", e["user"]["id"], minute_ms)
             if e.get("sku"):
                 self._bump_product(e["sku"], P_ORDERS, 1)
                 self._bump_product(e["sku"], P_GMV, amount)
@@ -213,6 +229,7 @@ class RoomState:
         elif status == "refunded":
             self.refunds += 1
             self.refund_cents += amount
+            minute[M_REFUNDS] += amount
             if e.get("sku"):  # refund pushes often carry no product
                 self._bump_product(e["sku"], P_REFUNDS, 1)
                 self._bump_product(e["sku"], P_REFUND_CENTS, amount)

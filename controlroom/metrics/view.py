@@ -12,10 +12,13 @@ from controlroom.metrics.state import (
     M_COMMENTS,
     M_ENTERS,
     M_FOLLOWS,
+    M_GIFTS,
     M_GMV,
     M_LIKES,
     M_ONLINE,
     M_PAID,
+    M_REFUNDS,
+    M_WATCH,
     P_CLICKS,
     P_GMV,
     P_ORDERS,
@@ -33,33 +36,61 @@ CHANGE_WINDOW_MS = 10 * 60_000
 # Targets these teams set per show (DOMAIN.md): the defaults; each show can change them.
 DEFAULT_TARGETS = {"interaction_rate": 0.15, "conversion_rate": 0.05, "like_rate": 0.10, "comments": 1000}
 
-# Tile -> (minute column, averaged?) for the 10-minute comparison.
-_CHANGE_COLUMNS = {
-    "online": (M_ONLINE, True),
-    "comments": (M_COMMENTS, False),
-    "likes": (M_LIKES, False),
-    "gmv_cents": (M_GMV, False),
-    "views": (M_ENTERS, False),
-    "orders_paid": (M_PAID, False),
-    "follows": (M_FOLLOWS, False),
-}
-
-
 def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def _changes(state: RoomState, now_ms: int) -> dict[str, float | None]:
-    """Relative change of the last 10 minutes against the 10 before (None: no base)."""
-    # Complete minutes only: a half-filled current minute would make every flow look lower.
+def change_windows(now_ms: int) -> dict[str, tuple[int, int]]:
+    """[start, end) of the last 10 complete minutes and of the 10 before. Complete
+    minutes only: a half-filled current minute would make every flow look lower."""
     minute_now = now_ms - now_ms % 60_000
-    recent_start, earlier_start = minute_now - CHANGE_WINDOW_MS, minute_now - 2 * CHANGE_WINDOW_MS
-    changes: dict[str, float | None] = {}
-    for tile, (column, average) in _CHANGE_COLUMNS.items():
-        recent = state.minute_window(column, recent_start, minute_now, average=average)
-        earlier = state.minute_window(column, earlier_start, recent_start, average=average)
-        changes[tile] = (recent - earlier) / earlier if earlier else None
-    return changes
+    return {
+        "recent": (minute_now - CHANGE_WINDOW_MS, minute_now),
+        "earlier": (minute_now - 2 * CHANGE_WINDOW_MS, minute_now - CHANGE_WINDOW_MS),
+    }
+
+
+def _window_numbers(state: RoomState, start: int, end: int, distinct: dict[str, int]) -> dict[str, float | None]:
+    """Every tile's number over one window (flows summed, online averaged, rates from
+    the window's own distinct people)."""
+    def total(column: int) -> float:
+        return state.minute_window(column, start, end)
+
+    viewers = distinct.get("viewers", 0)
+    gmv, enters = total(M_GMV), total(M_ENTERS)
+    return {
+        "online": state.minute_window(M_ONLINE, start, end, average=True),
+        "viewers": viewers,
+        "views": enters,
+        "avg_stay_s": _ratio(total(M_WATCH) / 1000, viewers),
+        "interaction_rate": _ratio(distinct.get("interacting", 0), viewers),
+        "like_rate": _ratio(distinct.get("likers", 0), viewers),
+        "comments": total(M_COMMENTS),
+        "likes": total(M_LIKES),
+        "follows": total(M_FOLLOWS),
+        "gift_value_cents": total(M_GIFTS),
+        "orders_paid": total(M_PAID),
+        "gmv_cents": gmv,
+        "refund_cents": total(M_REFUNDS),
+        "conversion_rate": _ratio(distinct.get("payers", 0), viewers),
+        "aov_cents": _ratio(gmv, distinct.get("payers", 0)),
+        "uv_value_cents": _ratio(gmv, viewers),
+        "gpm_cents": _ratio(gmv * 1000, enters),
+    }
+
+
+def _changes(
+    state: RoomState, now_ms: int, window_distinct: dict[str, dict[str, int]] | None
+) -> dict[str, float | None]:
+    """Relative change of the last 10 minutes against the 10 before (None: no base)."""
+    windows = change_windows(now_ms)
+    window_distinct = window_distinct or {}
+    recent = _window_numbers(state, *windows["recent"], window_distinct.get("recent", {}))
+    earlier = _window_numbers(state, *windows["earlier"], window_distinct.get("earlier", {}))
+    return {
+        tile: (recent[tile] - earlier[tile]) / earlier[tile] if recent[tile] is not None and earlier[tile] else None
+        for tile in recent
+    }
 
 
 PRODUCTS_SHOWN = 20
@@ -90,7 +121,12 @@ def _products(state: RoomState) -> list[dict[str, Any]]:
 
 
 def room_view(
-    state: RoomState, *, now_ms: int, distinct: dict[str, int] | None = None, targets: dict[str, Any] | None = None
+    state: RoomState,
+    *,
+    now_ms: int,
+    distinct: dict[str, int] | None = None,
+    window_distinct: dict[str, dict[str, int]] | None = None,
+    targets: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     distinct = {kind: 0 for kind in USER_SETS} | (distinct or {})
     feed_age_ms = now_ms - state.last_event_ts if state.last_event_ts else None
@@ -143,7 +179,7 @@ def room_view(
             {"step": step, "count": count, "rate": _ratio(count, funnel[i - 1][1]) if i else None}
             for i, (step, count) in enumerate(funnel)
         ],
-        "changes": _changes(state, now_ms),
+        "changes": _changes(state, now_ms, window_distinct),
         "targets": DEFAULT_TARGETS | (targets or {}),
         "stream_status": state.stream_status,
         "latency_ms": state.latency_ms,

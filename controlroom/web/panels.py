@@ -9,8 +9,8 @@ import redis.asyncio as aioredis
 
 from controlroom.bus import keys
 from controlroom.clock import Clock
-from controlroom.metrics.state import USER_SETS, RoomState
-from controlroom.metrics.view import room_view
+from controlroom.metrics.state import USER_SETS, WINDOWED_SETS, RoomState
+from controlroom.metrics.view import change_windows, room_view
 from controlroom.web.render import Renderer
 
 # panel id -> partial; each partial's root element carries the panel id.
@@ -32,14 +32,22 @@ HOST_SCREEN_PANELS = frozenset({"kpis"})
 
 
 async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dict[str, Any]:
+    now_ms = clock.now_ms()
+    windows = change_windows(now_ms)
     pipe = client.pipeline(transaction=False)
     pipe.hget(keys.checkpoint(room), "state")
     pipe.hget(keys.meta(room), "targets")
     for kind in USER_SETS:
         pipe.scard(keys.users(room, kind))
+    for start, end in windows.values():
+        for kind in WINDOWED_SETS:
+            pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
     raw, targets, *counts = await pipe.execute()
+    distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
+    windowed = iter(counts[len(USER_SETS):])
+    window_distinct = {name: {kind: next(windowed) for kind in WINDOWED_SETS} for name in windows}
     view = room_view(
-        RoomState.from_json(raw), now_ms=clock.now_ms(), distinct=dict(zip(USER_SETS, counts)),
+        RoomState.from_json(raw), now_ms=now_ms, distinct=distinct, window_distinct=window_distinct,
         targets=orjson.loads(targets) if targets else None,
     )
     view["room"] = room

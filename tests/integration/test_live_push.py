@@ -7,6 +7,7 @@ import re
 import time
 
 import httpx
+import pytest
 import websockets
 
 from tests.support import BASE_TS, LiveServer, comment, cookie_header, create_room, server_env
@@ -126,3 +127,22 @@ async def test_updates_are_coalesced_to_at_most_ten_frames_a_second(server, room
         # Every batch changed the online tile, yet frames stay within the 10 Hz budget
         # (+2 for the clock-driven refresh and rounding).
         assert 1 <= frames <= elapsed * 10 + 2, (frames, elapsed)
+
+
+def test_rates_are_compared_window_to_window_through_the_pipeline(server, room):
+    import time as clock
+
+    now = int(clock.time() * 1000)
+    events = []
+    for label, ago_min, payers in (("early", 15, 1), ("late", 5, 2)):
+        ts = now - now % 60_000 - ago_min * 60_000 + 1000
+        for i in range(4):
+            events.append({"id": f"{label}-e{i}", "type": "enter", "ts": ts + i, "user": {"id": f"{label}{i}"}})
+        for i in range(payers):
+            events.append({"id": f"{label}-o{i}", "type": "order", "ts": ts + 10 + i, "user": {"id": f"{label}{i}"},
+                           "order_id": f"{label}{i}", "status": "paid", "amount_cents": 1000})
+    assert server.post_events(room, events).json()["accepted"] == len(events)
+    state = server.wait_for_state(room, lambda s: s["orders_paid"] == 3)
+    # 2 of 4 people paid in the last ten minutes, 1 of 4 in the ten before.
+    assert state["changes"]["conversion_rate"] == pytest.approx(1.0)
+    assert state["changes"]["viewers"] == 0

@@ -130,3 +130,32 @@ def test_products_are_ranked_by_what_they_earned():
     assert top == {"sku": "B2", "clicks": 1, "orders": 1, "gmv_cents": 990, "refunds": 1, "refund_cents": 990}
     restored = RoomState.from_json(state.to_json())
     assert restored.products == state.products
+
+
+def test_every_tile_has_a_ten_minute_change_from_its_own_window():
+    state = RoomState()
+    # A reading a minute before, so minute 0 also has a minute of watching behind it.
+    events = [{"type": "viewers", "ts": T0 - MIN, "online": 1000}]
+    for m in range(20):  # minutes 0-9, then 10-19 with twice the buying
+        ts = T0 + m * MIN
+        events.append({"type": "viewers", "ts": ts, "online": 1000})
+        events.append({"type": "enter", "ts": ts + 1, "user": user(f"v{m}")})
+        events.append({"type": "gift", "ts": ts + 2, "user": user(f"v{m}"), "gift": "玫瑰", "value_cents": 100})
+        for k in range(2 if m >= 10 else 1):
+            events.append({"type": "order", "ts": ts + 3 + k, "user": user(f"v{m}"), "order_id": f"o{m}-{k}",
+                           "status": "paid", "amount_cents": 1000})
+    state.apply(events, {})
+    # Distinct people per window, as the per-minute HyperLogLogs would count them.
+    windows = {"recent": {"viewers": 10, "interacting": 10, "likers": 0, "payers": 10},
+               "earlier": {"viewers": 10, "interacting": 5, "likers": 0, "payers": 5}}
+    v = room_view(state, now_ms=T0 + 20 * MIN + 1000, distinct={}, window_distinct=windows)
+    changes = v["changes"]
+    assert changes["gmv_cents"] == pytest.approx(1.0)  # 20,000 against 10,000
+    assert changes["conversion_rate"] == pytest.approx(1.0)  # 10/10 against 5/10
+    assert changes["interaction_rate"] == pytest.approx(1.0)
+    assert changes["aov_cents"] == pytest.approx(0.0)  # 2,000 a payer against 2,000
+    assert changes["gpm_cents"] == pytest.approx(1.0)
+    assert changes["gift_value_cents"] == 0 and changes["viewers"] == 0
+    assert changes["online"] == 0
+    assert changes["avg_stay_s"] == pytest.approx(0.0)
+    assert changes["like_rate"] is None  # nobody liked in either window: no base
