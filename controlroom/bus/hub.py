@@ -27,9 +27,9 @@ from controlroom.observability import FANOUT_DROPS, WEBSOCKET_CLIENTS
 log = structlog.get_logger(__name__)
 
 # load(room) -> the room's current view.
-# render(view, locale, since) -> {panel id: html}. `since` is None for a full snapshot;
-# otherwise the view of the previous push, so that append-only panels (the comment
-# feed) can render just what is new. An empty string means "nothing to send".
+# render(view, locale, since) -> {panel id: html}. `since` is the view of the previous
+# push (EMPTY_VIEW for a snapshot), so that append-only panels (the comment feed) render
+# just what is new. An empty string means "nothing to send".
 LoadView = Callable[[str], Awaitable[dict[str, Any]]]
 RenderPanels = Callable[[dict[str, Any], str, "dict[str, Any] | None"], dict[str, str]]
 
@@ -134,9 +134,11 @@ class Hub:
             del self.channels[client.room]
 
     async def snapshot(self, client: Client) -> str:
-        """Every panel the client shows, for a client that (re)connects or fell behind."""
+        """Every panel the client shows, for a client that (re)connects or fell behind.
+        Append-only panels continue from nothing: the page keeps what it has (a feed of
+        hundreds, a paused inbox) and drops what it already shows."""
         view = await self.load_view(client.room)
-        panels = self.render_panels(view, client.locale, None)
+        panels = self.render_panels(view, client.locale, EMPTY_VIEW)
         return "".join(html for panel, html in panels.items() if client.wants(panel))
 
     # --- the loops -------------------------------------------------------------------

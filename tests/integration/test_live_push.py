@@ -50,6 +50,18 @@ async def test_a_posted_event_shows_up_in_a_websocket_push(server, room):
         assert "<b>主播好美" not in comments
 
 
+async def test_a_reconnecting_screen_keeps_its_feed(server, room):
+    """The snapshot on (re)connect adds comments to the page's feed instead of replacing
+    it: a feed of hundreds, or a paused inbox, survives a dropped connection."""
+    await asyncio.to_thread(server.post_events, room, [comment("r1", "断线前")])
+    await asyncio.to_thread(server.wait_for_state, room, lambda s: s["comments"] == 1)
+    async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en",
+                                  additional_headers=cookie_header(server.admin)) as ws:
+        snapshot = await ws.recv()
+    assert 'hx-swap-oob="afterbegin:#comment-inbox"' in snapshot and "断线前" in snapshot
+    assert 'id="comments"' not in snapshot
+
+
 async def test_the_push_speaks_the_language_of_the_client(server, room):
     async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=zh-CN", additional_headers=cookie_header(server.admin)) as ws:
         assert "实时在线" in await ws.recv()
