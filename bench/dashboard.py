@@ -30,7 +30,7 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import ONLINE_TILE, realistic_batch  # noqa: E402
+from bench.ingest import marked_batch, record_reflected  # noqa: E402
 from controlroom.bus.embedded import EmbeddedRedis  # noqa: E402
 from controlroom.db.session import upgrade  # noqa: E402
 from tests.support import LiveServer, cookie_header, create_room, server_env  # noqa: E402
@@ -55,14 +55,8 @@ async def controlroom_run(server: LiveServer, room, clients: int, rate: int, sec
             frames += 1
             if len(frame_bytes) < 1000:
                 frame_bytes.append(len(frame))
-            match = ONLINE_TILE.search(frame)
-            if record and match:
-                shown = int(match.group(1).replace(",", ""))
-                now = time.perf_counter()
-                for seq in range(confirmed + 1, shown + 1):
-                    if seq in sent_at:
-                        latencies.append(now - sent_at[seq])
-                confirmed = max(confirmed, shown)
+            if record:
+                confirmed = record_reflected(frame, confirmed, sent_at, latencies)
 
     sockets = [
         await websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en", additional_headers=headers, max_size=None)
@@ -79,9 +73,7 @@ async def controlroom_run(server: LiveServer, room, clients: int, rate: int, sec
         seq = 0
         while time.perf_counter() - started < seconds:
             seq += 1
-            ts = int(time.time() * 1000)
-            events = realistic_batch(f"dash{seq}", batch - 1, ts)
-            events.append({"id": f"dash{seq}-v", "type": "viewers", "ts": ts, "online": seq})
+            events = marked_batch("dash", seq, batch)
             sent_at[seq] = time.perf_counter()
             await http.post(f"{server.url}/api/rooms/{room}/events", content=orjson.dumps(events),
                             headers={"content-type": "application/json", "x-api-key": room.api_key})

@@ -67,6 +67,29 @@ def realistic_batch(prefix: str, size: int, ts: int) -> list[dict]:
     return batch
 
 
+def marked_batch(prefix: str, seq: int, size: int) -> list[dict]:
+    """A realistic batch whose viewers reading is its sequence number: a frame showing
+    online = n reflects every batch up to n."""
+    ts = int(time.time() * 1000)
+    events = realistic_batch(f"{prefix}{seq}", size - 1, ts)
+    events.append({"id": f"{prefix}{seq}-v", "type": "viewers", "ts": ts, "online": seq})
+    return events
+
+
+def record_reflected(frame: str, confirmed: int, sent_at: dict[int, float], latencies: list[float]) -> int:
+    """Add the latency of every batch this frame reflects for the first time; return the
+    newest batch reflected so far."""
+    match = ONLINE_TILE.search(frame)
+    if not match:
+        return confirmed
+    shown = int(match.group(1).replace(",", ""))
+    now = time.perf_counter()
+    for seq in range(confirmed + 1, shown + 1):
+        if seq in sent_at:
+            latencies.append(now - sent_at[seq])
+    return max(confirmed, shown)
+
+
 def raw_xadd_baseline(redis_url: str, events: list[dict], batch: int) -> float:
     client = redis.Redis.from_url(redis_url)
     key = "bench:raw:{baseline}"
@@ -149,15 +172,7 @@ async def latency(server: LiveServer, room: str, rate: int, seconds: float, batc
                     frame = await asyncio.wait_for(ws.recv(), timeout=5)
                 except asyncio.TimeoutError:
                     return
-                match = ONLINE_TILE.search(frame)
-                if not match:
-                    continue
-                shown = int(match.group(1).replace(",", ""))
-                now = time.perf_counter()
-                for seq in range(confirmed + 1, shown + 1):
-                    if seq in sent_at:
-                        latencies.append(now - sent_at[seq])
-                confirmed = max(confirmed, shown)
+                confirmed = record_reflected(frame, confirmed, sent_at, latencies)
 
         listener = asyncio.create_task(listen())
         interval = batch / rate
@@ -166,9 +181,7 @@ async def latency(server: LiveServer, room: str, rate: int, seconds: float, batc
             seq = sent = 0
             while time.perf_counter() - started < seconds:
                 seq += 1
-                ts = int(time.time() * 1000)
-                events = realistic_batch(f"lat{seq}", batch - 1, ts)
-                events.append({"id": f"lat{seq}-v", "type": "viewers", "ts": ts, "online": seq})
+                events = marked_batch("lat", seq, batch)
                 body = orjson.dumps(events)
                 sent_at[seq] = time.perf_counter()
                 sent += len(events)
