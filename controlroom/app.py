@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from controlroom import __version__
+from controlroom.alerts import routes as alert_routes
 from controlroom.auth import routes as auth_routes
 from controlroom.auth.deps import Forbidden, IngestKeyRejected, NotAuthenticated, Requires
 from controlroom.auth.secrets import Signer
@@ -24,15 +25,17 @@ from controlroom.bus.client import Bus, connect
 from controlroom.bus.embedded import resolve_redis_url
 from controlroom.bus.hub import Hub
 from controlroom.clock import Clock, SystemClock
-from controlroom.db.session import make_engine, session_factory, upgrade
+from controlroom.db.session import make_engine, run_in_transaction, session_factory, upgrade
 from controlroom.events import event_adapter
 from controlroom.ingest import api as ingest_api
-from controlroom.ingest.worker import Worker
 from controlroom.metrics.archive import archive_minutes
 from controlroom.observability import configure_logging
 from controlroom.periodic import every
+from controlroom.processing import run_processing
 from controlroom.paths import STATIC_DIR
 from controlroom.rooms.projection import publish_rooms
+from controlroom.rules import routes as rule_routes
+from controlroom.rules.service import install_default_rules
 from controlroom.services import Services
 from controlroom.settings import Settings, get_settings
 from controlroom.web import ops, routes
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
         client = connect(redis_url)
         bus = Bus.from_settings(client, settings)
+        await run_in_transaction(sessions, install_default_rules)
         await publish_rooms(bus, sessions)
         # A Redis that restarted empty (no persistence) or was flushed gets its rooms back
         # within 30 s, instead of every room answering 401/404 until the next deploy.
@@ -86,14 +90,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         stop_worker = asyncio.Event()
         worker_task = None
         if settings.run_worker:
-            worker = Worker(
-                client,
-                batch=settings.worker_batch,
-                block_ms=settings.worker_block_ms,
-                lease_ttl_ms=settings.lease_ttl_ms,
-                clock=clock,
+            worker_task = asyncio.create_task(
+                run_processing(client, sessions, settings, clock, stop_worker), name="worker"
             )
-            worker_task = asyncio.create_task(worker.run(stop_worker), name="worker")
         app.state.services = Services(
             settings=settings, redis=client, bus=bus, hub=hub, renderer=renderer,
             engine=engine, sessions=sessions, clock=clock, signer=Signer(settings.secret_key),
@@ -143,6 +142,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(ingest_api.router)
     app.include_router(routes.router)
     app.include_router(auth_routes.router)
+    app.include_router(alert_routes.router)
+    app.include_router(rule_routes.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_schema(principal: Annotated[Principal, Depends(Requires(None))]) -> JSONResponse:

@@ -88,8 +88,10 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from controlroom.bus.client import connect
     from controlroom.bus.embedded import resolve_redis_url
-    from controlroom.ingest.worker import Worker
+    from controlroom.clock import SystemClock
+    from controlroom.db.session import make_engine, session_factory
     from controlroom.observability import configure_logging
+    from controlroom.processing import run_processing
 
     settings = Settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
@@ -97,17 +99,16 @@ def _worker(args: argparse.Namespace) -> int:
     async def run() -> None:
         url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir)
         client = connect(url)
+        engine = make_engine(settings.sqlalchemy_url)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         try:
-            await Worker(
-                client, batch=settings.worker_batch, block_ms=settings.worker_block_ms,
-                lease_ttl_ms=settings.lease_ttl_ms,
-            ).run(stop)
+            await run_processing(client, session_factory(engine), settings, SystemClock(), stop)
         finally:
             await client.aclose()
+            engine.dispose()
             if embedded is not None:
                 embedded.stop()
 

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     worker_block_ms: int = 200
     lease_ttl_ms: int = 10_000
 
+    # Alerts: a red alert nobody acknowledged escalates after this long (a rule may set
+    # its own); rules are evaluated after applied batches, at most every
+    # alert_min_interval_s, and at least every alert_tick_s for time-based conditions.
+    red_escalation_s: int = 30
+    alert_tick_s: float = 1.0
+    alert_min_interval_s: float = 0.25
+
     # Fan-out: at most this many pushes per second per panel, and this many frames
     # queued per websocket before the client is resynced with a full snapshot.
     panel_max_hz: float = 10.0

@@ -259,3 +259,18 @@ def migrate(database_url: str) -> None:
 
 def comment(event_id: str, text: str, *, ts: int = BASE_TS, user: str = "u1", name: str = "小明") -> dict:
     return {"id": event_id, "type": "comment", "ts": ts, "user": {"id": user, "name": name}, "text": text}
+
+
+async def frames_until(ws, predicate, timeout: float = 10) -> str:
+    """Read websocket frames until one matches; fail with the last ones seen."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            frame = await asyncio.wait_for(ws.recv(), timeout=max(0.05, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            break
+        seen.append(frame)
+        if predicate(frame):
+            return frame
+    raise AssertionError(f"no matching frame within {timeout}s; got {len(seen)} frames: {seen[-2:]}")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from controlroom.auth.models import ApiKey, AuditEntry, HostLink, LoginSession, User
-from controlroom.auth.permissions import Permission, Role, allows
+from controlroom.auth.permissions import ROLE_PERMISSIONS, Permission, Role, allows
 from controlroom.auth.secrets import (
     Signer,
     burn_password_check,
@@ -56,6 +56,11 @@ class Principal:
 
     def can_see_room(self, slug: str) -> bool:
         return self.room_slugs is None or slug in self.room_slugs
+
+    @property
+    def permissions(self) -> list[str]:
+        """What this principal may do, for pages to show only the controls that work."""
+        return sorted(p.value for p in ROLE_PERMISSIONS[Role(self.role)])
 
 
 # --- users -------------------------------------------------------------------------------

@@ -66,6 +66,17 @@ def window_users(room: str, kind: str, minute_ms: int) -> str:
     return f"{window_users_prefix(room)}{kind}:{minute_ms}"
 
 
+def minute_distinct(room: str) -> str:
+    """Hash: complete minute (ms) -> JSON of its distinct-user counts, read from the
+    short-lived HyperLogLogs before they expire (per-minute rates, the SQL archive)."""
+    return f"cr:{{{room}}}:minute-distinct"
+
+
+def alerts(room: str) -> str:
+    """JSON: the room's alerts as the screens show them (SQL is the record)."""
+    return f"cr:{{{room}}}:alerts"
+
+
 def lease(room: str) -> str:
     return f"cr:{{{room}}}:lease"
 

@@ -1,8 +1,9 @@
 """Every model, imported in one place so Alembic sees the whole metadata."""
 
+from controlroom.alerts.models import Alert, AlertTransition, Rule, Silence
 from controlroom.auth.models import ApiKey, AuditEntry, HostLink, LoginSession, User, user_rooms
 from controlroom.db.base import Base
 from controlroom.metrics.models import RoomMinute
 from controlroom.rooms.models import Room, Show
 
-__all__ = ["ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "RoomMinute", "Show", "User", "user_rooms"]
+__all__ = ["Alert", "AlertTransition", "Rule", "Silence", "ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "RoomMinute", "Show", "User", "user_rooms"]

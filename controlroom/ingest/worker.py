@@ -26,6 +26,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Callable
 
 import orjson
 import redis.asyncio as aioredis
@@ -35,7 +36,7 @@ from redis.exceptions import RedisError, ResponseError
 from controlroom.bus import keys, scripts
 from controlroom.bus.client import ensure_group
 from controlroom.clock import Clock, SystemClock
-from controlroom.metrics.state import USER_SETS, BatchEffects, RoomState
+from controlroom.metrics.state import USER_SETS, BatchEffects, RoomState, Tagger
 from controlroom.observability import EVENTS_APPLIED
 
 log = structlog.get_logger(__name__)
@@ -77,6 +78,8 @@ class Worker:
         lease_ttl_ms: int = 10_000,
         clock: Clock | None = None,
         name: str | None = None,
+        tagger: Tagger | None = None,
+        on_applied: Callable[[str], None] | None = None,
     ) -> None:
         self.redis = client
         self.batch = batch
@@ -85,6 +88,10 @@ class Worker:
         self.clock = clock or SystemClock()
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.rooms: dict[str, OwnedRoom] = {}
+        # Finds moderation hits in comments as they are applied.
+        self.tagger = tagger
+        # Told after every checkpoint (the alert engine evaluates the room's rules).
+        self.on_applied = on_applied
         self._acquire = client.register_script(scripts.ACQUIRE_LEASE)
         self._release = client.register_script(scripts.RELEASE_LEASE)
         self._read = client.register_script(scripts.READ)
@@ -283,7 +290,7 @@ class Worker:
             if entry > newest_id:
                 newest_id, newest_text = entry, entry_id.decode()
         owned.read_id_text = f"{read_id[0]}-{read_id[1]}"
-        effects = owned.state.apply(fresh, owned.ledger) if fresh else BatchEffects()
+        effects = owned.state.apply(fresh, owned.ledger, self.tagger) if fresh else BatchEffects()
         owned.state.prune(self.clock.now_ms())
         ok = await self._checkpoint(
             keys=[
@@ -311,6 +318,8 @@ class Worker:
             return
         owned.last_id, owned.last_id_text = newest_id, newest_text
         EVENTS_APPLIED.labels(room=room).inc(len(fresh))
+        if fresh and self.on_applied is not None:
+            self.on_applied(room)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

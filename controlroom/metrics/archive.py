@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import orjson
 import redis.asyncio as aioredis
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,6 +30,8 @@ COLUMNS = {
     "online": M_ONLINE, "comments": M_COMMENTS, "likes": M_LIKES, "gmv_cents": M_GMV,
     "enters": M_ENTERS, "orders_paid": M_PAID, "follows": M_FOLLOWS,
 }
+# Per-minute distinct people, from the hash the alert engine fills (None: not counted).
+DISTINCT_COLUMNS = {"viewers_distinct": "viewers", "interacting_distinct": "interacting", "payers_distinct": "payers"}
 
 
 def _upsert(session: Session, rows: list[dict]) -> None:
@@ -36,7 +39,8 @@ def _upsert(session: Session, rows: list[dict]) -> None:
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     statement = insert(RoomMinute).values(rows)
     statement = statement.on_conflict_do_update(
-        index_elements=["room_id", "minute_at"], set_={name: statement.excluded[name] for name in COLUMNS}
+        index_elements=["room_id", "minute_at"],
+        set_={name: statement.excluded[name] for name in [*COLUMNS, *DISTINCT_COLUMNS]},
     )
     session.execute(statement)
 
@@ -50,9 +54,12 @@ async def archive_minutes(client: aioredis.Redis, sessions: sessionmaker[Session
         if not raw:
             continue
         minutes = RoomState.from_json(raw).minutes
+        distinct = {int(m): orjson.loads(v) for m, v in (await client.hgetall(keys.minute_distinct(slug))).items()}
         rows = [
             {"room_id": room_id, "minute_at": datetime.fromtimestamp(minute / 1000, tz=timezone.utc),
-             **{name: row[column] for name, column in COLUMNS.items()}}
+             **{name: row[column] for name, column in COLUMNS.items()},
+             **{name: distinct[minute].get(kind) if minute in distinct else None
+                for name, kind in DISTINCT_COLUMNS.items()}}
             for minute, row in minutes.items()
         ]
         for start in range(0, len(rows), 500):

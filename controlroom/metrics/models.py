@@ -23,3 +23,8 @@ class RoomMinute(Base):
     enters: Mapped[int] = mapped_column(Integer, default=0)
     orders_paid: Mapped[int] = mapped_column(Integer, default=0)
     follows: Mapped[int] = mapped_column(Integer, default=0)
+    # Distinct people of the minute (HyperLogLog estimates): per-minute rates for the
+    # rules' baselines and the review. NULL: not counted (the minute's keys expired).
+    viewers_distinct: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    interacting_distinct: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    payers_distinct: Mapped[int | None] = mapped_column(Integer, nullable=True)

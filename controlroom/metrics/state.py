@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Iterable, MutableMapping
+from typing import Any, Callable, Iterable, MutableMapping, Sequence
 
 import orjson
 
@@ -45,6 +45,15 @@ HOT_WORDS_WINDOW_MS = 5 * 60_000
 # A minute's word counts are cut back to the top MAX_WORDS_PER_MINUTE whenever they
 # reach twice that: bounded, amortised O(1) per word, and a new word always gets in.
 MAX_WORDS_PER_MINUTE = 1000
+
+# Moderation hits are counted in 10-second buckets (kept 15 minutes) for the rules'
+# keyword-rate conditions; the "" category counts the comments themselves (for shares).
+HIT_BUCKET_MS = 10_000
+HIT_BUCKET_KEEP_MS = 15 * 60_000
+ALL_COMMENTS = ""
+
+# text -> [(start, end, category)] of the moderation hits in it (offsets into the text).
+Tagger = Callable[[str], Sequence[tuple[int, int, str]]]
 
 # Distinct users are kept as Redis sets written with the checkpoint (SADD is
 # idempotent, so a batch applied twice after a crash still counts each user once).
@@ -98,6 +107,12 @@ class RoomState:
     # Event times of the readings that set online / stream status: the newest wins.
     online_ts: int = 0
     stream_ts: int = 0
+    # event type -> newest event time ("*": any type), for the feed-silence rules
+    last_seen: dict[str, int] = field(default_factory=dict)
+    # moderation category -> hits over the show
+    category_hits: dict[str, int] = field(default_factory=dict)
+    # 10-second bucket -> category -> hits ("" -> comments)
+    hit_buckets: dict[int, dict[str, int]] = field(default_factory=dict)
     # Online viewers integrated over time (viewer-milliseconds): the average stay when
     # the platform sends no leave events.
     watch_ms: int = 0
@@ -117,21 +132,29 @@ class RoomState:
 
     # --- applying events -------------------------------------------------------------
 
-    def apply(self, events: Iterable[dict[str, Any]], order_ledger: MutableMapping[str, int]) -> BatchEffects:
+    def apply(
+        self, events: Iterable[dict[str, Any]], order_ledger: MutableMapping[str, int], tagger: Tagger | None = None
+    ) -> BatchEffects:
         """Apply a batch. `order_ledger` maps order_id -> statuses already counted. The
         returned effects (ledger entries changed, users seen) are for the caller to
-        persist with the checkpoint."""
+        persist with the checkpoint. `tagger` finds moderation hits in comments."""
         effects = BatchEffects()
         for event in events:
-            self._apply_one(event, order_ledger, effects)
+            self._apply_one(event, order_ledger, effects, tagger)
         return effects
 
-    def _apply_one(self, e: dict[str, Any], ledger: MutableMapping[str, int], effects: BatchEffects) -> None:
+    def _apply_one(
+        self, e: dict[str, Any], ledger: MutableMapping[str, int], effects: BatchEffects, tagger: Tagger | None
+    ) -> None:
         kind = e["type"]
         ts = e["ts"]
         self.events_applied += 1
         if ts > self.last_event_ts:
             self.last_event_ts = ts
+        if ts > self.last_seen.get(kind, 0):
+            self.last_seen[kind] = ts
+            if ts > self.last_seen.get("*", 0):
+                self.last_seen["*"] = ts
         minute = self._minute(ts)
         minute_ms = ts - ts % 60_000
         user = e.get("user")
@@ -145,6 +168,8 @@ class RoomState:
             _bump(self.comment_buckets, ts - ts % 1000, 1)
             minute[M_COMMENTS] += 1
             self._count_words(ts, e["text"])
+            hits = [list(hit) for hit in tagger(e["text"])] if tagger else []
+            self._count_hits(ts, hits)
             self.recent_comments.append(
                 {
                     "seq": self.comment_seq,
@@ -152,6 +177,7 @@ class RoomState:
                     "user_id": user["id"],
                     "name": user.get("name") or user["id"],
                     "text": e["text"],
+                    "hits": hits,
                 }
             )
         elif kind == "like":
@@ -246,6 +272,16 @@ class RoomState:
             counts.clear()
             counts.update(keep)
 
+    def _count_hits(self, ts: int, hits: list[list]) -> None:
+        bucket_key = ts - ts % HIT_BUCKET_MS
+        bucket = self.hit_buckets.get(bucket_key)
+        if bucket is None:
+            bucket = self.hit_buckets[bucket_key] = {}
+        bucket[ALL_COMMENTS] = bucket.get(ALL_COMMENTS, 0) + 1
+        for _start, _end, category in hits:
+            bucket[category] = bucket.get(category, 0) + 1
+            self.category_hits[category] = self.category_hits.get(category, 0) + 1
+
     def _bump_product(self, sku: str, column: int, by: int) -> None:
         row = self.products.get(sku)
         if row is None:
@@ -274,6 +310,8 @@ class RoomState:
         for buckets in (self.comment_buckets, self.like_buckets):
             for second in [s for s in buckets if s < horizon]:
                 del buckets[second]
+        for bucket in [b for b in self.hit_buckets if b < now_ms - HIT_BUCKET_KEEP_MS]:
+            del self.hit_buckets[bucket]
         word_horizon = now_ms - HOT_WORDS_WINDOW_MS - 60_000
         for minute in [m for m in self.word_minutes if m < word_horizon]:
             del self.word_minutes[minute]
@@ -311,6 +349,7 @@ class RoomState:
         data["minutes"] = [[k, *v] for k, v in self.minutes.items()]
         data["products"] = self.products
         data["word_minutes"] = [[minute, counts] for minute, counts in self.word_minutes.items()]
+        data["hit_buckets"] = [[bucket, counts] for bucket, counts in self.hit_buckets.items()]
         data["recent_comments"] = list(self.recent_comments)
         return orjson.dumps(data)
 
@@ -331,6 +370,7 @@ class RoomState:
         }
         state.products = {sku: list(row) for sku, row in data.get("products", {}).items()}
         state.word_minutes = {int(minute): dict(counts) for minute, counts in data.get("word_minutes", [])}
+        state.hit_buckets = {int(bucket): dict(counts) for bucket, counts in data.get("hit_buckets", [])}
         state.recent_comments.extend(data.get("recent_comments", []))
         return state
 
@@ -338,7 +378,7 @@ class RoomState:
 _SCALARS = [
     name
     for name, f in RoomState.__dataclass_fields__.items()
-    if name not in {"comment_buckets", "like_buckets", "minutes", "products", "recent_comments", "word_minutes"}
+    if name not in {"comment_buckets", "like_buckets", "minutes", "products", "recent_comments", "word_minutes", "hit_buckets"}
 ]
 
 

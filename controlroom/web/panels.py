@@ -15,6 +15,8 @@ from controlroom.web.render import Renderer
 
 # panel id -> partial; each partial's root element carries the panel id.
 PANELS = {
+    "alerts": "partials/_alerts.html",
+    "host-cues": "partials/_host_cues.html",
     "kpis": "partials/_kpis.html",
     "feed-status": "partials/_feed_status.html",
     "funnel": "partials/_funnel.html",
@@ -27,8 +29,12 @@ PANELS = {
 
 MAX_COMMENTS_PER_PUSH = 50
 
-# The host's second screen shows the room's numbers only (no comment feed).
-HOST_SCREEN_PANELS = frozenset({"kpis"})
+# The host's second screen shows the room's numbers and cues (no comment feed, no
+# alert controls); the tech screen the stream's health and the alerts.
+HOST_SCREEN_PANELS = frozenset({"kpis", "host-cues"})
+TECH_SCREEN_PANELS = frozenset({"alerts", "feed-status"})
+CONTROL_ROOM_PANELS = frozenset(PANELS) - {"host-cues"}
+NO_ALERTS: dict[str, Any] = {"alerts": [], "worst_level": None, "silences": []}
 
 
 async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dict[str, Any]:
@@ -37,12 +43,13 @@ async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dic
     pipe = client.pipeline(transaction=False)
     pipe.hget(keys.checkpoint(room), "state")
     pipe.hget(keys.meta(room), "targets")
+    pipe.get(keys.alerts(room))
     for kind in USER_SETS:
         pipe.scard(keys.users(room, kind))
     for start, end in windows.values():
         for kind in WINDOWED_SETS:
             pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
-    raw, targets, *counts = await pipe.execute()
+    raw, targets, alerts, *counts = await pipe.execute()
     distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
     windowed = iter(counts[len(USER_SETS):])
     window_distinct = {name: {kind: next(windowed) for kind in WINDOWED_SETS} for name in windows}
@@ -51,6 +58,7 @@ async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dic
         targets=orjson.loads(targets) if targets else None,
     )
     view["room"] = room
+    view["alerts"] = orjson.loads(alerts) if alerts else NO_ALERTS
     return view
 
 

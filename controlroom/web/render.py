@@ -64,8 +64,16 @@ class Renderer:
             minutes, secs = divmod(int(round(seconds)), 60)
             return f"{minutes}:{secs:02d}"
 
+        def measure(value: float | None) -> str:
+            """A rule's measured value: fractions (rates, shares, changes) as percent."""
+            if value is None:
+                return "–"
+            if value != 0 and abs(value) < 1:
+                return percent(value)
+            return format_decimal(round(value, 1), locale=babel_locale)
+
         env.filters.update(
-            number=number, money=money, clock_time=clock_time, datetime=local_datetime, percent=percent,
+            measure=measure, number=number, money=money, clock_time=clock_time, datetime=local_datetime, percent=percent,
             duration=duration,
         )
         env.globals.update(language_names=LANGUAGE_NAMES, timezone_name=str(tz))

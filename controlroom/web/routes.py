@@ -30,7 +30,7 @@ from controlroom.rooms.service import (
 from controlroom.i18n import pick_locale
 from controlroom.services import Services, get_services, get_ws_services
 from controlroom.web.pages import LANG_COOKIE, client_ip, render_page
-from controlroom.web.panels import HOST_SCREEN_PANELS, load_room_view
+from controlroom.web.panels import CONTROL_ROOM_PANELS, HOST_SCREEN_PANELS, TECH_SCREEN_PANELS, load_room_view
 
 router = APIRouter()
 
@@ -141,6 +141,17 @@ async def room_page(room: str, request: Request, services: Svc, principal: Dashb
     return render_page(request, "pages/room.html", room=room, room_name=name, v=view, oob=False)
 
 
+@router.get("/rooms/{room}/tech", response_class=HTMLResponse, include_in_schema=False)
+async def tech_screen(room: str, request: Request, services: Svc, principal: StreamHealth) -> Response:
+    """The tech desk: the stream's health and the alerts, escalations loudest."""
+    name = await services.bus.room_name(room)
+    if name is None or not principal.can_see_room(room):
+        return _not_found(request, room)
+    view = await load_room_view(services.redis, room, services.clock)
+    dead = await services.redis.xlen(keys.dead_letters(room))
+    return render_page(request, "pages/tech.html", room=room, room_name=name, v=view, oob=False, dead_letters=dead)
+
+
 @router.get("/api/rooms/{room}/state", tags=["rooms"], summary="The room's live numbers, as the screens show them")
 async def room_state(room: str, services: Svc, principal: Dashboard) -> Response:
     if await services.bus.room_name(room) is None:
@@ -165,7 +176,7 @@ async def dead_letters(room: str, services: Svc, principal: StreamHealth, limit:
 async def room_socket(
     websocket: WebSocket, room: str, principal: Annotated[Principal, Depends(WsRequires(Permission.VIEW_DASHBOARD))]
 ) -> None:
-    await stream_room(websocket, room, principal)
+    await stream_room(websocket, room, principal, panels=CONTROL_ROOM_PANELS)
 
 
 @router.websocket("/ws/rooms/{room}/host")
@@ -174,6 +185,13 @@ async def room_host_socket(
 ) -> None:
     """The host screen of a host who signed in with a password."""
     await stream_room(websocket, room, principal, panels=HOST_SCREEN_PANELS)
+
+
+@router.websocket("/ws/rooms/{room}/tech")
+async def room_tech_socket(
+    websocket: WebSocket, room: str, principal: Annotated[Principal, Depends(WsRequires(Permission.VIEW_STREAM_HEALTH))]
+) -> None:
+    await stream_room(websocket, room, principal, panels=TECH_SCREEN_PANELS)
 
 
 async def stream_room(

@@ -10,21 +10,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.support import BASE_TS, LiveServer, comment, cookie_header, create_room, server_env
-
-
-async def _frames_until(ws, predicate, timeout: float = 10) -> str:
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        try:
-            frame = await asyncio.wait_for(ws.recv(), timeout=max(0.05, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
-            break
-        seen.append(frame)
-        if predicate(frame):
-            return frame
-    raise AssertionError(f"no matching frame within {timeout}s; got {len(seen)} frames: {seen[-2:]}")
+from tests.support import BASE_TS, LiveServer, comment, cookie_header, create_room, frames_until, server_env
 
 
 def _tile(frame: str, kpi: str) -> str:
@@ -42,10 +28,10 @@ async def test_a_posted_event_shows_up_in_a_websocket_push(server, room):
             server.post_events, room,
             [{"id": "v1", "type": "viewers", "ts": BASE_TS, "online": 4321}, comment("c1", "<b>主播好美</b>")],
         )
-        frame = await _frames_until(ws, lambda f: 'id="kpis"' in f and "4,321" in f)
+        frame = await frames_until(ws, lambda f: 'id="kpis"' in f and "4,321" in f)
         assert _tile(frame, "online") == "4,321"
         new_comment = "afterbegin:#comment-inbox"
-        comments = frame if new_comment in frame else await _frames_until(ws, lambda f: new_comment in f, timeout=2)
+        comments = frame if new_comment in frame else await frames_until(ws, lambda f: new_comment in f, timeout=2)
         assert "&lt;b&gt;主播好美&lt;/b&gt;" in comments
         assert "<b>主播好美" not in comments
 
@@ -105,7 +91,7 @@ async def test_two_web_processes_both_receive_the_update(own_redis_url, database
             )
             assert response.json()["accepted"] == 1
             for ws in (ws_a, ws_b):
-                frame = await _frames_until(ws, lambda f: "98,765" in f, timeout=5)
+                frame = await frames_until(ws, lambda f: "98,765" in f, timeout=5)
                 assert _tile(frame, "online") == "98,765"
     finally:
         await asyncio.to_thread(web_only.terminate)

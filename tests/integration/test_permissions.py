@@ -118,6 +118,8 @@ def _concrete(path: str, world) -> str:
     values = {
         "room": world["room"], "token": _host_token(world["database_url"], world["room"]),
         "user_id": str(world["user_id"]), "key_id": str(world["key_id"]),
+        # Ids that do not exist: the permission answers first, then 404 (nothing changes).
+        "alert_id": "999999", "silence_id": "999999", "key": "dead-air",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

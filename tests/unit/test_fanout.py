@@ -36,7 +36,15 @@ def _view() -> dict:
         ],
         {},
     )
-    return room_view(state, now_ms=1_763_700_001_000)
+    view = room_view(state, now_ms=1_763_700_001_000)
+    firing = {
+        "id": 7, "rule_key": "stream-interrupted", "level": "red", "name": "断流/黑屏", "name_en": "Stream interrupted",
+        "state": "firing", "labels": {}, "advice": "切备用推流", "playbook": "stream-interruption",
+        "cue": "请说等待话术", "started_at": 1_763_700_000_000, "fired_at": 1_763_700_000_000, "acked_at": None,
+        "acked_by": "", "resolved_at": None, "resolved_by": "", "escalated": True,
+        "last_notified_at": 1_763_700_000_000, "muted": False, "muted_reason": None, "value": None, "reference": None,
+    }
+    return view | {"room": "r1", "alerts": {"alerts": [firing], "worst_level": "red", "silences": []}}
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
@@ -51,6 +59,8 @@ def test_every_panel_renders_the_same_in_the_page_and_in_a_push(locale):
         assert push[panel].count('hx-swap-oob="true"') == 1
         assert push[panel].replace(' hx-swap-oob="true"', "") == page[panel]
     assert "&lt;script&gt;" in page["comments"] and "<script>" not in page["comments"]
+    assert 'data-rule="stream-interrupted"' in page["alerts"] and "escalated" in page["alerts"]
+    assert "请说等待话术" in page["host-cues"]
 
 
 def test_times_show_in_the_show_time_zone():

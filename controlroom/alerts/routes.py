@@ -1,0 +1,149 @@
+"""People acting on alerts: acknowledge, resolve, silence. Thin: check, change SQL,
+write the audit row, publish the room's alerts so every screen updates at once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable
+
+import orjson
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from controlroom.alerts.engine import publish_alerts
+from controlroom.alerts.models import Alert
+from controlroom.alerts.service import (
+    AlertActionRefused,
+    act_on_alert,
+    cancel_silence,
+    create_silence,
+)
+from controlroom.auth.deps import Requires
+from controlroom.auth.permissions import Permission
+from controlroom.auth.service import Principal, record
+from controlroom.db.base import utcnow
+from controlroom.db.session import run_in_transaction
+from controlroom.rooms.models import Room
+from controlroom.rooms.service import room_by_slug
+from controlroom.services import Services, get_services
+from controlroom.web.pages import client_ip
+
+router = APIRouter()
+Svc = Annotated[Services, Depends(get_services)]
+CanAck = Annotated[Principal, Depends(Requires(Permission.ACK_ALERTS))]
+CanManage = Annotated[Principal, Depends(Requires(Permission.MANAGE_ALERTS))]
+Dashboard = Annotated[Principal, Depends(Requires(Permission.VIEW_DASHBOARD))]
+
+
+def _refused(status: int, message: str) -> Response:
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+async def _act(
+    request: Request, services: Services, principal: Principal, room: str, action: str,
+    change: Callable[[Session, Room], dict[str, Any]],
+) -> Response:
+    """Run one change in a transaction with its audit row, then push the room's alerts."""
+    now = utcnow()
+
+    def work(session: Session) -> None:
+        room_row = room_by_slug(session, room)
+        if room_row is None or not principal.can_see_room(room):
+            raise LookupError(f"room {room!r} not found")
+        detail = change(session, room_row)
+        record(session, actor=principal.name, user_id=principal.user_id, action=action, now=now, room=room_row,
+               ip=client_ip(request), detail=detail)
+
+    try:
+        await run_in_transaction(services.sessions, work)
+    except LookupError as error:
+        return _refused(404, str(error).strip("'\""))
+    except AlertActionRefused as error:
+        return _refused(409, str(error))
+    except StaleDataError:
+        return _refused(409, "the alert changed meanwhile (the engine or someone else moved it); look again")
+    await publish_alerts(services.redis, services.sessions, room=room, now_ms=services.clock.now_ms())
+    if request.headers.get("hx-request"):
+        return Response(status_code=204)
+    return RedirectResponse(f"/rooms/{room}", status_code=303)
+
+
+@router.post("/rooms/{room}/alerts/{alert_id}/ack", include_in_schema=False)
+async def acknowledge(room: str, alert_id: int, request: Request, services: Svc, principal: CanAck) -> Response:
+    return await _move_alert(request, services, principal, room, alert_id, "acknowledge")
+
+
+@router.post("/rooms/{room}/alerts/{alert_id}/resolve", include_in_schema=False)
+async def resolve(room: str, alert_id: int, request: Request, services: Svc, principal: CanManage) -> Response:
+    return await _move_alert(request, services, principal, room, alert_id, "resolve")
+
+
+async def _move_alert(
+    request: Request, services: Services, principal: Principal, room: str, alert_id: int, action: str
+) -> Response:
+    def change(session: Session, room_row: Room) -> dict:
+        alert = act_on_alert(session, room=room_row, alert_id=alert_id, action=action, by=principal.name, now=utcnow())
+        return {"alert": alert.id, "rule": alert.rule_key, "level": alert.level}
+
+    return await _act(request, services, principal, room, f"alert.{action}", change)
+
+
+@router.post("/rooms/{room}/silences", include_in_schema=False)
+async def silence(
+    room: str, request: Request, services: Svc, principal: CanManage,
+    minutes: Annotated[str, Form()] = "", rule_key: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+) -> Response:
+    if not minutes.strip().isdigit():
+        return _refused(422, f"minutes: {minutes!r} is not a whole number of minutes")
+
+    def change(session: Session, room_row: Room) -> dict:
+        made = create_silence(
+            session, room=room_row, rule_key=rule_key.strip() or None, labels={}, minutes=int(minutes),
+            comment=comment.strip(), by=principal.name, now=utcnow(),
+        )
+        return {"silence": made.id, "rule": made.rule_key, "minutes": int(minutes), "comment": made.comment}
+
+    return await _act(request, services, principal, room, "alert.silence", change)
+
+
+@router.post("/rooms/{room}/silences/{silence_id}/cancel", include_in_schema=False)
+async def end_silence(room: str, silence_id: int, request: Request, services: Svc, principal: CanManage) -> Response:
+    def change(session: Session, room_row: Room) -> dict:
+        ended = cancel_silence(session, room=room_row, silence_id=silence_id, by=principal.name, now=utcnow())
+        return {"silence": ended.id}
+
+    return await _act(request, services, principal, room, "alert.unsilence", change)
+
+
+@router.get("/api/rooms/{room}/alerts", tags=["alerts"], summary="The room's alerts with every transition")
+async def alert_history(room: str, services: Svc, principal: Dashboard, limit: int = 100) -> Response:
+    def read(session: Session) -> list[dict] | None:
+        room_row = room_by_slug(session, room)
+        if room_row is None or not principal.can_see_room(room):
+            return None
+        alerts = session.scalars(
+            select(Alert).where(Alert.room_id == room_row.id).options(selectinload(Alert.transitions))
+            .order_by(Alert.id.desc()).limit(max(1, min(limit, 1000)))
+        )
+        return [
+            {
+                "id": alert.id, "rule": alert.rule_key, "level": alert.level, "state": alert.state,
+                "labels": alert.labels, "value": alert.value, "reference": alert.reference,
+                "muted_reason": alert.muted_reason,
+                "escalated_at": alert.escalated_at.isoformat() if alert.escalated_at else None,
+                "transitions": [
+                    {"at": t.at.isoformat(), "event": t.event, "from": t.from_state, "reason": t.reason,
+                     "actor": t.actor}
+                    for t in alert.transitions
+                ],
+            }
+            for alert in alerts
+        ]
+
+    rows = await run_in_transaction(services.sessions, read)
+    if rows is None:
+        return _refused(404, f"room {room!r} not found")
+    return Response(orjson.dumps(rows), media_type="application/json")

@@ -1,0 +1,53 @@
+"""A red alert in a real browser: it appears, flashes, escalates, is acknowledged with
+one click, and stops flashing and escalating."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+from tests.integration.test_alerts import add_rule, alerts, event
+from tests.support import create_user
+from tests.web.test_control_room import sign_in
+
+
+def test_a_red_alert_flashes_escalates_and_is_acknowledged(server, room, database_url, page):
+    controller = create_user(database_url, role="controller", rooms=[room])
+    response = add_rule(
+        server.admin, key=f"red-{room}", name="浏览器红色预警", level="red", escalate_after_s="2",
+        labels=f"room={room}", advice="马上切备用推流",
+        **{"condition.kind": "threshold", "condition.metric": "online", "condition.op": ">", "condition.value": "100"},
+    )
+    assert response.status_code == 303
+    sign_in(page, server, *controller, then=f"/rooms/{room}")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(page.locator("#alerts")).to_contain_text("暂无预警")
+
+    server.post_events(room, [event("stream", status="live"), event("viewers", online=5000)])
+    row = page.locator(f'#alerts .alert[data-rule="red-{room}"]')
+    expect(row).to_have_attribute("data-state", "firing")
+    expect(row).to_contain_text("浏览器红色预警")
+    expect(row).to_contain_text("马上切备用推流")
+    assert row.evaluate("el => getComputedStyle(el).animationName") == "flash"
+
+    # Nobody acknowledges it for 2 s: it escalates, louder, with a banner.
+    escalated = re.compile(r"\bescalated\b")
+    expect(row).to_have_class(escalated)
+    expect(page.locator("#alerts .escalation")).to_be_visible()
+    fast = row.evaluate("el => getComputedStyle(el).animationDuration")
+    assert fast == "0.4s", fast
+
+    row.get_by_role("button", name="确认").click()
+    expect(row).to_have_attribute("data-state", "acknowledged")
+    expect(row).not_to_have_class(escalated)
+    expect(page.locator("#alerts .escalation")).to_have_count(0)
+    assert row.evaluate("el => getComputedStyle(el).animationName") == "none"
+    expect(row).to_contain_text(f"{controller[0]} 于")
+
+    # It stays acknowledged: no further escalation or re-notification.
+    time.sleep(3)
+    alert = next(a for a in alerts(server, room) if a["rule"] == f"red-{room}")
+    assert [t["event"] for t in alert["transitions"]] == ["firing", "escalated", "acknowledged"]
+    assert row.get_attribute("data-state") == "acknowledged"
