@@ -23,6 +23,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/matcher.py
 
 # Re-extract UI strings after changing templates or code, then translate the new
 # entries in controlroom/i18n/locales/*/LC_MESSAGES/messages.po.

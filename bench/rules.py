@@ -85,12 +85,15 @@ def set_rules(sessions, rules: list[RuleDefinition]) -> None:
             session.add(Rule(key=rule.key, definition=rule.model_dump(mode="json"), builtin=False))
 
 
-async def fill(bus: Bus, room, events: int, batch: int = 1000) -> None:
+async def fill(redis_url: str, room, events: int, batch: int = 1000) -> None:
     """Put a backlog of realistic events of the last minutes into the room's stream."""
+    client = connect(redis_url)
+    bus = Bus.from_settings(client, Settings(mode="dev"))
     now = int(time.time() * 1000)
     for start in range(0, events, batch):
         items = realistic_batch(f"{room}-{start}-", batch, now - (events - start) // 500)
         await bus.ingest(room, [(e["id"], orjson.dumps(e)) for e in items], [], key_hash=token_hash(room.api_key))
+    await client.aclose()
 
 
 async def applied_rate(redis_url: str, sessions, room, events: int, *, with_engine: bool) -> tuple[float, int]:
@@ -169,9 +172,7 @@ def main() -> None:
                 with transaction(sessions) as session:
                     add_show(session, room=session.query(Room).filter_by(slug=room).one(), title="压测",
                              planned_start=utcnow(), status="live")
-                client = connect(redis_url)
-                asyncio.run(fill(Bus.from_settings(client, Settings(mode="dev")), room, args.events))
-                asyncio.run(client.aclose())
+                asyncio.run(fill(redis_url, room, args.events))
                 rate, rounds = asyncio.run(applied_rate(redis_url, sessions, room, args.events, with_engine=bool(rules)))
                 rates[name].append(rate)
                 last_room = room
