@@ -138,6 +138,11 @@ def _keyword_rate(c: KeywordRate, s: RoomSignals) -> Observation:
     fires = COMPARE[c.op](now, c.value)
     reference: float | None = c.value
     if c.min_rise is not None:
+        # A spike needs a room that was talking before: after a silence (or at the
+        # start of the show) any rate would look like one.
+        _, before_comments = _hits(s, c.category, end - 2 * window_ms, end - window_ms)
+        if before_comments < c.min_comments:
+            return Observation(False, now, None)
         before = rate(end - 2 * window_ms, end - window_ms) or 0.0
         reference = before
         fires &= now >= before * (1 + c.min_rise) and now > before

@@ -88,7 +88,7 @@ def parse_form(form: FormData) -> dict[str, Any]:
         data[name] = form.get(name) == "on"
     kind = str(form.get("condition.kind", ""))
     if kind not in CONDITION_KINDS:
-        raise RuleInvalid({"condition.kind": f"unknown condition kind {kind!r}; one of {', '.join(CONDITION_KINDS)}"})
+        raise RuleInvalid.one("condition.kind", "unknown_kind", name=kind, choices=", ".join(CONDITION_KINDS))
     condition["kind"] = kind
     for name, info in CONDITION_KINDS[kind].model_fields.items():
         raw = str(form.get(f"condition.{name}", "")).strip()
@@ -106,6 +106,6 @@ def _labels(raw: str) -> dict[str, str]:
     for part in filter(None, (p.strip() for p in raw.split(","))):
         name, sep, value = part.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise RuleInvalid({"labels": f"{part!r} is not name=value"})
+            raise RuleInvalid.one("labels", "not_a_label", text=part)
         labels[name.strip()] = value.strip()
     return labels

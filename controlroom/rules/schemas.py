@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from controlroom.rules.signals import HITS_PREFIX, METRICS
 
@@ -27,13 +28,19 @@ class _Strict(BaseModel):
 def _known_metric(name: str) -> str:
     if name in METRICS or (name.startswith(HITS_PREFIX) and len(name) > len(HITS_PREFIX)):
         return name
-    raise ValueError(f"unknown metric {name!r}; one of {', '.join(METRICS)} or hits.<category>")
+    raise PydanticCustomError(
+        "unknown_metric", "unknown metric {name}; one of {choices}",
+        {"name": name, "choices": ", ".join(METRICS) + " or hits.<category>"},
+    )
 
 
 def _per_minute_metric(name: str) -> str:
     if METRICS.get(name, (None, None, None))[2] is None:
         per_minute = [m for m, spec in METRICS.items() if spec[2]]
-        raise ValueError(f"{name!r} has no per-minute series; one of {', '.join(per_minute)}")
+        raise PydanticCustomError(
+            "no_minute_series", "{name} has no per-minute series; one of {choices}",
+            {"name": name, "choices": ", ".join(per_minute)},
+        )
     return name
 
 
@@ -81,7 +88,7 @@ class Baseline(_Strict):
     @model_validator(mode="after")
     def _needs_a_measure(self) -> "Baseline":
         if self.sigmas is None and self.drop is None:
-            raise ValueError("set sigmas or drop (or both)")
+            raise PydanticCustomError("needs_measure", "set sigmas or drop (or both)")
         return self
 
 
@@ -130,7 +137,7 @@ class Status(_Strict):
     @model_validator(mode="after")
     def _needs_a_test(self) -> "Status":
         if self.status is None and self.latency_ms_above is None:
-            raise ValueError("set status or latency_ms_above")
+            raise PydanticCustomError("needs_status_test", "set status or latency_ms_above")
         return self
 
 
@@ -169,7 +176,9 @@ class RuleDefinition(_Strict):
     def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
         for name in labels:
             if name not in {"room", "sku", "category", "segment"}:
-                raise ValueError(f"unknown label {name!r}; one of room, sku, category, segment")
+                raise PydanticCustomError(
+                    "unknown_label", "unknown label {name}; one of room, sku, category, segment", {"name": name}
+                )
         return labels
 
     @field_validator("inhibits")
@@ -177,5 +186,5 @@ class RuleDefinition(_Strict):
     def _groups(cls, groups: list[str]) -> list[str]:
         for group in groups:
             if not group or len(group) > 32:
-                raise ValueError(f"group name {group!r} must be 1-32 characters")
+                raise PydanticCustomError("group_name", "group name {name} must be 1-32 characters", {"name": group})
         return groups

@@ -43,13 +43,13 @@ def wait_for_alert(server, room, predicate, timeout: float = 15) -> dict:
         time.sleep(0.1)
 
 
-def add_rule(client: httpx.Client, **fields) -> httpx.Response:
+def add_rule(client: httpx.Client, path: str = "/rules", **fields) -> httpx.Response:
     """Create a rule through the rules page's form, as an admin does."""
     form = {
         "csrftoken": csrf_of(client, "/rules/new"), "level": "yellow", "group": "general", "for_s": "0",
         "clear_for_s": "0", "renotify_s": "0", "enabled": "on", "only_live": "on", **fields,
     }
-    return client.post("/rules", data=form, follow_redirects=False)
+    return client.post(path, data=form, follow_redirects=False)
 
 
 def post_htmx(client: httpx.Client, url: str, **data) -> httpx.Response:
@@ -170,13 +170,13 @@ async def test_an_unacknowledged_red_alert_escalates_to_the_tech_screen(server, 
 
 
 def test_the_rule_form_shows_errors_next_to_the_fields(server):
-    response = add_rule(server.admin, key="Bad Key", name="", **{
+    response = add_rule(server.admin, "/rules?lang=zh_CN", key="Bad Key", name="", **{
         "condition.kind": "change", "condition.metric": "peak_online", "condition.op": "<=", "condition.value": "x",
     })
     assert response.status_code == 422
     html = response.text
     for field in ("key", "name", "condition.metric", "condition.value"):
         assert f'data-error-for="{field}"' in html, field
-    assert "has no per-minute series" in html
+    assert "没有分钟序列" in html  # in the page's language
     # Nothing was stored.
     assert "Bad Key" not in server.admin.get("/rules").text

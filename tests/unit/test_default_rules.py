@@ -184,9 +184,16 @@ def test_complaint_words_evade_nothing_with_symbols_in_between() -> None:
 @pytest.mark.parametrize(("now_doubts", "fires"), [(5, True), (4, False)])
 def test_sudden_product_doubt_is_a_spike_against_the_minute_before(now_doubts: int, fires: bool) -> None:
     room = Room()
-    room.comments("质量差", "假货")  # a minute ago: 2 a minute
+    room.comments("质量差", "假货", *["好看"] * 20)  # a minute ago: 2 a minute
     room.at(seconds=60).comments(*["是不是假货"] * now_doubts)
     assert room.holds("product-doubt-spike") is fires
+
+
+def test_doubt_after_a_silence_is_not_called_a_spike() -> None:
+    room = Room()
+    room.comments("好看")  # the room barely talked the minute before
+    room.at(seconds=60).comments(*["是不是假货"] * 10)
+    assert not room.holds("product-doubt-spike")
 
 
 def test_steady_doubt_is_not_a_spike() -> None:
