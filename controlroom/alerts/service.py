@@ -20,6 +20,9 @@ from controlroom.rules.schemas import LEVEL_RANK, RuleDefinition
 
 # Resolved alerts stay on screen this long (greyed), so nobody wonders where one went.
 RECENTLY_RESOLVED = timedelta(minutes=10)
+# The charts mark alerts that fired within the span of the live state's minutes.
+MARKERS_SPAN = timedelta(hours=24)
+MAX_MARKERS = 200
 MAX_SILENCE = timedelta(days=7)
 
 
@@ -216,8 +219,17 @@ def room_alerts_projection(session: Session, *, room_id: int, now: datetime) -> 
     rows = [_alert_row(alert) for alert in alerts]
     rows.sort(key=lambda row: (row["state"] == RESOLVED, row["muted"], -LEVEL_RANK[row["level"]], -row["started_at"]))
     loud = [row for row in rows if row["state"] in ("firing", "acknowledged") and not row["muted"]]
+    fired = session.execute(
+        select(Alert.fired_at, Alert.level, Alert.name, Alert.name_en)
+        .where(Alert.room_id == room_id, Alert.fired_at >= now - MARKERS_SPAN, Alert.muted_reason.is_(None))
+        .order_by(Alert.fired_at.desc()).limit(MAX_MARKERS)
+    ).all()
     return {
         "alerts": rows,
+        "markers": [
+            {"x": int(at.timestamp()), "level": level, "name": name, "name_en": name_en}
+            for at, level, name, name_en in reversed(fired)
+        ],
         "worst_level": max((row["level"] for row in loud), key=LEVEL_RANK.get, default=None),
         "silences": [
             {"id": s.id, "rule_key": s.rule_key, "labels": s.labels, "comment": s.comment,

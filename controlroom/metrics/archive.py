@@ -66,3 +66,20 @@ async def archive_minutes(client: aioredis.Redis, sessions: sessionmaker[Session
             await run_in_transaction(sessions, lambda s, chunk=rows[start:start + 500]: _upsert(s, chunk))
         written += len(rows)
     return written
+
+
+def archived_series(session: Session, *, room_slug: str, since: datetime) -> dict[str, list]:
+    """The room's archived minutes since `since`, shaped like view.minute_series: what
+    the charts show of a show whose early minutes are no longer (or not yet again) in
+    the live state, e.g. after Redis lost its data."""
+    rows = session.scalars(
+        select(RoomMinute).join(Room, Room.id == RoomMinute.room_id)
+        .where(Room.slug == room_slug, RoomMinute.minute_at >= since).order_by(RoomMinute.minute_at)
+    ).all()
+    return {
+        "x": [int(row.minute_at.timestamp()) for row in rows],
+        "online": [row.online for row in rows],
+        "comments": [row.comments for row in rows],
+        "likes": [row.likes for row in rows],
+        "gmv": [row.gmv_cents / 100 for row in rows],
+    }

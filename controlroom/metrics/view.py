@@ -109,6 +109,16 @@ def minute_series(state: RoomState) -> dict[str, list]:
     }
 
 
+def merge_series(archived: dict[str, list], live: dict[str, list]) -> dict[str, list]:
+    """Archived minutes completed by the live ones; the live state wins where both have
+    a minute (the archive lags it by up to 15 s)."""
+    rows = {x: {name: archived[name][i] for name in archived if name != "x"} for i, x in enumerate(archived["x"])}
+    rows.update({x: {name: live[name][i] for name in live if name != "x"} for i, x in enumerate(live["x"])})
+    minutes = sorted(rows)
+    names = [name for name in live if name != "x"]
+    return {"x": minutes, **{name: [rows[m].get(name, 0) for m in minutes] for name in names}}
+
+
 def _products(state: RoomState) -> list[dict[str, Any]]:
     """SKUs ranked by what they earned, then by interest (clicks)."""
     rows = [

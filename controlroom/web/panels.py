@@ -34,7 +34,7 @@ MAX_COMMENTS_PER_PUSH = 50
 HOST_SCREEN_PANELS = frozenset({"kpis", "host-cues"})
 TECH_SCREEN_PANELS = frozenset({"alerts", "feed-status"})
 CONTROL_ROOM_PANELS = frozenset(PANELS) - {"host-cues"}
-NO_ALERTS: dict[str, Any] = {"alerts": [], "worst_level": None, "silences": []}
+NO_ALERTS: dict[str, Any] = {"alerts": [], "markers": [], "worst_level": None, "silences": []}
 
 
 async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dict[str, Any]:

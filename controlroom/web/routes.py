@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Annotated
 
 import orjson
@@ -18,6 +19,8 @@ from controlroom.bus import keys
 from controlroom.bus.hub import RESYNC
 from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
+from controlroom.metrics.archive import archived_series
+from controlroom.metrics.view import merge_series
 from controlroom.rooms.projection import publish_rooms
 from controlroom.rooms.service import (
     InvalidRoomSlug,
@@ -33,6 +36,8 @@ from controlroom.web.pages import LANG_COOKIE, client_ip, render_page
 from controlroom.web.panels import CONTROL_ROOM_PANELS, HOST_SCREEN_PANELS, TECH_SCREEN_PANELS, load_room_view
 
 router = APIRouter()
+# Charts of a room without a started show reach back this far.
+SHOW_CHART_SPAN = timedelta(hours=12)
 
 Svc = Annotated[Services, Depends(get_services)]
 SignedIn = Annotated[Principal, Depends(Requires(None))]
@@ -138,7 +143,15 @@ async def room_page(room: str, request: Request, services: Svc, principal: Dashb
     if name is None:
         return _not_found(request, room)
     view = await load_room_view(services.redis, room, services.clock)
+    view["series"] = merge_series(await run_in_transaction(services.sessions, lambda s: _show_minutes(s, room)), view["series"])
     return render_page(request, "pages/room.html", room=room, room_name=name, v=view, oob=False)
+
+
+def _show_minutes(session, room: str) -> dict[str, list]:
+    """The current show's archived minutes (the last 12 hours when it has none)."""
+    show = current_show(session, room)
+    since = show.planned_start if show is not None and show.planned_start <= utcnow() else utcnow() - SHOW_CHART_SPAN
+    return archived_series(session, room_slug=room, since=since)
 
 
 @router.get("/rooms/{room}/tech", response_class=HTMLResponse, include_in_schema=False)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+import html
+import re
+from datetime import datetime, timedelta, timezone
+
+import orjson
 
 from sqlalchemy import select
 
@@ -12,6 +16,7 @@ from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.metrics.archive import archive_minutes
 from controlroom.metrics.models import RoomMinute
 from controlroom.rooms.models import Room
+from controlroom.rooms.service import add_show
 from tests.support import BASE_TS, comment
 
 
@@ -56,3 +61,25 @@ def test_minutes_are_archived_to_sql_and_rewritten_in_place(server, room, redis_
     server.wait_for_state(room, lambda s: s["comments"] == 4)
     asyncio.run(archive())
     assert [r[2] for r in rows()] == [1, 3]  # the open minute was rewritten, not duplicated
+
+
+def test_the_chart_shows_archived_minutes_the_live_state_no_longer_has(server, room, database_url):
+    """Redis lost the show's early minutes (say it restarted empty): the page's charts
+    still draw them from SQL, followed by the live minutes."""
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    sessions = session_factory(make_engine(database_url))
+    with transaction(sessions) as session:
+        room_row = session.scalar(select(Room).where(Room.slug == room))
+        add_show(session, room=room_row, title="归档测试", planned_start=now - timedelta(hours=1), status="live")
+        for minutes_ago, online in ((50, 700), (49, 720), (30, 650)):
+            session.add(RoomMinute(room_id=room_row.id, minute_at=now - timedelta(minutes=minutes_ago), online=online,
+                                   comments=3, likes=0, gmv_cents=0, enters=0, orders_paid=0, follows=0))
+        # Before the show: not part of its chart.
+        session.add(RoomMinute(room_id=room_row.id, minute_at=now - timedelta(hours=2), online=1, comments=0,
+                               likes=0, gmv_cents=0, enters=0, orders_paid=0, follows=0))
+    server.post_events(room, [{"id": "live-v", "type": "viewers", "ts": int(now.timestamp() * 1000) + 1, "online": 900}])
+    server.wait_for_state(room, lambda s: s["online"] == 900)
+    page = server.admin.get(f"/rooms/{room}").text
+    series = orjson.loads(html.unescape(re.search(r"data-series='([^']*)'", page).group(1)))
+    assert series["online"] == [700, 720, 650, 900]
+    assert series["x"][0] == int((now - timedelta(minutes=50)).timestamp())

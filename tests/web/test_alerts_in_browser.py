@@ -31,6 +31,9 @@ def test_a_red_alert_flashes_escalates_and_is_acknowledged(server, room, databas
     expect(row).to_contain_text("浏览器红色预警")
     expect(row).to_contain_text("马上切备用推流")
     assert row.evaluate("el => getComputedStyle(el).animationName") == "flash"
+    # The charts mark the minute it fired, in red.
+    markers = "document.getElementById('chart-online').markers()"
+    page.wait_for_function(f"{markers}.some(m => m.level === 'red')")
 
     # Nobody acknowledges it for 2 s: it escalates, louder, with a banner.
     escalated = re.compile(r"\bescalated\b")

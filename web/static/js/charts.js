@@ -1,13 +1,48 @@
 // Per-minute charts of the show so far (uPlot). The numbers arrive in #chart-data,
 // swapped in by every websocket push; the charts themselves stay and are only fed.
+// Minutes are merged by time: the page brings the show's archived minutes, pushes bring
+// the live ones, and a minute the push no longer carries stays on the chart.
 (function () {
   "use strict";
   var charts = {};
+  var minutes = {}; // x (Unix s) -> {online, comments, likes, gmv}
+  var markers = [];
+  var LEVEL_COLOURS = { red: "#ef4444", yellow: "#eab308", blue: "#3b82f6" };
 
   function readData() {
     var holder = document.getElementById("chart-data");
     if (!holder) return null;
-    return { tz: holder.dataset.timezone, series: JSON.parse(holder.dataset.series) };
+    var series = JSON.parse(holder.dataset.series);
+    series.x.forEach(function (x, i) {
+      var row = minutes[x] = minutes[x] || {};
+      Object.keys(series).forEach(function (name) {
+        if (name !== "x") row[name] = series[name][i];
+      });
+    });
+    markers = JSON.parse(holder.dataset.markers || "[]");
+    return { tz: holder.dataset.timezone };
+  }
+
+  function points(name) {
+    var xs = Object.keys(minutes).map(Number).sort(function (a, b) { return a - b; });
+    return [xs, xs.map(function (x) { return minutes[x][name]; })];
+  }
+
+  // Alerts as vertical lines in their level's colour, at the minute they fired.
+  function drawMarkers(u) {
+    var ctx = u.ctx;
+    ctx.save();
+    ctx.lineWidth = 2 * devicePixelRatio;
+    markers.forEach(function (marker) {
+      var left = u.valToPos(marker.x, "x", true);
+      if (left < u.bbox.left || left > u.bbox.left + u.bbox.width) return;
+      ctx.strokeStyle = LEVEL_COLOURS[marker.level] || "#8b98a5";
+      ctx.beginPath();
+      ctx.moveTo(left, u.bbox.top);
+      ctx.lineTo(left, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+    });
+    ctx.restore();
   }
 
   function options(el, tz) {
@@ -16,6 +51,7 @@
       height: 160,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), tz); },
       legend: { live: true },
+      hooks: { draw: [drawMarkers] },
       series: [
         { label: el.parentElement.dataset.timeLabel },
         { label: el.dataset.label, stroke: "#3b82f6", fill: "rgba(59,130,246,0.15)", width: 2 },
@@ -31,13 +67,13 @@
     var data = readData();
     if (!data || typeof uPlot === "undefined") return;
     document.querySelectorAll(".chart[data-series]").forEach(function (el) {
-      var points = [data.series.x, data.series[el.dataset.series]];
       var chart = charts[el.id];
       if (chart) {
-        chart.setData(points);
+        chart.setData(points(el.dataset.series));
       } else {
-        chart = charts[el.id] = new uPlot(options(el, data.tz), points, el);
+        chart = charts[el.id] = new uPlot(options(el, data.tz), points(el.dataset.series), el);
         el.chart = chart; // for tests and the browser console
+        el.markers = function () { return markers; };
       }
     });
   }
