@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from controlroom.alerts import lifecycle
@@ -212,7 +212,11 @@ def room_alerts_projection(session: Session, *, room_id: int, now: datetime) -> 
     alerts = list(session.scalars(
         select(Alert)
         .where(Alert.room_id == room_id)
-        .where(or_(Alert.state.in_(OPEN_STATES), Alert.resolved_at >= now - RECENTLY_RESOLVED))
+        # A pending alert that cleared before firing was never anyone's business.
+        .where(or_(
+            Alert.state.in_(OPEN_STATES),
+            and_(Alert.resolved_at >= now - RECENTLY_RESOLVED, Alert.fired_at.is_not(None)),
+        ))
         .order_by(Alert.started_at.desc(), Alert.id.desc())
         .limit(50)
     ))

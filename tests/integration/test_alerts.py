@@ -180,3 +180,17 @@ def test_the_rule_form_shows_errors_next_to_the_fields(server):
     assert "没有分钟序列" in html  # in the page's language
     # Nothing was stored.
     assert "Bad Key" not in server.admin.get("/rules").text
+
+
+def test_a_pending_alert_that_clears_is_recorded_but_never_shown(server, room):
+    assert add_rule(server.admin, key=f"blip-{room}", name="短暂", for_s="60", labels=f"room={room}",
+                    **{"condition.kind": "threshold", "condition.metric": "online", "condition.op": ">",
+                       "condition.value": "100"}).status_code == 303
+    server.post_events(room, [event("stream", status="live"), event("viewers", online=500)])
+    pending = wait_for_alert(server, room, lambda a: a["rule"] == f"blip-{room}")
+    assert pending["state"] == "pending"
+    assert f'data-rule="blip-{room}"' in server.admin.get(f"/rooms/{room}").text  # waiting to see if it holds
+    server.post_events(room, [event("viewers", online=50)])
+    cleared = wait_for_alert(server, room, lambda a: a["id"] == pending["id"] and a["state"] == "resolved")
+    assert [t["event"] for t in cleared["transitions"]] == ["pending", "resolved"]
+    assert f'data-rule="blip-{room}"' not in server.admin.get(f"/rooms/{room}").text
