@@ -46,8 +46,8 @@ HOT_WORDS_WINDOW_MS = 5 * 60_000
 # reach twice that: bounded, amortised O(1) per word, and a new word always gets in.
 MAX_WORDS_PER_MINUTE = 1000
 
-# Moderation hits are counted in 10-second buckets (kept 15 minutes) for the rules'
-# keyword-rate conditions; the "" category counts the comments themselves (for shares).
+# Comments with moderation hits are counted per category in 10-second buckets (kept 15
+# minutes) for the rules' keyword-rate conditions; "" counts all comments (for shares).
 HIT_BUCKET_MS = 10_000
 HIT_BUCKET_KEEP_MS = 15 * 60_000
 ALL_COMMENTS = ""
@@ -109,7 +109,7 @@ class RoomState:
     stream_ts: int = 0
     # event type -> newest event time ("*": any type), for the feed-silence rules
     last_seen: dict[str, int] = field(default_factory=dict)
-    # moderation category -> hits over the show
+    # moderation category -> comments that hit it, over the show
     category_hits: dict[str, int] = field(default_factory=dict)
     # 10-second bucket -> category -> hits ("" -> comments)
     hit_buckets: dict[int, dict[str, int]] = field(default_factory=dict)
@@ -278,7 +278,9 @@ class RoomState:
         if bucket is None:
             bucket = self.hit_buckets[bucket_key] = {}
         bucket[ALL_COMMENTS] = bucket.get(ALL_COMMENTS, 0) + 1
-        for _start, _end, category in hits:
+        # A comment counts once per category it hits ("打315投诉你们" is one complaint),
+        # so shares stay shares and complaint rates count complaints, not words.
+        for category in {category for _start, _end, category in hits}:
             bucket[category] = bucket.get(category, 0) + 1
             self.category_hits[category] = self.category_hits.get(category, 0) + 1
 

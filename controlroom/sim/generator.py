@@ -167,14 +167,14 @@ REGULAR_PHASE = _Phase.of(
         "comment": 34, "like": 22, "enter": 20, "gift": 5, "follow": 3, "share": 2,
         "fansclub": 1, "product_click": 10, "order": 1.5,
     },
-    {"question": 30, "praise": 24, "greeting": 14, "chatter": 28, "doubt": 3.5, "complaint": 0.05},
+    {"question": 30, "praise": 24, "greeting": 14, "chatter": 28, "doubt": 3.5, "complaint": 0.02},
 )
 FLASH_SALE_PHASE = _Phase.of(
     {
         "comment": 26, "like": 12, "enter": 14, "gift": 2, "follow": 2, "share": 1.5,
         "fansclub": 0.5, "product_click": 30, "order": 6,
     },
-    {"question": 20, "praise": 18, "greeting": 4, "chatter": 15, "flash_sale": 40, "doubt": 3, "complaint": 0.05},
+    {"question": 20, "praise": 18, "greeting": 4, "chatter": 15, "flash_sale": 40, "doubt": 3, "complaint": 0.02},
 )
 _NICKNAME_STYLES = _Weighted.of({"platform_default": 15, "prefix": 30, "mood": 20, "tail": 20, "year": 15})
 _GIFTS = _Weighted(GIFTS, tuple(itertools.accumulate(GIFT_WEIGHTS)))

@@ -168,6 +168,12 @@ def test_negative_comments_need_enough_comments_to_judge_a_share() -> None:
     assert not room.holds("negative-comments")
 
 
+def test_a_comment_with_two_complaint_words_is_one_complaint() -> None:
+    room = Room()
+    room.comments("打315投诉你们", "12315举报")
+    assert room.state.category_hits["complaint"] == 2
+
+
 @pytest.mark.parametrize(("complaints", "fires"), [(3, True), (2, False)])
 def test_complaint_words_3_a_minute(complaints: int, fires: bool) -> None:
     room = Room()
@@ -181,25 +187,25 @@ def test_complaint_words_evade_nothing_with_symbols_in_between() -> None:
     assert room.holds("complaint-words")
 
 
-@pytest.mark.parametrize(("now_doubts", "fires"), [(5, True), (4, False)])
-def test_sudden_product_doubt_is_a_spike_against_the_minute_before(now_doubts: int, fires: bool) -> None:
+@pytest.mark.parametrize(("now_doubts", "fires"), [(4, True), (3, False)])
+def test_sudden_product_doubt_is_a_doubling_of_the_doubt_share(now_doubts: int, fires: bool) -> None:
     room = Room()
-    room.comments("质量差", "假货", *["好看"] * 20)  # a minute ago: 2 a minute
-    room.at(seconds=60).comments(*["是不是假货"] * now_doubts)
+    room.comments(*["是不是假货"] * 2, *["好看"] * 38)  # a minute ago: 5 % doubted
+    room.at(seconds=60).comments(*["是不是假货"] * now_doubts, *["好看"] * (40 - now_doubts))
     assert room.holds("product-doubt-spike") is fires
 
 
 def test_doubt_after_a_silence_is_not_called_a_spike() -> None:
     room = Room()
     room.comments("好看")  # the room barely talked the minute before
-    room.at(seconds=60).comments(*["是不是假货"] * 10)
+    room.at(seconds=60).comments(*["是不是假货"] * 10, *["好看"] * 20)
     assert not room.holds("product-doubt-spike")
 
 
-def test_steady_doubt_is_not_a_spike() -> None:
+def test_more_viewers_saying_the_same_is_not_a_spike() -> None:
     room = Room()
-    room.comments(*["是不是假货"] * 6)
-    room.at(seconds=60).comments(*["是不是假货"] * 6)
+    room.comments(*["是不是假货"] * 2, *["好看"] * 38)
+    room.at(seconds=60).comments(*["是不是假货"] * 10, *["好看"] * 190)  # five times the talk, same 5 %
     assert not room.holds("product-doubt-spike")
 
 
