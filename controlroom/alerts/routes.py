@@ -94,17 +94,25 @@ async def _move_alert(
 async def silence(
     room: str, request: Request, services: Svc, principal: CanManage,
     minutes: Annotated[str, Form()] = "", rule_key: Annotated[str, Form()] = "",
-    comment: Annotated[str, Form()] = "",
+    labels: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",
 ) -> Response:
+    """Mute alerts of a rule (or every rule) whose labels include `labels` (a=b,c=d)."""
     if not minutes.strip().isdigit():
         return _refused(422, f"minutes: {minutes!r} is not a whole number of minutes")
+    matchers = {}
+    for part in filter(None, (p.strip() for p in labels.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            return _refused(422, f"labels: {part!r} is not name=value")
+        matchers[name.strip()] = value.strip()
 
     def change(session: Session, room_row: Room) -> dict:
         made = create_silence(
-            session, room=room_row, rule_key=rule_key.strip() or None, labels={}, minutes=int(minutes),
+            session, room=room_row, rule_key=rule_key.strip() or None, labels=matchers, minutes=int(minutes),
             comment=comment.strip(), by=principal.name, now=utcnow(),
         )
-        return {"silence": made.id, "rule": made.rule_key, "minutes": int(minutes), "comment": made.comment}
+        return {"silence": made.id, "rule": made.rule_key, "labels": matchers, "minutes": int(minutes),
+                "comment": made.comment}
 
     return await _act(request, services, principal, room, "alert.silence", change)
 

@@ -194,3 +194,18 @@ def test_a_pending_alert_that_clears_is_recorded_but_never_shown(server, room):
     cleared = wait_for_alert(server, room, lambda a: a["id"] == pending["id"] and a["state"] == "resolved")
     assert [t["event"] for t in cleared["transitions"]] == ["pending", "resolved"]
     assert f'data-rule="blip-{room}"' not in server.admin.get(f"/rooms/{room}").text
+
+
+def test_a_silence_matches_labels_too(server, room):
+    for category in ("doubt", "complaint"):
+        assert add_rule(server.admin, key=f"lab-{category}-{room}", name=f"标签{category}",
+                        labels=f"room={room},category={category}",
+                        **{"condition.kind": "threshold", "condition.metric": "online", "condition.op": ">",
+                           "condition.value": "100"}).status_code == 303
+    assert post_htmx(server.admin, f"/rooms/{room}/silences", minutes="10", labels="category=doubt").status_code == 204
+    assert post_htmx(server.admin, f"/rooms/{room}/silences", minutes="10", labels="category").status_code == 422
+    server.post_events(room, [event("stream", status="live"), event("viewers", online=500)])
+    doubt = wait_for_alert(server, room, lambda a: a["rule"] == f"lab-doubt-{room}" and a["state"] == "firing")
+    complaint = wait_for_alert(server, room, lambda a: a["rule"] == f"lab-complaint-{room}" and a["state"] == "firing")
+    assert doubt["muted_reason"].startswith("silenced by")
+    assert complaint["muted_reason"] is None
