@@ -13,11 +13,28 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
+from controlroom.moderation.lexicon import CATEGORIES
 from controlroom.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, translations
 from controlroom.paths import TEMPLATES_DIR
 
 _BABEL_LOCALE = {"zh_CN": "zh_Hans_CN", "en": "en"}
+
+
+def highlight(text: str, hits: list | None) -> Markup:
+    """A comment with its moderation hits marked. Every piece of the stranger's text is
+    escaped; only the <mark> tags are ours."""
+    pieces: list[Markup] = []
+    position = 0
+    for start, end, category in sorted(hits or []):
+        if start < position or end > len(text):
+            continue  # overlapping or stale offsets: leave the text as it is
+        pieces.append(escape(text[position:start]))
+        pieces.append(Markup('<mark class="hit" data-category="%s">%s</mark>') % (category, text[start:end]))
+        position = end
+    pieces.append(escape(text[position:]))
+    return Markup("").join(pieces)
 
 
 class Renderer:
@@ -73,8 +90,11 @@ class Renderer:
             return format_decimal(round(value, 1), locale=babel_locale)
 
         env.filters.update(
-            measure=measure, number=number, money=money, clock_time=clock_time, datetime=local_datetime, percent=percent,
+            highlight=highlight, measure=measure, number=number, money=money, clock_time=clock_time, datetime=local_datetime, percent=percent,
             duration=duration,
         )
-        env.globals.update(language_names=LANGUAGE_NAMES, timezone_name=str(tz))
+        env.globals.update(
+            language_names=LANGUAGE_NAMES, timezone_name=str(tz),
+            lexicon_categories=[(key, label.zh_cn, label.en) for key, label in CATEGORIES.items()],
+        )
         return env

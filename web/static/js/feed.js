@@ -6,6 +6,19 @@
   var KEEP = 300;
   var hovering = false;
   var pinned = false;
+  var filter = "";  // "" all, "*" any moderation hit, else a category
+
+  function matches(item) {
+    if (!filter) return true;
+    var categories = (item.dataset.categories || "").split(" ").filter(Boolean);
+    return filter === "*" ? categories.length > 0 : categories.indexOf(filter) >= 0;
+  }
+
+  function applyFilter(items) {
+    Array.prototype.forEach.call(items, function (item) {
+      item.classList.toggle("filtered-out", !matches(item));
+    });
+  }
 
   function paused() { return hovering || pinned; }
 
@@ -40,6 +53,7 @@
     if (items.length && Number(items[items.length - 1].dataset.seq) < newest - 2 * KEEP) newest = 0;
     items.forEach(function (item) {
       if (Number(item.dataset.seq) > newest) {  // a reconnect can deliver a comment twice
+        applyFilter([item]);
         feed.insertBefore(item, feed.firstChild);
         newest = Number(item.dataset.seq);
       } else {
@@ -61,6 +75,14 @@
     });
     document.body.addEventListener("click", function (event) {
       if (event.target.closest("[data-action=pause-feed]")) { pinned = !pinned; flush(); }
+      var choice = event.target.closest(".feed-filter [data-filter]");
+      if (choice) {
+        filter = choice.dataset.filter;
+        choice.parentElement.querySelectorAll("[data-filter]").forEach(function (button) {
+          button.setAttribute("aria-pressed", String(button === choice));
+        });
+        applyFilter(document.querySelectorAll("#comment-feed .comment"));
+      }
     });
   });
 })();
