@@ -42,7 +42,7 @@ from controlroom.db.base import utcnow  # noqa: E402
 from controlroom.db.session import make_engine, session_factory, transaction, upgrade  # noqa: E402
 from controlroom.ingest.worker import Worker  # noqa: E402
 from controlroom.metrics.state import RoomState  # noqa: E402
-from controlroom.moderation.tagging import default_tagger  # noqa: E402
+from controlroom.moderation.live import default_tagger  # noqa: E402
 from controlroom.rooms.models import Room  # noqa: E402
 from controlroom.rooms.service import add_show  # noqa: E402
 from controlroom.rules.evaluator import evaluate  # noqa: E402

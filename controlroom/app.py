@@ -34,6 +34,8 @@ from controlroom.periodic import every
 from controlroom.processing import run_processing
 from controlroom.paths import STATIC_DIR
 from controlroom.rooms.projection import publish_rooms
+from controlroom.moderation import routes as lexicon_routes
+from controlroom.moderation.service import install_default_lexicon, publish_lexicon
 from controlroom.rules import routes as rule_routes
 from controlroom.rules.service import install_default_rules
 from controlroom.services import Services
@@ -63,11 +65,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         client = connect(redis_url)
         bus = Bus.from_settings(client, settings)
         await run_in_transaction(sessions, install_default_rules)
-        await publish_rooms(bus, sessions)
-        # A Redis that restarted empty (no persistence) or was flushed gets its rooms back
-        # within 30 s, instead of every room answering 401/404 until the next deploy.
+        await run_in_transaction(sessions, install_default_lexicon)
+
+        async def publish_projections() -> None:
+            await publish_rooms(bus, sessions)
+            await publish_lexicon(client, sessions)
+
+        await publish_projections()
+        # A Redis that restarted empty (no persistence) or was flushed gets its rooms (and
+        # lexicon) back within 30 s, instead of every room answering 401/404 until the
+        # next deploy.
         republisher = asyncio.create_task(
-            every(30, lambda: publish_rooms(bus, sessions), name="rooms.republish"), name="rooms-republisher"
+            every(30, publish_projections, name="rooms.republish"), name="rooms-republisher"
         )
         archiver = asyncio.create_task(
             every(15, lambda: archive_minutes(client, sessions), name="minutes.archive"), name="minutes-archiver"
@@ -144,6 +153,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(auth_routes.router)
     app.include_router(alert_routes.router)
     app.include_router(rule_routes.router)
+    app.include_router(lexicon_routes.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_schema(principal: Annotated[Principal, Depends(Requires(None))]) -> JSONResponse:

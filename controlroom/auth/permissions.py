@@ -26,6 +26,7 @@ class Permission(StrEnum):
     VIEW_REVIEWS = "view_reviews"  # post-show reviews
     VIEW_HOST_SCREEN = "view_host_screen"  # the host's second screen, read-only
     ACK_HOST_MESSAGES = "ack_host_messages"
+    EDIT_LEXICON = "edit_lexicon"  # moderation terms, allow-list, quick replies
     ADMINISTER = "administer"  # users, rooms, API keys, rules, playbook definitions, audit log
 
 
@@ -34,7 +35,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.CONTROLLER: frozenset({
         P.VIEW_DASHBOARD, P.VIEW_STREAM_HEALTH, P.DRIVE_SHOW, P.MESSAGE_HOST, P.ACK_ALERTS,
-        P.MANAGE_ALERTS, P.START_PLAYBOOKS, P.VIEW_REVIEWS, P.VIEW_HOST_SCREEN,
+        P.MANAGE_ALERTS, P.START_PLAYBOOKS, P.VIEW_REVIEWS, P.VIEW_HOST_SCREEN, P.EDIT_LEXICON,
     }),
     Role.TECH: frozenset({
         P.VIEW_DASHBOARD, P.VIEW_STREAM_HEALTH, P.ACK_ALERTS, P.START_PLAYBOOKS, P.RUN_PLAYBOOKS,

@@ -11,6 +11,10 @@ ROOM_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ROOMS = "cr:rooms"  # set of room slugs
 WORKERS = "cr:workers"  # sorted set: worker name -> heartbeat expiry (ms)
 CONSUMER_GROUP = "workers"
+# The moderation lexicon, as workers build their matcher from it (SQL is the record).
+LEXICON = "cr:lexicon"
+LEXICON_VERSION = "cr:lexicon:version"
+LEXICON_CATEGORIES = "cr:lexicon:categories"
 
 
 def stream(room: str) -> str:

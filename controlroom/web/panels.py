@@ -11,6 +11,7 @@ from controlroom.bus import keys
 from controlroom.clock import Clock
 from controlroom.metrics.state import USER_SETS, WINDOWED_SETS, RoomState
 from controlroom.metrics.view import change_windows, room_view
+from controlroom.moderation.lexicon import CATEGORIES
 from controlroom.web.render import Renderer
 
 # panel id -> partial; each partial's root element carries the panel id.
@@ -34,6 +35,7 @@ MAX_COMMENTS_PER_PUSH = 50
 HOST_SCREEN_PANELS = frozenset({"kpis", "host-cues"})
 TECH_SCREEN_PANELS = frozenset({"alerts", "feed-status"})
 CONTROL_ROOM_PANELS = frozenset(PANELS) - {"host-cues"}
+BUILTIN_CATEGORIES = [[key, label.zh_cn, label.en] for key, label in CATEGORIES.items()]
 NO_ALERTS: dict[str, Any] = {"alerts": [], "markers": [], "worst_level": None, "silences": []}
 
 
@@ -44,12 +46,13 @@ async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dic
     pipe.hget(keys.checkpoint(room), "state")
     pipe.hget(keys.meta(room), "targets")
     pipe.get(keys.alerts(room))
+    pipe.get(keys.LEXICON_CATEGORIES)
     for kind in USER_SETS:
         pipe.scard(keys.users(room, kind))
     for start, end in windows.values():
         for kind in WINDOWED_SETS:
             pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
-    raw, targets, alerts, *counts = await pipe.execute()
+    raw, targets, alerts, categories, *counts = await pipe.execute()
     distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
     windowed = iter(counts[len(USER_SETS):])
     window_distinct = {name: {kind: next(windowed) for kind in WINDOWED_SETS} for name in windows}
@@ -59,6 +62,8 @@ async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dic
     )
     view["room"] = room
     view["alerts"] = orjson.loads(alerts) if alerts else NO_ALERTS
+    # [key, name, name_en] of each moderation category, for the feed's filter.
+    view["categories"] = orjson.loads(categories) if categories else BUILTIN_CATEGORIES
     return view
 
 

@@ -11,7 +11,7 @@ from controlroom.alerts import lifecycle
 from controlroom.alerts.service import timing_of
 from controlroom.clock import FakeClock
 from controlroom.metrics.state import RoomState
-from controlroom.moderation.tagging import default_tagger
+from controlroom.moderation.live import default_tagger
 from controlroom.rules.evaluator import evaluate
 from controlroom.rules.service import default_rules
 from controlroom.rules.signals import Baseline, build_signals

@@ -1,0 +1,66 @@
+"""The lexicon a worker matches with, kept current: the version key is polled a few
+times a second and the matcher rebuilt (off the event loop) when it changed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Callable
+
+import orjson
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError
+
+from controlroom.bus import keys
+from controlroom.metrics.state import Tagger
+from controlroom.moderation.matcher import Matcher, default_matcher
+from controlroom.moderation.service import matcher_of
+
+log = structlog.get_logger(__name__)
+
+POLL_S = 0.25
+
+
+def tagger_of(matcher: Matcher) -> Tagger:
+    def tag(text: str) -> list[tuple[int, int, str]]:
+        return [(hit.start, hit.end, hit.category) for hit in matcher.scan(text)]
+
+    return tag
+
+
+def default_tagger() -> Tagger:
+    return tagger_of(default_matcher())
+
+
+class LiveLexicon:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.redis = client
+        self.version: bytes | None = None
+        # Until the published lexicon is read: the built-in one.
+        self.tagger: Tagger = default_tagger()
+
+    async def refresh(self) -> bool:
+        """Rebuild if the published lexicon changed; returns whether it did."""
+        version = await self.redis.get(keys.LEXICON_VERSION)
+        if version is None or version == self.version:
+            return False
+        raw = await self.redis.get(keys.LEXICON)
+        if raw is None:
+            return False
+        matcher = await asyncio.to_thread(lambda: matcher_of(orjson.loads(raw)))
+        self.tagger = tagger_of(matcher)
+        self.version = version
+        log.info("lexicon.loaded", version=version.decode(), terms=len(matcher.terms))
+        return True
+
+    async def run(self, stop: asyncio.Event, on_change: Callable[[Tagger], None]) -> None:
+        while not stop.is_set():
+            try:
+                if await self.refresh():
+                    on_change(self.tagger)
+            except (RedisError, ValueError) as exc:
+                log.warning("lexicon.refresh_failed", error=str(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=POLL_S)
+            except asyncio.TimeoutError:
+                pass
