@@ -37,6 +37,7 @@ from controlroom.rooms.projection import publish_rooms
 from controlroom.moderation import routes as lexicon_routes
 from controlroom.moderation.service import install_default_lexicon, publish_lexicon
 from controlroom.rules import routes as rule_routes
+from controlroom.shows import routes as show_routes
 from controlroom.rules.service import install_default_rules
 from controlroom.services import Services
 from controlroom.settings import Settings, get_settings
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(alert_routes.router)
     app.include_router(rule_routes.router)
     app.include_router(lexicon_routes.router)
+    app.include_router(show_routes.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_schema(principal: Annotated[Principal, Depends(Requires(None))]) -> JSONResponse:

@@ -15,6 +15,7 @@ CONSUMER_GROUP = "workers"
 LEXICON = "cr:lexicon"
 LEXICON_VERSION = "cr:lexicon:version"
 LEXICON_CATEGORIES = "cr:lexicon:categories"
+QUICK_REPLIES = "cr:quick-replies"  # JSON: question group -> [[id, text]]
 
 
 def stream(room: str) -> str:
@@ -79,6 +80,11 @@ def minute_distinct(room: str) -> str:
 def alerts(room: str) -> str:
     """JSON: the room's alerts as the screens show them (SQL is the record)."""
     return f"cr:{{{room}}}:alerts"
+
+
+def host_messages(room: str) -> str:
+    """JSON: the latest messages to the room's host screen (SQL is the record)."""
+    return f"cr:{{{room}}}:host-messages"
 
 
 def lease(room: str) -> str:

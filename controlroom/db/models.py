@@ -4,7 +4,8 @@ from controlroom.alerts.models import Alert, AlertTransition, Rule, Silence
 from controlroom.auth.models import ApiKey, AuditEntry, HostLink, LoginSession, User, user_rooms
 from controlroom.db.base import Base
 from controlroom.metrics.models import RoomMinute
-from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm
+from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm, QuickReply
+from controlroom.shows.models import HostMessage
 from controlroom.rooms.models import Room, Show
 
-__all__ = ["AllowPhrase", "LexiconCategory", "LexiconTerm", "Alert", "AlertTransition", "Rule", "Silence", "ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "RoomMinute", "Show", "User", "user_rooms"]
+__all__ = ["HostMessage", "QuickReply", "AllowPhrase", "LexiconCategory", "LexiconTerm", "Alert", "AlertTransition", "Rule", "Silence", "ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "RoomMinute", "Show", "User", "user_rooms"]

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, MutableMapping, Sequence
 import orjson
 
 from controlroom.moderation.hotwords import words_of
+from controlroom.moderation.questions import is_moderation, question_group
 
 RATE_WINDOW_MS = 60_000
 # Buckets older than this are dropped; a little more than the window so late events
@@ -46,13 +47,18 @@ HOT_WORDS_WINDOW_MS = 5 * 60_000
 # reach twice that: bounded, amortised O(1) per word, and a new word always gets in.
 MAX_WORDS_PER_MINUTE = 1000
 
+# Hot questions keep the latest few questions of each group, cut to a readable length.
+QUESTION_EXAMPLES = 3
+MAX_QUESTION_EXAMPLE = 60
+
 # Comments with moderation hits are counted per category in 10-second buckets (kept 15
 # minutes) for the rules' keyword-rate conditions; "" counts all comments (for shares).
 HIT_BUCKET_MS = 10_000
 HIT_BUCKET_KEEP_MS = 15 * 60_000
 ALL_COMMENTS = ""
 
-# text -> [(start, end, category)] of the moderation hits in it (offsets into the text).
+# text -> [(start, end, category)] of the lexicon hits in it (offsets into the text),
+# question-group words included (see controlroom/moderation/questions.py).
 Tagger = Callable[[str], Sequence[tuple[int, int, str]]]
 
 # Distinct users are kept as Redis sets written with the checkpoint (SADD is
@@ -124,6 +130,10 @@ class RoomState:
     minutes: dict[int, list[int]] = field(default_factory=dict)
     # minute_ms -> word -> count, for the hot-words window
     word_minutes: dict[int, dict[str, int]] = field(default_factory=dict)
+    # minute_ms -> question group -> questions, for the hot-questions window
+    question_minutes: dict[int, dict[str, int]] = field(default_factory=dict)
+    # question group -> the latest questions asked (newest last)
+    question_examples: dict[str, list[str]] = field(default_factory=dict)
     # sku -> [clicks, paid orders, gmv_cents, refunds, refund_cents]
     products: dict[str, list[int]] = field(default_factory=dict)
     recent_comments: deque[dict[str, Any]] = field(
@@ -168,8 +178,12 @@ class RoomState:
             _bump(self.comment_buckets, ts - ts % 1000, 1)
             minute[M_COMMENTS] += 1
             self._count_words(ts, e["text"])
-            hits = [list(hit) for hit in tagger(e["text"])] if tagger else []
+            tagged = tagger(e["text"]) if tagger else []
+            hits = [list(hit) for hit in tagged if is_moderation(hit[2])]
             self._count_hits(ts, hits)
+            group = question_group(e["text"], [hit[2] for hit in tagged])
+            if group is not None:
+                self._count_question(ts, group, e["text"])
             self.recent_comments.append(
                 {
                     "seq": self.comment_seq,
@@ -272,6 +286,13 @@ class RoomState:
             counts.clear()
             counts.update(keep)
 
+    def _count_question(self, ts: int, group: str, text: str) -> None:
+        counts = self.question_minutes.setdefault(ts - ts % 60_000, {})
+        counts[group] = counts.get(group, 0) + 1
+        examples = self.question_examples.setdefault(group, [])
+        examples.append(text[:MAX_QUESTION_EXAMPLE])
+        del examples[:-QUESTION_EXAMPLES]
+
     def _count_hits(self, ts: int, hits: list[list]) -> None:
         bucket_key = ts - ts % HIT_BUCKET_MS
         bucket = self.hit_buckets.get(bucket_key)
@@ -315,8 +336,9 @@ class RoomState:
         for bucket in [b for b in self.hit_buckets if b < now_ms - HIT_BUCKET_KEEP_MS]:
             del self.hit_buckets[bucket]
         word_horizon = now_ms - HOT_WORDS_WINDOW_MS - 60_000
-        for minute in [m for m in self.word_minutes if m < word_horizon]:
-            del self.word_minutes[minute]
+        for minutes in (self.word_minutes, self.question_minutes):
+            for minute in [m for m in minutes if m < word_horizon]:
+                del minutes[minute]
 
     def hot_words(self, now_ms: int, limit: int = 20) -> list[tuple[str, int]]:
         """The most said words of the last five minutes, with counts."""
@@ -328,6 +350,18 @@ class RoomState:
                 for word, count in counts.items():
                     totals[word] = totals.get(word, 0) + count
         return sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+    def hot_questions(self, now_ms: int) -> list[tuple[str, int, list[str]]]:
+        """Question groups of the last five minutes, most asked first, with the latest
+        questions of each (newest first)."""
+        totals: dict[str, int] = {}
+        current = now_ms - now_ms % 60_000
+        for minute, counts in self.question_minutes.items():
+            if current - HOT_WORDS_WINDOW_MS < minute <= current:
+                for group, count in counts.items():
+                    totals[group] = totals.get(group, 0) + count
+        ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+        return [(group, count, list(reversed(self.question_examples.get(group, [])))) for group, count in ranked]
 
     def comments_per_min(self, now_ms: int) -> int:
         return _window_sum(self.comment_buckets, now_ms)
@@ -352,6 +386,7 @@ class RoomState:
         data["products"] = self.products
         data["word_minutes"] = [[minute, counts] for minute, counts in self.word_minutes.items()]
         data["hit_buckets"] = [[bucket, counts] for bucket, counts in self.hit_buckets.items()]
+        data["question_minutes"] = [[minute, counts] for minute, counts in self.question_minutes.items()]
         data["recent_comments"] = list(self.recent_comments)
         return orjson.dumps(data)
 
@@ -373,6 +408,7 @@ class RoomState:
         state.products = {sku: list(row) for sku, row in data.get("products", {}).items()}
         state.word_minutes = {int(minute): dict(counts) for minute, counts in data.get("word_minutes", [])}
         state.hit_buckets = {int(bucket): dict(counts) for bucket, counts in data.get("hit_buckets", [])}
+        state.question_minutes = {int(minute): dict(counts) for minute, counts in data.get("question_minutes", [])}
         state.recent_comments.extend(data.get("recent_comments", []))
         return state
 
@@ -380,7 +416,8 @@ class RoomState:
 _SCALARS = [
     name
     for name, f in RoomState.__dataclass_fields__.items()
-    if name not in {"comment_buckets", "like_buckets", "minutes", "products", "recent_comments", "word_minutes", "hit_buckets"}
+    if name not in {"comment_buckets", "like_buckets", "minutes", "products", "recent_comments", "word_minutes", "hit_buckets",
+                    "question_minutes"}
 ]
 
 

@@ -184,6 +184,10 @@ def room_view(
         "gpm_cents": _ratio(gmv * 1000, views),
         "products": _products(state),
         "hot_words": state.hot_words(now_ms),
+        "hot_questions": [
+            {"group": group, "count": count, "examples": examples}
+            for group, count, examples in state.hot_questions(now_ms)
+        ],
         "series": minute_series(state),
         "funnel": [
             {"step": step, "count": count, "rate": _ratio(count, funnel[i - 1][1]) if i else None}

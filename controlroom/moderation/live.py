@@ -4,6 +4,7 @@ times a second and the matcher rebuilt (off the event loop) when it changed."""
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 from typing import Callable
 
 import orjson
@@ -13,7 +14,8 @@ from redis.exceptions import RedisError
 
 from controlroom.bus import keys
 from controlroom.metrics.state import Tagger
-from controlroom.moderation.matcher import Matcher, default_matcher
+from controlroom.moderation.lexicon import default_allow, default_terms
+from controlroom.moderation.matcher import Matcher
 from controlroom.moderation.service import matcher_of
 
 log = structlog.get_logger(__name__)
@@ -28,8 +30,11 @@ def tagger_of(matcher: Matcher) -> Tagger:
     return tag
 
 
+@cache
 def default_tagger() -> Tagger:
-    return tagger_of(default_matcher())
+    """The built-in lexicon and question groups: until the published lexicon is read."""
+    return tagger_of(matcher_of({"terms": [[t.text, t.category, t.severity] for t in default_terms()],
+                                 "allow": default_allow()}))
 
 
 class LiveLexicon:

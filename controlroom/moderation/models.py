@@ -52,3 +52,15 @@ class AllowPhrase(Base):
     text: Mapped[str] = mapped_column(String(100), unique=True)
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuickReply(Base):
+    """A ready answer to a hot-question group, copied or pushed to the host."""
+
+    __tablename__ = "quick_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group: Mapped[str] = mapped_column(String(32), index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,6 +16,7 @@ from controlroom.auth.service import Principal, record
 from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
 from controlroom.moderation import service
+from controlroom.moderation.questions import question_groups
 from controlroom.moderation.service import LexiconError
 from controlroom.services import Services, get_services
 from controlroom.web.pages import client_ip, render_page
@@ -116,6 +117,47 @@ async def remove_allow(phrase_id: int, request: Request, services: Svc, principa
     except LookupError as error:
         return await _overview(request, services, error=str(error).strip("'\""), status_code=404)
     return RedirectResponse("/lexicon", status_code=303)
+
+
+@router.get("/lexicon/replies", response_class=HTMLResponse, include_in_schema=False)
+async def replies_page(request: Request, services: Svc, principal: Editor) -> Response:
+    return await _replies_page(request, services)
+
+
+async def _replies_page(request: Request, services: Services, *, error: str | None = None,
+                        status_code: int = 200) -> Response:
+    replies = await run_in_transaction(services.sessions, service.quick_replies)
+    return render_page(request, "pages/quick_replies.html", status_code=status_code, error=error,
+                       groups=question_groups(), replies=replies)
+
+
+@router.post("/lexicon/replies", include_in_schema=False)
+async def add_reply(
+    request: Request, services: Svc, principal: Editor, group: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+) -> Response:
+    def change(session: Session) -> dict:
+        reply = service.add_quick_reply(session, group=group, text=text, by=principal.name)
+        return {"group": reply.group, "reply": reply.text}
+
+    try:
+        await _change(request, services, principal, "quick_reply.add", change)
+    except LexiconError as error:
+        return await _replies_page(request, services, error=str(error), status_code=422)
+    return RedirectResponse("/lexicon/replies", status_code=303)
+
+
+@router.post("/lexicon/replies/{reply_id}/delete", include_in_schema=False)
+async def remove_reply(reply_id: int, request: Request, services: Svc, principal: Editor) -> Response:
+    def change(session: Session) -> dict:
+        reply = service.remove_quick_reply(session, reply_id=reply_id)
+        return {"group": reply.group, "reply": reply.text}
+
+    try:
+        await _change(request, services, principal, "quick_reply.remove", change)
+    except LookupError as error:
+        return await _replies_page(request, services, error=str(error).strip("'\""), status_code=404)
+    return RedirectResponse("/lexicon/replies", status_code=303)
 
 
 @router.get("/lexicon/{key}", response_class=HTMLResponse, include_in_schema=False)

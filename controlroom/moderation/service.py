@@ -22,8 +22,9 @@ from controlroom.bus import keys
 from controlroom.db.session import run_in_transaction
 from controlroom.moderation.lexicon import CATEGORIES, SEVERITIES, Term, default_allow, default_terms
 from controlroom.moderation.matcher import Matcher
-from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm
+from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm, QuickReply
 from controlroom.moderation.normalise import normalise
+from controlroom.moderation.questions import question_groups, question_terms
 
 CATEGORY_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_TERM = 100
@@ -54,6 +55,9 @@ def install_default_lexicon(session: Session) -> bool:
         )
     for phrase in default_allow():
         session.add(AllowPhrase(text=phrase, created_by="defaults"))
+    for group in question_groups():
+        for reply in group.replies:
+            session.add(QuickReply(group=group.key, text=reply, created_by="defaults"))
     session.flush()
     return True
 
@@ -93,9 +97,10 @@ def snapshot(session: Session) -> dict[str, Any]:
 
 
 def matcher_of(data: dict[str, Any]) -> Matcher:
-    return Matcher.build(
-        (Term(text, category, severity) for text, category, severity, *_ in data["terms"]), data["allow"]
-    )
+    """The lexicon's terms (first: they win a tie) and the hot-question words, in one
+    automaton, so a comment is scanned once for both."""
+    terms = [Term(text, category, severity) for text, category, severity, *_ in data["terms"]]
+    return Matcher.build([*terms, *question_terms()], data["allow"])
 
 
 async def publish_lexicon(client: aioredis.Redis, sessions: sessionmaker[Session]) -> str:
@@ -103,7 +108,9 @@ async def publish_lexicon(client: aioredis.Redis, sessions: sessionmaker[Session
     data = await run_in_transaction(sessions, snapshot)
     raw = orjson.dumps(data)
     version = hashlib.sha256(raw).hexdigest()[:16]
+    replies = await run_in_transaction(sessions, quick_replies)
     pipe = client.pipeline(transaction=True)
+    pipe.set(keys.QUICK_REPLIES, orjson.dumps(replies))
     pipe.set(keys.LEXICON, raw)
     pipe.set(keys.LEXICON_CATEGORIES, orjson.dumps(data["categories"]))
     pipe.set(keys.LEXICON_VERSION, version)
@@ -231,3 +238,39 @@ def remove_allow(session: Session, *, phrase_id: int) -> AllowPhrase:
     session.delete(phrase)
     session.flush()
     return phrase
+
+
+# --- quick replies to hot questions ------------------------------------------------------
+
+MAX_REPLY = 300
+
+
+def quick_replies(session: Session) -> dict[str, list[list]]:
+    """Question group -> [[id, text]], oldest first."""
+    replies: dict[str, list[list]] = {group.key: [] for group in question_groups()}
+    for reply in session.scalars(select(QuickReply).order_by(QuickReply.id)):
+        replies.setdefault(reply.group, []).append([reply.id, reply.text])
+    return replies
+
+
+def add_quick_reply(session: Session, *, group: str, text: str, by: str) -> QuickReply:
+    if group not in {g.key for g in question_groups()}:
+        raise LexiconError("group", f"no question group {group!r}")
+    text = text.strip()
+    if not text:
+        raise LexiconError("text", "the reply is empty")
+    if len(text) > MAX_REPLY:
+        raise LexiconError("text", f"a reply has at most {MAX_REPLY} characters")
+    reply = QuickReply(group=group, text=text, created_by=by)
+    session.add(reply)
+    session.flush()
+    return reply
+
+
+def remove_quick_reply(session: Session, *, reply_id: int) -> QuickReply:
+    reply = session.get(QuickReply, reply_id)
+    if reply is None:
+        raise LookupError(f"no quick reply {reply_id}")
+    session.delete(reply)
+    session.flush()
+    return reply

@@ -23,6 +23,8 @@ PANELS = {
     "funnel": "partials/_funnel.html",
     "products": "partials/_products.html",
     "hot-words": "partials/_hot_words.html",
+    "hot-questions": "partials/_hot_questions.html",
+    "host-messages": "partials/_host_messages.html",
     "chart-data": "partials/_chart_data.html",
     "comments": "partials/_comments.html",
 }
@@ -32,9 +34,9 @@ MAX_COMMENTS_PER_PUSH = 50
 
 # The host's second screen shows the room's numbers and cues (no comment feed, no
 # alert controls); the tech screen the stream's health and the alerts.
-HOST_SCREEN_PANELS = frozenset({"kpis", "host-cues"})
+HOST_SCREEN_PANELS = frozenset({"kpis", "host-cues", "host-messages"})
 TECH_SCREEN_PANELS = frozenset({"alerts", "feed-status"})
-CONTROL_ROOM_PANELS = frozenset(PANELS) - {"host-cues"}
+CONTROL_ROOM_PANELS = frozenset(PANELS) - {"host-cues", "host-messages"}
 BUILTIN_CATEGORIES = [[key, label.zh_cn, label.en] for key, label in CATEGORIES.items()]
 NO_ALERTS: dict[str, Any] = {"alerts": [], "markers": [], "worst_level": None, "silences": []}
 
@@ -47,12 +49,14 @@ async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dic
     pipe.hget(keys.meta(room), "targets")
     pipe.get(keys.alerts(room))
     pipe.get(keys.LEXICON_CATEGORIES)
+    pipe.get(keys.QUICK_REPLIES)
+    pipe.get(keys.host_messages(room))
     for kind in USER_SETS:
         pipe.scard(keys.users(room, kind))
     for start, end in windows.values():
         for kind in WINDOWED_SETS:
             pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
-    raw, targets, alerts, categories, *counts = await pipe.execute()
+    raw, targets, alerts, categories, replies, messages, *counts = await pipe.execute()
     distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
     windowed = iter(counts[len(USER_SETS):])
     window_distinct = {name: {kind: next(windowed) for kind in WINDOWED_SETS} for name in windows}
@@ -64,6 +68,8 @@ async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dic
     view["alerts"] = orjson.loads(alerts) if alerts else NO_ALERTS
     # [key, name, name_en] of each moderation category, for the feed's filter.
     view["categories"] = orjson.loads(categories) if categories else BUILTIN_CATEGORIES
+    view["quick_replies"] = orjson.loads(replies) if replies else {}
+    view["host_messages"] = orjson.loads(messages) if messages else []
     return view
 
 

@@ -44,7 +44,12 @@ def _view() -> dict:
         "acked_by": "", "resolved_at": None, "resolved_by": "", "escalated": True,
         "last_notified_at": 1_763_700_000_000, "muted": False, "muted_reason": None, "value": None, "reference": None,
     }
-    return view | {"room": "r1", "alerts": {"alerts": [firing], "worst_level": "red", "silences": []}}
+    return view | {
+        "room": "r1", "alerts": {"alerts": [firing], "worst_level": "red", "silences": [], "markers": []},
+        "quick_replies": {"price": [[1, "点小黄车 <1> 号链接"]]}, "categories": [["doubt", "质疑产品", "Product doubt"]],
+        "host_messages": [{"id": 1, "text": "<b>看镜头</b>", "source": "manual", "sent_by": "c", "sent_at": 1_763_700_000_000}],
+        "hot_questions": [{"group": "price", "count": 3, "examples": ["<i>多少钱</i>"]}],
+    }
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
@@ -61,6 +66,8 @@ def test_every_panel_renders_the_same_in_the_page_and_in_a_push(locale):
     assert "&lt;script&gt;" in page["comments"] and "<script>" not in page["comments"]
     assert 'data-rule="stream-interrupted"' in page["alerts"] and "escalated" in page["alerts"]
     assert "请说等待话术" in page["host-cues"]
+    assert "&lt;i&gt;多少钱&lt;/i&gt;" in page["hot-questions"] and "点小黄车 &lt;1&gt; 号链接" in page["hot-questions"]
+    assert "&lt;b&gt;看镜头&lt;/b&gt;" in page["host-messages"]
 
 
 def test_times_show_in_the_show_time_zone():

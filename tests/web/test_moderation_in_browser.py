@@ -6,6 +6,12 @@ from __future__ import annotations
 import time
 
 from playwright.sync_api import expect
+from sqlalchemy import select
+
+from controlroom.db.base import utcnow
+from controlroom.db.session import make_engine, session_factory, transaction
+from controlroom.rooms.models import Room
+from controlroom.rooms.service import add_show
 
 from tests.support import comment, create_user
 from tests.web.test_control_room import sign_in
@@ -48,3 +54,35 @@ def test_hits_are_highlighted_and_the_feed_filters_by_category(server, room, dat
     expect(visible).to_have_count(2)
     page.locator(".feed-filter").get_by_role("button", name="全部").click()
     expect(visible).to_have_count(6)
+
+
+def test_hot_questions_and_a_quick_reply_pushed_to_the_host(server, room, database_url, browser, page):
+    controller = create_user(database_url, role="controller", rooms=[room])
+    host = create_user(database_url, role="host", rooms=[room])
+    engine = make_engine(database_url)
+    with transaction(session_factory(engine)) as session:
+        add_show(session, room=session.scalar(select(Room).where(Room.slug == room)), title="问答场",
+                 planned_start=utcnow(), status="live")
+    engine.dispose()
+    server.post_events(room, [
+        comment("q1", "这个多少钱", ts=_now()), comment("q2", "3号链接怎么拍？", ts=_now(), user="u2"),
+        comment("q3", "什么时候发货", ts=_now(), user="u3"),
+    ])
+    server.wait_for_state(room, lambda s: s["comments"] == 3)
+    sign_in(page, server, *controller, then=f"/rooms/{room}")
+    price = page.locator('#hot-questions .question-group[data-group="price"]')
+    expect(price.locator(".count")).to_have_text("2")
+    expect(price.locator(".examples li")).to_have_text(["3号链接怎么拍？", "这个多少钱"])
+
+    host_page = browser.new_context(locale="zh-CN").new_page()
+    sign_in(host_page, server, *host, then="/host")
+    expect(host_page.locator("#connection")).to_have_attribute("data-state", "online")
+
+    reply = price.locator(".replies li").first
+    text = reply.locator(".reply-text").inner_text()
+    reply.get_by_role("button", name="推送给主播").click()
+    # Every control room of the room shows it was sent.
+    expect(reply).to_have_class("sent")
+    expect(reply.locator(".sent-mark")).to_be_visible()
+    expect(host_page.locator("#host-messages .host-message.newest")).to_contain_text(text)
+    host_page.context.close()

@@ -1,0 +1,69 @@
+"""Messages to the host screen: sent by people who may message the host, kept in SQL,
+projected to Redis for the screens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from controlroom.bus import keys
+from controlroom.db.session import run_in_transaction
+from controlroom.rooms.models import Room
+from controlroom.rooms.service import current_show
+from controlroom.shows.models import HostMessage
+
+MAX_MESSAGE = 300
+# The host screen shows the latest few messages of the last quarter hour.
+SHOWN_MESSAGES = 3
+SHOWN_FOR = timedelta(minutes=15)
+
+
+class MessageRefused(ValueError):
+    pass
+
+
+def send_host_message(session: Session, *, room: Room, text: str, source: str, by: str, now: datetime) -> HostMessage:
+    text = text.strip()
+    if not text:
+        raise MessageRefused("text: the message is empty")
+    if len(text) > MAX_MESSAGE:
+        raise MessageRefused(f"text: at most {MAX_MESSAGE} characters, got {len(text)}")
+    show = current_show(session, room.slug, now)
+    message = HostMessage(room_id=room.id, show_id=show.id if show else None, text=text, source=source,
+                          sent_by=by, sent_at=now)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def host_messages_projection(session: Session, *, room_id: int, now: datetime) -> list[dict[str, Any]]:
+    messages = session.scalars(
+        select(HostMessage).where(HostMessage.room_id == room_id, HostMessage.sent_at >= now - SHOWN_FOR)
+        .order_by(HostMessage.sent_at.desc(), HostMessage.id.desc()).limit(SHOWN_MESSAGES)
+    )
+    return [
+        {"id": m.id, "text": m.text, "source": m.source, "sent_by": m.sent_by,
+         "sent_at": int(m.sent_at.timestamp() * 1000)}
+        for m in messages
+    ]
+
+
+async def publish_host_messages(client: aioredis.Redis, sessions: sessionmaker[Session], *, room: str) -> None:
+    def read(session: Session) -> list[dict[str, Any]] | None:
+        room_id = session.scalar(select(Room.id).where(Room.slug == room))
+        if room_id is None:
+            return None
+        return host_messages_projection(session, room_id=room_id, now=datetime.now(timezone.utc))
+
+    messages = await run_in_transaction(sessions, read)
+    if messages is None:
+        return
+    pipe = client.pipeline(transaction=False)
+    pipe.set(keys.host_messages(room), orjson.dumps(messages))
+    pipe.publish(keys.updates_channel(room), b"host-messages")
+    await pipe.execute()
