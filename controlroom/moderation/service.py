@@ -231,13 +231,17 @@ def add_allow(session: Session, *, text: str, by: str) -> AllowPhrase:
     return phrase
 
 
-def remove_allow(session: Session, *, phrase_id: int) -> AllowPhrase:
-    phrase = session.get(AllowPhrase, phrase_id)
-    if phrase is None:
-        raise LookupError(f"no allowed phrase {phrase_id}")
-    session.delete(phrase)
+def _delete(session: Session, model: type, row_id: int, what: str):
+    row = session.get(model, row_id)
+    if row is None:
+        raise LookupError(f"no {what} {row_id}")
+    session.delete(row)
     session.flush()
-    return phrase
+    return row
+
+
+def remove_allow(session: Session, *, phrase_id: int) -> AllowPhrase:
+    return _delete(session, AllowPhrase, phrase_id, "allowed phrase")
 
 
 # --- quick replies to hot questions ------------------------------------------------------
@@ -268,9 +272,4 @@ def add_quick_reply(session: Session, *, group: str, text: str, by: str) -> Quic
 
 
 def remove_quick_reply(session: Session, *, reply_id: int) -> QuickReply:
-    reply = session.get(QuickReply, reply_id)
-    if reply is None:
-        raise LookupError(f"no quick reply {reply_id}")
-    session.delete(reply)
-    session.flush()
-    return reply
+    return _delete(session, QuickReply, reply_id, "quick reply")
