@@ -69,3 +69,31 @@ class LiveLexicon:
                 await asyncio.wait_for(stop.wait(), timeout=POLL_S)
             except asyncio.TimeoutError:
                 pass
+
+
+class PublishedMatcher:
+    """The published lexicon's matcher for a web process (script checks), rebuilt when
+    the version changes."""
+
+    def __init__(self) -> None:
+        self._version: bytes | None = None
+        self._matcher: Matcher | None = None
+        self._suggestions: dict[str, str] = {}
+
+    async def get(self, client: aioredis.Redis) -> tuple[Matcher, dict[str, str]]:
+        version = await client.get(keys.LEXICON_VERSION)
+        if self._matcher is None or (version is not None and version != self._version):
+            raw = await client.get(keys.LEXICON)
+            if raw is None:
+                return default_matcher_and_suggestions()
+            data = orjson.loads(raw)
+            self._matcher = await asyncio.to_thread(matcher_of, data)
+            self._suggestions = {text: suggestion for text, _, _, suggestion in data["terms"] if suggestion}
+            self._version = version
+        return self._matcher, self._suggestions
+
+
+@cache
+def default_matcher_and_suggestions() -> tuple[Matcher, dict[str, str]]:
+    return matcher_of({"terms": [[t.text, t.category, t.severity] for t in default_terms()],
+                       "allow": default_allow()}), {}

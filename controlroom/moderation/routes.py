@@ -16,6 +16,8 @@ from controlroom.auth.service import Principal, record
 from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
 from controlroom.moderation import service
+from controlroom.moderation.compliance import check_script
+from controlroom.moderation.live import PublishedMatcher
 from controlroom.moderation.questions import question_groups
 from controlroom.moderation.service import LexiconError
 from controlroom.services import Services, get_services
@@ -24,6 +26,9 @@ from controlroom.web.pages import client_ip, render_page
 router = APIRouter()
 Svc = Annotated[Services, Depends(get_services)]
 Editor = Annotated[Principal, Depends(Requires(Permission.EDIT_LEXICON))]
+ScriptWriter = Annotated[Principal, Depends(Requires(Permission.DRIVE_SHOW))]
+PUBLISHED = PublishedMatcher()
+MAX_SCRIPT = 20_000
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
@@ -117,6 +122,24 @@ async def remove_allow(phrase_id: int, request: Request, services: Svc, principa
     except LookupError as error:
         return await _overview(request, services, error=str(error).strip("'\""), status_code=404)
     return RedirectResponse("/lexicon", status_code=303)
+
+
+@router.get("/lexicon/check", response_class=HTMLResponse, include_in_schema=False)
+async def script_check_page(request: Request, principal: ScriptWriter) -> Response:
+    return render_page(request, "pages/script_check.html", text="", hits=[], marks=[])
+
+
+@router.post("/lexicon/check", response_class=HTMLResponse, include_in_schema=False)
+async def script_check(request: Request, services: Svc, principal: ScriptWriter,
+                       text: Annotated[str, Form()] = "") -> Response:
+    """Talk points against the absolute-term category: each hit with the rule it breaks
+    and what to say instead. htmx asks as the text is typed."""
+    if len(text) > MAX_SCRIPT:
+        return PlainTextResponse(f"text: at most {MAX_SCRIPT} characters", status_code=413)
+    matcher, suggestions = await PUBLISHED.get(services.redis)
+    hits = check_script(text, matcher, suggestions)
+    template = "partials/_script_check.html" if request.headers.get("hx-request") else "pages/script_check.html"
+    return render_page(request, template, text=text, hits=hits, marks=[(h.start, h.end, "absolute") for h in hits])
 
 
 @router.get("/lexicon/replies", response_class=HTMLResponse, include_in_schema=False)

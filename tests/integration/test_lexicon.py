@@ -86,3 +86,18 @@ def test_an_import_with_a_bad_line_changes_nothing_and_names_the_line(server):
 def test_terms_that_could_never_match_are_refused(server):
     response = _post(server.admin, "/lexicon/doubt/terms", text=" *** ", severity="2")
     assert response.status_code == 422 and "only spaces or symbols" in html.unescape(response.text)
+
+
+def test_talk_points_are_checked_against_the_live_absolute_terms(server):
+    client = server.admin
+    headers = {"hx-request": "true", "x-csrftoken": csrf_of(client, "/lexicon")}
+    response = client.post("/lexicon/check?lang=zh_CN", data={"text": "<b>史上最低价</b>，快抢"}, headers=headers)
+    assert response.status_code == 200
+    page = html.unescape(response.text)
+    assert 'data-term="史上最低价"' in response.text and "今天的优惠价" in page and "广告法" in page
+    assert "<b>" not in response.text.split('class="marked">')[1].split("</p>")[0].replace("&lt;b&gt;", "")
+    # A term the team adds is checked at once.
+    word = "天花板" + uuid.uuid4().hex[:3]
+    assert _post(client, "/lexicon/absolute/terms", text=word, severity="2", suggestion="很出色").status_code == 303
+    page = client.post("/lexicon/check", data={"text": f"这是{word}级别"}, headers=headers).text
+    assert f'data-term="{word}"' in page and "很出色" in page
