@@ -38,6 +38,7 @@ from controlroom.moderation import routes as lexicon_routes
 from controlroom.moderation.service import install_default_lexicon, publish_lexicon
 from controlroom.rules import routes as rule_routes
 from controlroom.shows import routes as show_routes
+from controlroom.shows.runs import publish_show
 from controlroom.rules.service import install_default_rules
 from controlroom.services import Services
 from controlroom.settings import Settings, get_settings
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         async def publish_projections() -> None:
             await publish_rooms(bus, sessions)
             await publish_lexicon(client, sessions)
+            for room in await bus.rooms():
+                await publish_show(client, sessions, room=room)
 
         await publish_projections()
         # A Redis that restarted empty (no persistence) or was flushed gets its rooms (and

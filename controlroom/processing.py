@@ -1,5 +1,6 @@
 """Stream processing as one unit: the worker applies batches (tagging comments with the
-live lexicon), the alert engine evaluates rules for the rooms the worker holds. `serve` runs it inline by default;
+live lexicon), the alert engine evaluates rules and the cue ticker fires the run-of-show's
+cues for the rooms the worker holds. `serve` runs it inline by default;
 `controlroom worker` runs it alone."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from controlroom.clock import Clock
 from controlroom.ingest.worker import Worker
 from controlroom.moderation.live import LiveLexicon
 from controlroom.settings import Settings
+from controlroom.shows.ticker import CueTicker
 
 
 async def run_processing(
@@ -35,9 +37,10 @@ async def run_processing(
         min_interval_s=settings.alert_min_interval_s,
     )
     worker.on_applied = engine.batch_applied
+    cues = CueTicker(client, sessions, clock=clock, rooms=lambda: list(worker.rooms))
 
 
     def use(tagger) -> None:
         worker.tagger = tagger
 
-    await asyncio.gather(worker.run(stop), engine.run(stop), lexicon.run(stop, use))
+    await asyncio.gather(worker.run(stop), engine.run(stop), lexicon.run(stop, use), cues.run(stop))

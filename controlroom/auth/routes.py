@@ -357,13 +357,15 @@ async def host_home(request: Request, services: Svc, principal: HostScreen) -> R
     if context is None:
         return render_page(request, "pages/not_found.html", status_code=404, what="show")
     return render_page(request, "pages/host.html", show_title=context["show"].title,
-                       room_name=context["room"], room=context["room"], ws_path=f"/ws/rooms/{context['room']}/host")
+                       room_name=context["room"], room=context["room"], ws_path=f"/ws/rooms/{context['room']}/host",
+                       ack_base="/host/messages")
 
 
 @router.get("/host/{token}")
 async def host_screen(request: Request, token: str, services: Svc, principal: HostByLink) -> Response:
     context = await _in_transaction(services, lambda s: _host_screen_context(s, principal.show_id))
-    return render_page(request, "pages/host.html", ws_path=f"/ws/host/{token}", **context)
+    return render_page(request, "pages/host.html", ws_path=f"/ws/host/{token}", ack_base=f"/host/{token}/messages",
+                       **context)
 
 
 @router.websocket("/ws/host/{token}")

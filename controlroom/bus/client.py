@@ -90,6 +90,9 @@ class Bus:
     async def publish_targets(self, room: str, targets: dict) -> None:
         await self.redis.hset(keys.meta(room), "targets", orjson.dumps(targets))
 
+    async def rooms(self) -> list[str]:
+        return sorted(member.decode() for member in await self.redis.smembers(keys.ROOMS))
+
     async def room_name(self, room: str) -> str | None:
         if not keys.ROOM_SLUG.match(room):
             return None

@@ -82,6 +82,11 @@ def alerts(room: str) -> str:
     return f"cr:{{{room}}}:alerts"
 
 
+def show(room: str) -> str:
+    """JSON: the room's current show, its script and run (SQL is the record)."""
+    return f"cr:{{{room}}}:show"
+
+
 def host_messages(room: str) -> str:
     """JSON: the latest messages to the room's host screen (SQL is the record)."""
     return f"cr:{{{room}}}:host-messages"

@@ -43,8 +43,9 @@ different numbers after any emoji, so highlight on the server or convert.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from itertools import repeat
 
@@ -53,9 +54,9 @@ import ahocorasick_rs
 from controlroom.moderation.lexicon import Term, default_allow, default_terms
 from controlroom.moderation.normalise import original_positions, translation_table
 
-# Joins folded comments in the batch path. The fold deletes every control character,
-# so no folded comment, term or allow phrase can contain it and no match can span two
-# comments.
+# Joins comments in the batch paths. The fold deletes every control character, so no
+# folded term or allow phrase contains it, no folded comment does either, and no match
+# can span two comments. (A comment that contains it as typed is handled in ``_BatchFold``.)
 _BATCH_SEPARATOR = "\x00"
 _BATCH_SEPARATOR_BYTE = _BATCH_SEPARATOR.encode()
 

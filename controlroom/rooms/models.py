@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from controlroom.db.base import Base, Timestamped, UTCDateTime
@@ -35,5 +35,13 @@ class Show(Timestamped, Base):
     # Targets the team set for this show (interaction_rate, conversion_rate, comments);
     # unset ones fall back to the defaults of controlroom/metrics/view.py.
     targets: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The slot the show has (its planned end), in seconds; None: open-ended.
+    planned_total_s: Mapped[int | None] = mapped_column(nullable=True)
+    # Where the show stands (controlroom/shows/engine.py RunState, as JSON).
+    run: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    # The cue engine and the controller both move the run: a stale write fails, not wins.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     room: Mapped[Room] = relationship(back_populates="shows")

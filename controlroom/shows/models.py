@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from controlroom.db.base import Base, UTCDateTime, utcnow
@@ -22,7 +22,44 @@ class HostMessage(Base):
     show_id: Mapped[int | None] = mapped_column(ForeignKey("shows.id", ondelete="SET NULL"), nullable=True)
     text: Mapped[str] = mapped_column(String(300))
     source: Mapped[str] = mapped_column(String(32), default="manual")  # manual | quick-reply
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # flashes until the host taps 收到
     sent_by: Mapped[str] = mapped_column(String(64))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     acked_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SegmentRow(Base):
+    """One segment of a show's script (controlroom/shows/script.py Segment)."""
+
+    __tablename__ = "segments"
+    __table_args__ = (Index("ix_segments_show_position", "show_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    planned_s: Mapped[int] = mapped_column()
+    sku: Mapped[str] = mapped_column(String(64), default="")
+    talk_points: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    starts_at_s: Mapped[int | None] = mapped_column(nullable=True)
+    cues: Mapped[list] = mapped_column(JSON, default=list)  # [[offset_s, text, audience]]
+
+
+class CueFiring(Base):
+    """A cue as it fired: planned against actual time, for the screens and the review."""
+
+    __tablename__ = "cue_firings"
+    __table_args__ = (Index("ix_cue_firings_show", "show_id", "fired_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"))
+    segment_index: Mapped[int] = mapped_column()
+    segment_title: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(String(300))
+    audience: Mapped[str] = mapped_column(String(16))
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)

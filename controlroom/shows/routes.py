@@ -8,20 +8,28 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.auth.deps import Requires
+from controlroom.auth.deps import Requires, RequiresHostLink
 from controlroom.auth.permissions import Permission
 from controlroom.auth.service import Principal, record
 from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services, get_services
+from controlroom.rooms.models import Room
+from controlroom.shows.engine import ActionRefused
+from controlroom.shows.models import HostMessage
+from controlroom.shows.runs import act, publish_show, room_show
 from controlroom.shows.service import MessageRefused, publish_host_messages, send_host_message
 from controlroom.web.pages import client_ip
 
 router = APIRouter()
 Svc = Annotated[Services, Depends(get_services)]
 Messenger = Annotated[Principal, Depends(Requires(Permission.MESSAGE_HOST))]
+Driver = Annotated[Principal, Depends(Requires(Permission.DRIVE_SHOW))]
+HostAck = Annotated[Principal, Depends(Requires(Permission.ACK_HOST_MESSAGES))]
+HostByLink = Annotated[Principal, Depends(RequiresHostLink())]
 SOURCES = {"manual", "quick-reply"}
 
 
@@ -29,6 +37,7 @@ SOURCES = {"manual", "quick-reply"}
 async def message_host(
     room: str, request: Request, services: Svc, principal: Messenger,
     text: Annotated[str, Form()] = "", source: Annotated[str, Form()] = "manual",
+    urgent: Annotated[str, Form()] = "",
 ) -> Response:
     now = utcnow()
 
@@ -37,10 +46,10 @@ async def message_host(
         if room_row is None:
             raise LookupError(f"room {room!r} not found")
         message = send_host_message(session, room=room_row, text=text, source=source if source in SOURCES else "manual",
-                                    by=principal.name, now=now)
+                                    urgent=urgent in ("on", "true", "1"), by=principal.name, now=now)
         record(session, actor=principal.name, user_id=principal.user_id, action="host.message", now=now,
                room=room_row, ip=client_ip(request), detail={"message": message.id, "text": message.text,
-                                                             "source": message.source})
+                                                             "source": message.source, "urgent": message.urgent})
 
     try:
         await run_in_transaction(services.sessions, send)
@@ -49,6 +58,75 @@ async def message_host(
     except LookupError as error:
         return JSONResponse({"detail": str(error)}, status_code=404)
     await publish_host_messages(services.redis, services.sessions, room=room)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204)
+    return RedirectResponse(f"/rooms/{room}", status_code=303)
+
+
+# --- the host acknowledges a message --------------------------------------------------------
+
+
+@router.post("/host/messages/{message_id}/ack", include_in_schema=False)
+async def ack_message(message_id: int, request: Request, services: Svc, principal: HostAck) -> Response:
+    """A host signed in with a password taps 收到."""
+    return await _ack(request, services, principal, message_id)
+
+
+@router.post("/host/{token}/messages/{message_id}/ack", include_in_schema=False)
+async def ack_message_by_link(token: str, message_id: int, request: Request, services: Svc,
+                              principal: HostByLink) -> Response:
+    """The host screen opened from its link taps 收到 (the only thing it can do)."""
+    return await _ack(request, services, principal, message_id)
+
+
+async def _ack(request: Request, services: Services, principal: Principal, message_id: int) -> Response:
+    now = utcnow()
+
+    def ack(session: Session) -> str | None:
+        message = session.get(HostMessage, message_id)
+        room = session.get(Room, message.room_id) if message else None
+        if message is None or room is None or not principal.can_see_room(room.slug):
+            return None
+        if message.acked_at is None:
+            message.acked_at, message.acked_by = now, principal.name
+            record(session, actor=principal.name, user_id=principal.user_id, action="host.message.ack", now=now,
+                   room=room, ip=client_ip(request), detail={"message": message.id})
+        return room.slug
+
+    room = await run_in_transaction(services.sessions, ack)
+    if room is None:
+        return JSONResponse({"detail": f"no message {message_id} for this screen"}, status_code=404)
+    await publish_host_messages(services.redis, services.sessions, room=room)
+    return Response(status_code=204)
+
+
+# --- the controller drives the show -----------------------------------------------------------
+
+
+@router.post("/rooms/{room}/show/{action}", include_in_schema=False)
+async def drive_show(room: str, action: str, request: Request, services: Svc, principal: Driver) -> Response:
+    """start, next, back, jump (segment), extend (seconds), skip, insert (title, kind,
+    minutes), hold, resume, end, pull_interaction: pushed to every screen, audited."""
+    form = await request.form()
+    params = {name: str(value) for name, value in form.items() if name != "csrftoken"}
+    now = utcnow()
+
+    def change(session: Session) -> None:
+        room_row, show = room_show(session, room)
+        detail = act(session, show=show, action=action, now_ms=int(now.timestamp() * 1000), params=params)
+        record(session, actor=principal.name, user_id=principal.user_id, action=f"show.{action}", now=now,
+               room=room_row, ip=client_ip(request), detail={"show": show.title, **detail})
+
+    try:
+        await run_in_transaction(services.sessions, change)
+    except ActionRefused as error:
+        return JSONResponse({"detail": str(error)}, status_code=409)
+    except LookupError as error:
+        return JSONResponse({"detail": str(error)}, status_code=404)
+    except StaleDataError:
+        return JSONResponse({"detail": "the show moved meanwhile (a cue fired or someone else acted); try again"},
+                            status_code=409)
+    await publish_show(services.redis, services.sessions, room=room)
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)

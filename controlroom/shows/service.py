@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from controlroom.bus import keys
@@ -19,7 +19,7 @@ from controlroom.shows.models import HostMessage
 
 MAX_MESSAGE = 300
 # The host screen shows the latest few messages of the last quarter hour.
-SHOWN_MESSAGES = 3
+SHOWN_MESSAGES = 5
 SHOWN_FOR = timedelta(minutes=15)
 
 
@@ -27,7 +27,9 @@ class MessageRefused(ValueError):
     pass
 
 
-def send_host_message(session: Session, *, room: Room, text: str, source: str, by: str, now: datetime) -> HostMessage:
+def send_host_message(
+    session: Session, *, room: Room, text: str, source: str, by: str, now: datetime, urgent: bool = False
+) -> HostMessage:
     text = text.strip()
     if not text:
         raise MessageRefused("text: the message is empty")
@@ -35,20 +37,25 @@ def send_host_message(session: Session, *, room: Room, text: str, source: str, b
         raise MessageRefused(f"text: at most {MAX_MESSAGE} characters, got {len(text)}")
     show = current_show(session, room.slug, now)
     message = HostMessage(room_id=room.id, show_id=show.id if show else None, text=text, source=source,
-                          sent_by=by, sent_at=now)
+                          urgent=urgent, sent_by=by, sent_at=now)
     session.add(message)
     session.flush()
     return message
 
 
 def host_messages_projection(session: Session, *, room_id: int, now: datetime) -> list[dict[str, Any]]:
+    # Recent ones, and urgent ones the host has not acknowledged however old.
     messages = session.scalars(
-        select(HostMessage).where(HostMessage.room_id == room_id, HostMessage.sent_at >= now - SHOWN_FOR)
+        select(HostMessage).where(
+            HostMessage.room_id == room_id,
+            or_(HostMessage.sent_at >= now - SHOWN_FOR, and_(HostMessage.urgent, HostMessage.acked_at.is_(None))),
+        )
         .order_by(HostMessage.sent_at.desc(), HostMessage.id.desc()).limit(SHOWN_MESSAGES)
     )
     return [
-        {"id": m.id, "text": m.text, "source": m.source, "sent_by": m.sent_by,
-         "sent_at": int(m.sent_at.timestamp() * 1000)}
+        {"id": m.id, "text": m.text, "source": m.source, "sent_by": m.sent_by, "urgent": m.urgent,
+         "sent_at": int(m.sent_at.timestamp() * 1000),
+         "acked_at": int(m.acked_at.timestamp() * 1000) if m.acked_at else None, "acked_by": m.acked_by}
         for m in messages
     ]
 

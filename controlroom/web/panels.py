@@ -12,6 +12,7 @@ from controlroom.clock import Clock
 from controlroom.metrics.state import USER_SETS, WINDOWED_SETS, RoomState
 from controlroom.metrics.view import change_windows, room_view
 from controlroom.moderation.lexicon import CATEGORIES
+from controlroom.shows.runs import show_view
 from controlroom.web.render import Renderer
 
 # panel id -> partial; each partial's root element carries the panel id.
@@ -25,6 +26,8 @@ PANELS = {
     "hot-words": "partials/_hot_words.html",
     "hot-questions": "partials/_hot_questions.html",
     "host-messages": "partials/_host_messages.html",
+    "prompter": "partials/_prompter.html",
+    "run-of-show": "partials/_run_of_show.html",
     "chart-data": "partials/_chart_data.html",
     "comments": "partials/_comments.html",
 }
@@ -34,7 +37,7 @@ MAX_COMMENTS_PER_PUSH = 50
 
 # The host's second screen shows the room's numbers and cues (no comment feed, no
 # alert controls); the tech screen the stream's health and the alerts.
-HOST_SCREEN_PANELS = frozenset({"kpis", "host-cues", "host-messages"})
+HOST_SCREEN_PANELS = frozenset({"kpis", "host-cues", "host-messages", "prompter"})
 TECH_SCREEN_PANELS = frozenset({"alerts", "feed-status"})
 CONTROL_ROOM_PANELS = frozenset(PANELS) - {"host-cues", "host-messages"}
 BUILTIN_CATEGORIES = [[key, label.zh_cn, label.en] for key, label in CATEGORIES.items()]
@@ -51,12 +54,13 @@ async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dic
     pipe.get(keys.LEXICON_CATEGORIES)
     pipe.get(keys.QUICK_REPLIES)
     pipe.get(keys.host_messages(room))
+    pipe.get(keys.show(room))
     for kind in USER_SETS:
         pipe.scard(keys.users(room, kind))
     for start, end in windows.values():
         for kind in WINDOWED_SETS:
             pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
-    raw, targets, alerts, categories, replies, messages, *counts = await pipe.execute()
+    raw, targets, alerts, categories, replies, messages, show, *counts = await pipe.execute()
     distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
     windowed = iter(counts[len(USER_SETS):])
     window_distinct = {name: {kind: next(windowed) for kind in WINDOWED_SETS} for name in windows}
@@ -70,6 +74,7 @@ async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dic
     view["categories"] = orjson.loads(categories) if categories else BUILTIN_CATEGORIES
     view["quick_replies"] = orjson.loads(replies) if replies else {}
     view["host_messages"] = orjson.loads(messages) if messages else []
+    view["show"] = show_view(orjson.loads(show) if show else None, now_ms)
     return view
 
 

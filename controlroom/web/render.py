@@ -82,6 +82,13 @@ class Renderer:
             minutes, secs = divmod(int(round(seconds)), 60)
             return f"{minutes}:{secs:02d}"
 
+        def countdown(seconds: float | None) -> str:
+            """Time left in a segment; past its end, counting up with a +."""
+            if seconds is None:
+                return "–"
+            whole = int(round(abs(seconds)))
+            return f"{'+' if seconds < 0 else ''}{whole // 60:02d}:{whole % 60:02d}"
+
         def measure(value: float | None) -> str:
             """A rule's measured value: fractions (rates, shares, changes) as percent."""
             if value is None:
@@ -91,7 +98,7 @@ class Renderer:
             return format_decimal(round(value, 1), locale=babel_locale)
 
         env.filters.update(
-            highlight=highlight, measure=measure, number=number, money=money, clock_time=clock_time, datetime=local_datetime, percent=percent,
+            countdown=countdown, highlight=highlight, measure=measure, number=number, money=money, clock_time=clock_time, datetime=local_datetime, percent=percent,
             duration=duration,
         )
         env.globals.update(

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import re
 
+from dataclasses import asdict
+
 import pytest
 
 from controlroom.bus.hub import RESYNC, Client
 from controlroom.metrics.state import RoomState
 from controlroom.metrics.view import room_view
+from controlroom.shows import engine
+from controlroom.shows.engine import RunState
+from controlroom.shows.runs import show_view
+from controlroom.shows.script import Script, Segment
 from controlroom.web.panels import render_panels
 from controlroom.web.render import Renderer
 from zoneinfo import ZoneInfo
@@ -49,7 +55,19 @@ def _view() -> dict:
         "quick_replies": {"price": [[1, "点小黄车 <1> 号链接"]]}, "categories": [["doubt", "质疑产品", "Product doubt"]],
         "host_messages": [{"id": 1, "text": "<b>看镜头</b>", "source": "manual", "sent_by": "c", "sent_at": 1_763_700_000_000}],
         "hot_questions": [{"group": "price", "count": 3, "examples": ["<i>多少钱</i>"]}],
+        "show": _show(),
     }
+
+
+def _show() -> dict:
+    """A live show two minutes into its <script>-titled first segment."""
+    script = Script(segments=(Segment("<script>开场</script>", "opening", 300, talk_points="<b>欢迎</b>"),
+                              Segment("讲品", "product", 600, sku="A1")), planned_total_s=900)
+    start = 1_763_700_000_000 - 120_000
+    run = engine.start(script, RunState(), start)
+    projection = {"id": 1, "title": "测试场", "status": "live", "planned_start": start, "planned_total_s": 900,
+                  "run": run.to_json(), "segments": [asdict(s) for s in script.segments], "cues": []}
+    return show_view(projection, 1_763_700_001_000)
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
@@ -68,6 +86,8 @@ def test_every_panel_renders_the_same_in_the_page_and_in_a_push(locale):
     assert "请说等待话术" in page["host-cues"]
     assert "&lt;i&gt;多少钱&lt;/i&gt;" in page["hot-questions"] and "点小黄车 &lt;1&gt; 号链接" in page["hot-questions"]
     assert "&lt;b&gt;看镜头&lt;/b&gt;" in page["host-messages"]
+    assert "&lt;script&gt;开场&lt;/script&gt;" in page["prompter"] and "&lt;b&gt;欢迎&lt;/b&gt;" in page["prompter"]
+    assert 'data-countdown' in page["run-of-show"] and "02:59" in page["run-of-show"]
 
 
 def test_times_show_in_the_show_time_zone():

@@ -1,0 +1,253 @@
+"""The run-of-show in SQL and on the screens: scripts stored as segment rows, the run
+as JSON on the show, the controller's actions, cue firings, and the projection every
+screen of the room reads from Redis. Keyword-only functions; the caller owns the
+transaction."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from controlroom.bus import keys
+from controlroom.db.session import run_in_transaction
+from controlroom.rooms.models import Room, Show
+from controlroom.rooms.service import current_show
+from controlroom.shows import engine
+from controlroom.shows.engine import ActionRefused, Firing, RunState
+from controlroom.shows.models import CueFiring, SegmentRow
+from controlroom.shows.script import SEGMENT_KINDS, Cue, Script, Segment
+
+RECENT_CUES = 5
+
+
+def _dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+# --- the script --------------------------------------------------------------------------
+
+
+def load_script(session: Session, show: Show) -> Script:
+    rows = session.scalars(select(SegmentRow).where(SegmentRow.show_id == show.id).order_by(SegmentRow.position))
+    return Script(
+        segments=tuple(
+            Segment(title=r.title, kind=r.kind, planned_s=r.planned_s, sku=r.sku, talk_points=r.talk_points,
+                    notes=r.notes, starts_at_s=r.starts_at_s,
+                    cues=tuple(Cue(offset, text, audience) for offset, text, audience in r.cues))
+            for r in rows
+        ),
+        planned_total_s=show.planned_total_s,
+    )
+
+
+def save_script(session: Session, show: Show, script: Script) -> None:
+    """Replace the show's segments with the script's. A live show keeps its place: the
+    run points at positions, so inserting before the current segment is refused by
+    the callers that could do it."""
+    session.execute(delete(SegmentRow).where(SegmentRow.show_id == show.id))
+    for position, s in enumerate(script.segments):
+        if s.kind not in SEGMENT_KINDS:
+            raise ActionRefused(f"segment {position + 1}: unknown kind {s.kind!r}")
+        session.add(SegmentRow(
+            show_id=show.id, position=position, title=s.title, kind=s.kind, planned_s=s.planned_s, sku=s.sku,
+            talk_points=s.talk_points, notes=s.notes, starts_at_s=s.starts_at_s,
+            cues=[[c.offset_s, c.text, c.audience] for c in s.cues],
+        ))
+    show.planned_total_s = script.planned_total_s
+    session.flush()
+
+
+# --- actions -----------------------------------------------------------------------------
+
+ACTIONS = ("start", "next", "back", "jump", "extend", "skip", "insert", "hold", "resume", "end", "pull_interaction")
+
+
+def act(session: Session, *, show: Show, action: str, now_ms: int, params: dict[str, Any]) -> dict[str, Any]:
+    """Apply one controller action to the show's run; returns what the audit log keeps."""
+    script = load_script(session, show)
+    run = RunState.from_json(show.run)
+    detail: dict[str, Any] = {"action": action, "segment": run.index}
+    if action == "start":
+        run = engine.start(script, run, now_ms)
+    elif action == "next":
+        run = engine.next_segment(script, run, now_ms)
+    elif action == "back":
+        run = engine.back(script, run, now_ms)
+    elif action == "skip":
+        run = engine.skip(script, run, now_ms)
+    elif action == "jump":
+        run = engine.jump(script, run, _int(params, "segment") - 1, now_ms)
+    elif action == "extend":
+        seconds = _int(params, "seconds")
+        if seconds not in (-300, -60, 60, 300):
+            raise ActionRefused(f"seconds: extend by ±60 or ±300, not {seconds}")
+        run = engine.extend(script, run, seconds, now_ms)
+        detail["seconds"] = seconds
+    elif action == "hold":
+        run = engine.hold(run, now_ms)
+    elif action == "resume":
+        run = engine.resume(run, now_ms)
+    elif action == "end":
+        run = engine.end(script, run, now_ms)
+    elif action == "insert":
+        title = str(params.get("title", "")).strip() or "专家答疑"
+        kind = str(params.get("kind", "qa"))
+        minutes = _int(params, "minutes")
+        if kind not in SEGMENT_KINDS or not 1 <= minutes <= 60:
+            raise ActionRefused("insert: a kind of segment and 1-60 minutes")
+        _need_running(run)
+        script = engine.insert_after(script, run.index, Segment(title=title[:200], kind=kind, planned_s=minutes * 60))
+        save_script(session, show, script)
+        run = engine.next_segment(script, run, now_ms)
+        detail.update(title=title, minutes=minutes)
+    elif action == "pull_interaction":
+        _need_running(run)
+        later = [i for i in range(run.index + 1, len(script.segments)) if script.segments[i].kind == "interaction"]
+        if not later:
+            raise ActionRefused("no interaction segment left to pull forward")
+        segments = list(script.segments)
+        segments.insert(run.index + 1, segments.pop(later[0]))
+        script = Script(segments=tuple(segments), planned_total_s=script.planned_total_s)
+        save_script(session, show, script)
+        run = engine.next_segment(script, run, now_ms)
+        detail["pulled"] = script.segments[run.index].title
+    else:
+        raise ActionRefused(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    _store_run(show, run)
+    detail["now_segment"] = run.index
+    return detail
+
+
+def _need_running(run: RunState) -> None:
+    if run.status not in (engine.LIVE, engine.HELD):
+        raise ActionRefused(f"the show is {run.status}")
+
+
+def _int(params: dict[str, Any], name: str) -> int:
+    try:
+        return int(str(params.get(name, "")).strip())
+    except ValueError:
+        raise ActionRefused(f"{name}: {params.get(name)!r} is not a whole number") from None
+
+
+def _store_run(show: Show, run: RunState) -> None:
+    show.run = run.to_json()
+    show.status = {engine.HELD: "live"}.get(run.status, run.status)
+
+
+# --- cues ----------------------------------------------------------------------------------
+
+
+def fire_due_cues(session: Session, *, show: Show, now_ms: int) -> list[Firing]:
+    """Record the cues whose time has come; returns them (empty: nothing was due)."""
+    run = RunState.from_json(show.run)
+    if run.status != engine.LIVE:
+        return []
+    script = load_script(session, show)
+    due = engine.due_cues(script, run, now_ms)
+    if not due:
+        return []
+    for firing in due:
+        session.add(CueFiring(
+            show_id=show.id, segment_index=firing.segment, segment_title=script.segments[firing.segment].title,
+            key=firing.key, text=firing.text, audience=firing.audience, planned_at=_dt(firing.planned_at),
+            fired_at=_dt(now_ms),
+        ))
+    _store_run(show, engine.mark_fired(run, due))
+    session.flush()
+    return due
+
+
+# --- what the screens show ------------------------------------------------------------------
+
+
+def show_projection(session: Session, *, room: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """The room's current show as the screens need it (positions are computed at render
+    time from the run, so the countdown needs no pushes)."""
+    show = current_show(session, room, now)
+    if show is None:
+        return None
+    script = load_script(session, show)
+    firings = session.scalars(
+        select(CueFiring).where(CueFiring.show_id == show.id).order_by(CueFiring.fired_at.desc(), CueFiring.id.desc())
+        .limit(RECENT_CUES)
+    )
+    return {
+        "id": show.id, "title": show.title, "status": show.status, "planned_start": _ms(show.planned_start),
+        "planned_total_s": show.planned_total_s, "run": show.run or RunState().to_json(),
+        "segments": [asdict(segment) for segment in script.segments],
+        "cues": [
+            {"text": f.text, "audience": f.audience, "segment": f.segment_index, "key": f.key,
+             "planned_at": _ms(f.planned_at), "fired_at": _ms(f.fired_at)}
+            for f in firings
+        ],
+    }
+
+
+def script_of_projection(data: dict[str, Any]) -> Script:
+    return Script(
+        segments=tuple(
+            Segment(**{**s, "cues": tuple(Cue(**c) if isinstance(c, dict) else Cue(*c) for c in s["cues"])})
+            for s in data["segments"]
+        ),
+        planned_total_s=data.get("planned_total_s"),
+    )
+
+
+async def publish_show(client: aioredis.Redis, sessions: sessionmaker[Session], *, room: str) -> None:
+    data = await run_in_transaction(sessions, lambda s: show_projection(s, room=room))
+    pipe = client.pipeline(transaction=False)
+    if data is None:
+        pipe.delete(keys.show(room))
+    else:
+        pipe.set(keys.show(room), orjson.dumps(data))
+    pipe.publish(keys.updates_channel(room), b"show")
+    await pipe.execute()
+
+
+def room_show(session: Session, room: str) -> tuple[Room, Show]:
+    room_row = session.scalar(select(Room).where(Room.slug == room))
+    if room_row is None:
+        raise LookupError(f"room {room!r} not found")
+    show = current_show(session, room)
+    if show is None:
+        raise ActionRefused("this room has no show yet")
+    return room_row, show
+
+
+def show_view(data: dict[str, Any] | None, now_ms: int) -> dict[str, Any] | None:
+    """The projection with where the show stands now, for the templates. Pure."""
+    if data is None:
+        return None
+    script = script_of_projection(data)
+    run = RunState.from_json(data["run"])
+    pos = engine.position(script, run, now_ms)
+    report = engine.planned_vs_actual(script, run, now_ms)
+    current = data["segments"][run.index] if pos.segment is not None else None
+    return {
+        **data,
+        "index": run.index,
+        "run_status": run.status,
+        "current": current,
+        "next": asdict(pos.next_segment) if pos.next_segment is not None else None,
+        "elapsed_s": pos.elapsed_s,
+        "remaining_s": pos.remaining_s,
+        "phase": pos.phase,
+        "segment_ends_at": pos.segment_ends_at,
+        "projected_end_at": pos.projected_end_at,
+        "planned_end_at": data["planned_start"] + data["planned_total_s"] * 1000 if data.get("planned_total_s") else None,
+        "report": [asdict(row) for row in report],
+        "segment_marks": [[a.started_at // 1000, a.title] for a in run.actuals],
+        "now": now_ms,
+        "yellow_s": engine.YELLOW_S,
+    }

@@ -1,0 +1,67 @@
+"""Fires the run-of-show's cues on time, for the rooms this process's worker holds (one
+process per room, as for alerts). Reads the show from its Redis projection every half
+second and touches SQL only when a cue is due."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Callable, Iterable
+
+import orjson
+import redis.asyncio as aioredis
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from controlroom.bus import keys
+from controlroom.clock import Clock
+from controlroom.db.session import run_in_transaction
+from controlroom.shows import engine
+from controlroom.shows.engine import RunState
+from controlroom.shows.runs import fire_due_cues, publish_show, room_show, script_of_projection
+
+log = structlog.get_logger(__name__)
+
+TICK_S = 0.5
+
+
+class CueTicker:
+    def __init__(self, client: aioredis.Redis, sessions: sessionmaker[Session], *, clock: Clock,
+                 rooms: Callable[[], Iterable[str]]) -> None:
+        self.redis = client
+        self.sessions = sessions
+        self.clock = clock
+        self.rooms = rooms
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            for room in list(self.rooms()):
+                try:
+                    await self.tick(room)
+                except StaleDataError:
+                    log.info("cues.changed_meanwhile", room=room)  # an action moved the show: next tick
+                except Exception as exc:  # noqa: BLE001 - one room must not stop the others
+                    log.warning("cues.tick_failed", room=room, error=str(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=TICK_S)
+            except asyncio.TimeoutError:
+                pass
+
+    async def tick(self, room: str) -> int:
+        raw = await self.redis.get(keys.show(room))
+        if raw is None:
+            return 0
+        data = orjson.loads(raw)
+        run = RunState.from_json(data["run"])
+        now = self.clock.now_ms()
+        if not engine.due_cues(script_of_projection(data), run, now):
+            return 0
+
+        def fire(session: Session) -> int:
+            _, show = room_show(session, room)
+            return len(fire_due_cues(session, show=show, now_ms=now))
+
+        fired = await run_in_transaction(self.sessions, fire)
+        if fired:
+            await publish_show(self.redis, self.sessions, room=room)
+        return fired
