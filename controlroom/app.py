@@ -38,6 +38,7 @@ from controlroom.moderation import routes as lexicon_routes
 from controlroom.moderation.service import install_default_lexicon, publish_lexicon
 from controlroom.rules import routes as rule_routes
 from controlroom.shows import routes as show_routes
+from controlroom.shows import script_routes
 from controlroom.shows.runs import publish_show
 from controlroom.rules.service import install_default_rules
 from controlroom.services import Services
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(rule_routes.router)
     app.include_router(lexicon_routes.router)
     app.include_router(show_routes.router)
+    app.include_router(script_routes.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_schema(principal: Annotated[Principal, Depends(Requires(None))]) -> JSONResponse:

@@ -47,3 +47,26 @@ class Script:
     @property
     def total_s(self) -> int:
         return sum(segment.planned_s for segment in self.segments)
+
+
+@dataclass(frozen=True)
+class ScriptWarning:
+    kind: str  # gap | overlap | overrun
+    segment: int | None  # index, for gaps and overlaps
+    seconds: int
+
+
+def script_warnings(script: Script) -> list[ScriptWarning]:
+    """Gaps and overlaps where a segment has a fixed start, and a total past the slot."""
+    found, clock = [], 0
+    for index, segment in enumerate(script.segments):
+        if segment.starts_at_s is not None and index:
+            if segment.starts_at_s > clock:
+                found.append(ScriptWarning("gap", index, segment.starts_at_s - clock))
+            elif segment.starts_at_s < clock:
+                found.append(ScriptWarning("overlap", index, clock - segment.starts_at_s))
+        start = segment.starts_at_s if segment.starts_at_s is not None else clock
+        clock = start + segment.planned_s
+    if script.planned_total_s is not None and clock > script.planned_total_s:
+        found.append(ScriptWarning("overrun", None, clock - script.planned_total_s))
+    return found

@@ -1,0 +1,220 @@
+"""The script editor of a room's current show (htmx): segments edited one by one,
+duplicated, deleted, reordered by drag and drop; templates; YAML and CSV import and
+export; warnings for gaps, overlaps and overruns; compliance hits in talk points."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable
+
+from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from controlroom.auth.deps import Requires
+from controlroom.auth.permissions import Permission
+from controlroom.auth.service import Principal, record
+from controlroom.db.base import utcnow
+from controlroom.db.session import run_in_transaction
+from controlroom.moderation.compliance import check_script
+from controlroom.moderation.live import PublishedMatcher
+from controlroom.services import Services, get_services
+from controlroom.shows import editing
+from controlroom.shows.engine import ActionRefused, RunState, planned_starts
+from controlroom.shows.runs import load_script, publish_show, room_show, save_script
+from controlroom.shows.script import SEGMENT_KIND_NAMES, Script, script_warnings
+from controlroom.shows.script_io import ScriptImportError, from_csv, from_yaml, parse_duration, to_csv, to_yaml
+from controlroom.shows.templates import TEMPLATES
+from controlroom.web.pages import client_ip, render_page
+
+router = APIRouter()
+Svc = Annotated[Services, Depends(get_services)]
+Driver = Annotated[Principal, Depends(Requires(Permission.DRIVE_SHOW))]
+PUBLISHED = PublishedMatcher()
+MAX_UPLOAD = 1024 * 1024
+
+
+async def _editor(request: Request, services: Services, room: str, *, errors: dict | None = None,
+                  editing_index: int | None = None, form: dict | None = None, status_code: int = 200,
+                  problems: list[str] | None = None) -> Response:
+    def read(session: Session) -> dict[str, Any]:
+        _, show = room_show(session, room)
+        return {"show": show, "script": load_script(session, show), "run": RunState.from_json(show.run)}
+
+    try:
+        data = await run_in_transaction(services.sessions, read)
+    except (LookupError, ActionRefused) as error:
+        return render_page(request, "pages/not_found.html", status_code=404, what=str(error))
+    script: Script = data["script"]
+    matcher, suggestions = await PUBLISHED.get(services.redis)
+    starts = planned_starts(script)
+    segments = [
+        {
+            "index": i, "segment": segment, "start_s": starts[i],
+            "values": form if (form is not None and editing_index == i) else editing.segment_form_values(segment),
+            "hits": check_script(segment.talk_points, matcher, suggestions),
+        }
+        for i, segment in enumerate(script.segments)
+    ]
+    return render_page(
+        request, "pages/script.html", status_code=status_code, room=room, show=data["show"], script=script,
+        run=data["run"], segments=segments, warnings=script_warnings(script), errors=errors or {},
+        editing_index=editing_index, new_values=form if editing_index == -1 else None, problems=problems or [],
+        first_movable=editing.first_movable(data["run"]), templates=TEMPLATES, kinds=SEGMENT_KIND_NAMES,
+    )
+
+
+async def _change(request: Request, services: Services, principal: Principal, room: str, action: str,
+                  change: Callable[[Script, RunState], Script], detail: dict[str, Any]) -> None:
+    now = utcnow()
+
+    def work(session: Session) -> None:
+        room_row, show = room_show(session, room)
+        script = change(load_script(session, show), RunState.from_json(show.run))
+        save_script(session, show, script)
+        record(session, actor=principal.name, user_id=principal.user_id, action=f"script.{action}", now=now,
+               room=room_row, ip=client_ip(request), detail={"show": show.title, **detail})
+
+    await run_in_transaction(services.sessions, work)
+    await publish_show(services.redis, services.sessions, room=room)
+
+
+def _done(request: Request, room: str) -> Response:
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": f"/rooms/{room}/script"})
+    return RedirectResponse(f"/rooms/{room}/script", status_code=303)
+
+
+def _field_errors(error: ScriptImportError) -> dict[str, str]:
+    return {(problem.column or "segment").split(".")[0].split("[")[0]: problem.message for problem in error.errors}
+
+
+@router.get("/rooms/{room}/script", response_class=HTMLResponse, include_in_schema=False)
+async def script_page(room: str, request: Request, services: Svc, principal: Driver) -> Response:
+    return await _editor(request, services, room)
+
+
+async def _segment_change(request: Request, services: Services, principal: Principal, room: str, index: int,
+                          action: str, change: Callable[[Script, RunState, Any], Script]) -> Response:
+    form = {name: str(value) for name, value in (await request.form()).items() if name != "csrftoken"}
+    try:
+        segment = editing.segment_from_form(form)
+        await _change(request, services, principal, room, action, lambda s, r: change(s, r, segment),
+                      {"segment": index + 1, "title": segment.title})
+    except ScriptImportError as error:
+        return await _editor(request, services, room, errors=_field_errors(error), editing_index=index, form=form,
+                             status_code=422)
+    except ActionRefused as error:
+        return await _editor(request, services, room, problems=[str(error)], status_code=409)
+    return _done(request, room)
+
+
+@router.post("/rooms/{room}/script/segments", include_in_schema=False)
+async def add_segment(room: str, request: Request, services: Svc, principal: Driver) -> Response:
+    return await _segment_change(request, services, principal, room, -1, "add",
+                                 lambda script, run, segment: editing.add_segment(script, run, segment))
+
+
+@router.post("/rooms/{room}/script/segments/{number}", include_in_schema=False)
+async def edit_segment(room: str, number: int, request: Request, services: Svc, principal: Driver) -> Response:
+    return await _segment_change(request, services, principal, room, number - 1, "edit",
+                                 lambda script, run, segment: editing.replace_segment(script, number - 1, segment))
+
+
+async def _structural(request: Request, services: Services, principal: Principal, room: str, action: str,
+                      change: Callable[[Script, RunState], Script], detail: dict) -> Response:
+    try:
+        await _change(request, services, principal, room, action, change, detail)
+    except ActionRefused as error:
+        if request.headers.get("hx-request"):
+            return JSONResponse({"detail": str(error)}, status_code=409)
+        return await _editor(request, services, room, problems=[str(error)], status_code=409)
+    except StaleDataError:
+        return JSONResponse({"detail": "the show moved meanwhile; try again"}, status_code=409)
+    return _done(request, room)
+
+
+@router.post("/rooms/{room}/script/segments/{number}/duplicate", include_in_schema=False)
+async def duplicate_segment(room: str, number: int, request: Request, services: Svc, principal: Driver) -> Response:
+    return await _structural(request, services, principal, room, "duplicate",
+                             lambda s, r: editing.duplicate_segment(s, r, number - 1), {"segment": number})
+
+
+@router.post("/rooms/{room}/script/segments/{number}/delete", include_in_schema=False)
+async def delete_segment(room: str, number: int, request: Request, services: Svc, principal: Driver) -> Response:
+    return await _structural(request, services, principal, room, "delete",
+                             lambda s, r: editing.delete_segment(s, r, number - 1), {"segment": number})
+
+
+@router.post("/rooms/{room}/script/order", include_in_schema=False)
+async def reorder(room: str, request: Request, services: Svc, principal: Driver) -> Response:
+    """order: the segment numbers (1-based) in their new order, comma separated."""
+    raw = str((await request.form()).get("order", ""))
+    try:
+        order = [int(part) - 1 for part in raw.split(",") if part.strip()]
+    except ValueError:
+        return JSONResponse({"detail": f"order: {raw!r} is not a list of segment numbers"}, status_code=422)
+    return await _structural(request, services, principal, room, "reorder",
+                             lambda s, r: editing.reorder(s, r, order), {"order": [i + 1 for i in order]})
+
+
+@router.post("/rooms/{room}/script/total", include_in_schema=False)
+async def set_total(room: str, request: Request, services: Svc, principal: Driver) -> Response:
+    raw = str((await request.form()).get("total", "")).strip()
+    try:
+        total = parse_duration(raw) if raw else None
+    except ValueError as error:
+        return await _editor(request, services, room, problems=[f"total: {error}"], status_code=422)
+    return await _structural(request, services, principal, room, "total",
+                             lambda s, r: Script(segments=s.segments, planned_total_s=total), {"total_s": total})
+
+
+@router.post("/rooms/{room}/script/template", include_in_schema=False)
+async def apply_template(room: str, request: Request, services: Svc, principal: Driver) -> Response:
+    key = str((await request.form()).get("template", ""))
+    if key not in TEMPLATES:
+        return await _editor(request, services, room, problems=[f"template: no template {key!r}"], status_code=422)
+    return await _structural(
+        request, services, principal, room, "template",
+        lambda s, r: editing.replace_script(s, r, Script(TEMPLATES[key][2]().segments, s.planned_total_s)),
+        {"template": key},
+    )
+
+
+@router.post("/rooms/{room}/script/import", include_in_schema=False)
+async def import_script(room: str, request: Request, services: Svc, principal: Driver,
+                        file: UploadFile | None = None) -> Response:
+    """A YAML or CSV file (by its name), sent by htmx with the CSRF token in a header."""
+    if file is None or not file.filename:
+        return await _editor(request, services, room, problems=["file: choose a .yaml or .csv file"], status_code=422)
+    raw = await file.read(MAX_UPLOAD + 1)
+    if len(raw) > MAX_UPLOAD:
+        return await _editor(request, services, room, problems=["file: larger than 1 MB"], status_code=413)
+    try:
+        parsed = from_csv(raw) if file.filename.lower().endswith((".csv", ".tsv", ".txt")) else from_yaml(raw)
+    except ScriptImportError as error:
+        return await _editor(request, services, room, problems=str(error).splitlines(), status_code=422)
+    return await _structural(
+        request, services, principal, room, "import",
+        lambda s, r: editing.replace_script(s, r, Script(parsed.segments, parsed.planned_total_s or s.planned_total_s)),
+        {"file": file.filename, "segments": len(parsed.segments)},
+    )
+
+
+@router.get("/rooms/{room}/script/export.{fmt}", include_in_schema=False)
+async def export_script(room: str, fmt: str, services: Svc, principal: Driver) -> Response:
+    if fmt not in ("yaml", "csv"):
+        return PlainTextResponse("export as .yaml or .csv\n", status_code=404)
+
+    def read(session: Session) -> tuple[str, Script]:
+        _, show = room_show(session, room)
+        return show.title, load_script(session, show)
+
+    try:
+        title, script = await run_in_transaction(services.sessions, read)
+    except (LookupError, ActionRefused) as error:
+        return PlainTextResponse(f"{error}\n", status_code=404)
+    body = to_yaml(script) if fmt == "yaml" else to_csv(script)
+    media = "application/yaml; charset=utf-8" if fmt == "yaml" else "text/csv; charset=utf-8"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f"attachment; filename=\"{room}-script.{fmt}\""})
