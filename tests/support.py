@@ -187,8 +187,8 @@ class Process:
 
 
 class LiveServer(Process):
-    def __init__(self, env: dict[str, str], log_path: Path, *, worker: bool = True) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], log_path: Path, *, worker: bool = True, port: int | None = None) -> None:
+        self.port = port or free_port()
         args = ["serve", "--port", str(self.port)] + ([] if worker else ["--no-worker"])
         super().__init__(args, env, log_path)
         self.url = f"http://127.0.0.1:{self.port}"

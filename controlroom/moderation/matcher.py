@@ -224,16 +224,19 @@ def _irregular_runs() -> Callable[..., re.Match[str] | None]:
 class Matcher:
     """An immutable, thread-safe matcher for one lexicon; build it with ``build``."""
 
-    __slots__ = ("_terms", "_categories", "_hit_fields", "_find", "_allow", "_find_allowed",
-                 "_allowable", "_table", "_fold_batch")
+    __slots__ = ("_terms", "_categories", "_hit_fields", "_find", "_allow", "_allowable",
+                 "_allow_contexts", "_table", "_fold_batch")
 
     _terms: tuple[Term, ...]
     _categories: tuple[str, ...]
-    _hit_fields: tuple[tuple[str, str, int], ...]  # (term, category, severity) per pattern
+    # (term, category, severity, length of the folded term in characters) per pattern
+    _hit_fields: tuple[tuple[str, str, int, int], ...]
     _find: Callable[[bytes], list[_Match]] | None
     _allow: tuple[str, ...]
-    _find_allowed: Callable[..., list[_Match]] | None
     _allowable: frozenset[int]
+    # Per allowable pattern: (folded phrase as UTF-8, byte offset of the pattern in it)
+    # for every place the pattern occurs inside an allow phrase.
+    _allow_contexts: dict[int, tuple[tuple[bytes, int], ...]]
     _table: list[int | str | None]
     _fold_batch: _BatchFold
 
@@ -266,27 +269,31 @@ class Matcher:
         setattr_ = object.__setattr__
         setattr_(matcher, "_terms", tuple(by_folded.values()))
         setattr_(matcher, "_categories", tuple(term.category for term in by_folded.values()))
-        setattr_(matcher, "_hit_fields", tuple((term.text, term.category, term.severity)
-                                               for term in by_folded.values()))
+        setattr_(matcher, "_hit_fields", tuple((term.text, term.category, term.severity,
+                                                len(folded))
+                                               for folded, term in by_folded.items()))
         setattr_(matcher, "_find", ahocorasick_rs.BytesAhoCorasick(
             [folded.encode() for folded in by_folded],
             matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
         ).find_matches_as_indexes if by_folded else None)
         setattr_(matcher, "_allow", tuple(allow_folded.values()))
-        setattr_(matcher, "_find_allowed", ahocorasick_rs.BytesAhoCorasick(
-            [folded.encode() for folded in allow_folded],
-            matchkind=ahocorasick_rs.MatchKind.Standard,
-        ).find_matches_as_indexes if allow_folded else None)
-        # Only a pattern that occurs inside some allow phrase can ever be suppressed:
-        # comments whose hits are all other patterns skip the allow-list pass entirely.
-        # (Phrases are short, so trying each substring beats testing every term.)
+        # Only a pattern that occurs inside some allow phrase can ever be suppressed, and
+        # only where that phrase occurs around it: comments whose hits are all other
+        # patterns skip the allow-list entirely. (Phrases are short, so trying each of
+        # their substrings beats testing every term.)
         index_of = {folded: index for index, folded in enumerate(by_folded)}
-        setattr_(matcher, "_allowable", frozenset(
-            index_of[phrase[start:end]]
-            for phrase in allow_folded
-            for start in range(len(phrase))
-            for end in range(start + 1, len(phrase) + 1)
-            if phrase[start:end] in index_of))
+        contexts: dict[int, list[tuple[bytes, int]]] = {}
+        for phrase in allow_folded:
+            encoded = phrase.encode()
+            for start in range(len(phrase)):
+                for end in range(start + 1, len(phrase) + 1):
+                    pattern = index_of.get(phrase[start:end])
+                    if pattern is not None:
+                        contexts.setdefault(pattern, []).append(
+                            (encoded, len(phrase[:start].encode())))
+        setattr_(matcher, "_allowable", frozenset(contexts))
+        setattr_(matcher, "_allow_contexts", {pattern: tuple(around)
+                                              for pattern, around in contexts.items()})
         setattr_(matcher, "_table", table)
         setattr_(matcher, "_fold_batch", _batch_fold())
         return matcher
@@ -367,9 +374,9 @@ class Matcher:
 
         Crossing into the library costs as much as the search for a short comment, so
         one pass over the folded comments joined by a separator that no pattern can
-        contain is cheaper than a call per comment (~0.22 µs against ~0.4 µs a comment),
-        and the batch is folded in one go (``_BatchFold``); hits are attributed back to
-        comments by counting separators.
+        contain is cheaper than a call per comment (~0.22 µs against ~0.4 µs a comment);
+        the batch is folded in one go too (``_BatchFold``). Hits are attributed back to
+        comments by counting separators, and the allow-list is checked in the same loop.
         """
         results: list[dict[str, int]] = [{} for _ in texts]
         find = self._find
@@ -379,14 +386,16 @@ class Matcher:
         matches = find(joined)
         if not matches:
             return results
-        allowable = self._allowable
-        if allowable and not allowable.isdisjoint([match[0] for match in matches]):
-            matches = self._outside_allowed(joined, matches)
+        allow_contexts = self._allow_contexts
+        startswith = joined.startswith
         categories = self._categories
         count_separators = joined.count
         comment = 0
         counted_to = 0
         for pattern, start, _ in matches:
+            around = allow_contexts.get(pattern)
+            if around is not None and _inside_allowed(startswith, start, around):
+                continue
             comment += count_separators(_BATCH_SEPARATOR_BYTE, counted_to, start)
             counted_to = start
             counts = results[comment]
@@ -396,12 +405,17 @@ class Matcher:
 
     def scan_many(self, texts: list[str]) -> list[list[Hit]]:
         """``scan`` for a batch: ``[self.scan(text) for text in texts]``, in one automaton
-        pass over the joined batch like ``categories_many``.
+        pass over the joined batch like ``categories_many``; every comment gets a list of
+        its own, empty or not.
 
-        Only a comment with a hit pays for its hits: its slice of the folded batch gives
-        the offsets in the folded comment, and ``_to_original`` walks the comment as
-        typed, run of deleted characters by run, to the offsets in it. Every comment
-        gets a list of its own, empty or not.
+        Only a comment with a hit pays for offsets, and only up to its last hit: the
+        folded offset of a hit is the characters decoded since the previous one, and the
+        offset in the comment as typed comes from a walk over the comment's runs of
+        deleted characters (``_irregular_runs``) rather than over every character: outside
+        those runs each character folds to exactly one, so an index in the comment is the
+        folded index plus the characters deleted before it. A run that folds to something
+        (⑩ → 10, a kept character beyond the BMP) sends its comment to
+        ``original_positions``.
         """
         results: list[list[Hit]] = [[] for _ in texts]
         find = self._find
@@ -411,109 +425,103 @@ class Matcher:
         matches = find(joined)
         if not matches:
             return results
-        allowable = self._allowable
-        if allowable and not allowable.isdisjoint([match[0] for match in matches]):
-            matches = self._outside_allowed(joined, matches)
+        allow_contexts = self._allow_contexts
+        startswith = joined.startswith
+        separator = _BATCH_SEPARATOR_BYTE
         count_separators = joined.count
         find_separator = joined.find
         find_separator_before = joined.rfind
         hit_fields = self._hit_fields
-        to_original = self._to_original
+        irregular_runs = _irregular_runs()
+        table = self._table
         comment = -1
-        comment_start = 0  # in ``joined``: where the current comment's folded text starts
-        comment_end = -1  # ... and the separator (or the end) after it
-        index = 0
-        match_count = len(matches)
-        while index < match_count:  # one round per comment with a hit
-            start = matches[index][1]
-            comment += count_separators(_BATCH_SEPARATOR_BYTE, comment_end + 1, start) + 1
-            comment_start = find_separator_before(_BATCH_SEPARATOR_BYTE, 0, start) + 1
-            comment_end = find_separator(_BATCH_SEPARATOR_BYTE, start)
-            if comment_end < 0:
-                comment_end = len(joined)
-            last = index + 1
-            while last < match_count and matches[last][1] < comment_end:
-                last += 1
-            group = matches[index:last]
-            index = last
-            # Offsets in the folded comment: UTF-8 byte offsets, as characters.
-            folded = joined[comment_start:comment_end]
-            bounds: list[int] = []
-            if folded.isascii():
-                for _, start, end in group:
-                    bounds.append(start - comment_start)
-                    bounds.append(end - comment_start - 1)
-            else:
-                for _, start, end in group:
-                    bounds.append(len(folded[:start - comment_start].decode()))
-                    bounds.append(len(folded[:end - comment_start].decode()) - 1)
-            text = texts[comment]
-            originals = to_original(text, bounds)
-            hits = results[comment]
-            for position, (pattern, _, _) in enumerate(group):
-                original_start = originals[2 * position]
-                original_end = originals[2 * position + 1] + 1
-                term, category, severity = hit_fields[pattern]
-                hit = _new_hit(Hit)
-                _set_start(hit, original_start)
-                _set_end(hit, original_end)
-                _set_text_original(hit, text[original_start:original_end])
-                _set_term(hit, term)
-                _set_category(hit, category)
-                _set_severity(hit, severity)
-                hits.append(hit)
+        comment_end = -1  # in ``joined``: the separator (or the end) after the comment
+        text = ""
+        hits: list[Hit] = []
+        decoded_to = 0  # in ``joined``: folded characters are counted up to here ...
+        folded_at = 0  # ... and this is their count, from the start of the comment
+        run: re.Match[str] | None = None  # the next irregular run in ``text`` ...
+        run_start = 0  # ... and where it starts (``len(text)`` once there are no more)
+        shift = 0  # characters deleted before ``run``
+        positions: list[int] | None = None  # ``original_positions(text)`` when needed
+        for pattern, start, end in matches:
+            around = allow_contexts.get(pattern)
+            if around is not None and _inside_allowed(startswith, start, around):
+                continue
+            if start > comment_end:  # the first hit of a comment
+                comment += count_separators(separator, comment_end + 1, start) + 1
+                comment_end = find_separator(separator, start)
+                if comment_end < 0:
+                    comment_end = len(joined)
+                text = texts[comment]
+                hits = results[comment]
+                decoded_to = find_separator_before(separator, 0, start) + 1
+                folded_at = 0
+                run = irregular_runs(text)
+                run_start = len(text) if run is None else run.start()
+                shift = 0
+                positions = None
+            folded_start = folded_at + len(joined[decoded_to:start].decode())
+            term, category, severity, length = hit_fields[pattern]
+            folded_at = folded_start + length
+            decoded_to = end
+            original_start = folded_start + shift
+            if run_start < folded_at + shift and positions is None:  # a run before its end
+                # Past the runs before the hit's first character, then before its last one.
+                while positions is None and run_start <= folded_start + shift:
+                    run_end = run.end()  # type: ignore[union-attr]  # run_start < len(text)
+                    if text[run_start:run_end].translate(table):
+                        positions = original_positions(text)
+                    else:
+                        shift += run_end - run_start
+                        run = irregular_runs(text, run_end)
+                        run_start = len(text) if run is None else run.start()
+                original_start = folded_start + shift
+                while positions is None and run_start < folded_at + shift:
+                    run_end = run.end()  # type: ignore[union-attr]
+                    if text[run_start:run_end].translate(table):
+                        positions = original_positions(text)
+                    else:
+                        shift += run_end - run_start
+                        run = irregular_runs(text, run_end)
+                        run_start = len(text) if run is None else run.start()
+            original_end = folded_at + shift
+            if positions is not None:
+                original_start = positions[folded_start]
+                original_end = positions[folded_at - 1] + 1
+            hit = _new_hit(Hit)
+            _set_start(hit, original_start)
+            _set_end(hit, original_end)
+            _set_text_original(hit, text[original_start:original_end])
+            _set_term(hit, term)
+            _set_category(hit, category)
+            _set_severity(hit, severity)
+            hits.append(hit)
         return results
 
-    def _to_original(self, text: str, folded_indices: list[int]) -> list[int]:
-        """The index in ``text`` of the character each folded character came from, for
-        non-decreasing indices into the fold of ``text``: ``original_positions`` without
-        the walk over every character.
-
-        Outside the runs ``_irregular_runs`` finds, each character folds to exactly one,
-        so while those runs only delete, folded index i is i plus the length of the runs
-        before it. A run that folds to something (⑩ → 10, a kept character beyond the
-        BMP) sends the comment to ``original_positions``.
-        """
-        search = _irregular_runs()
-        table = self._table
-        shift = 0
-        run = search(text)
-        originals: list[int] = []
-        for index in folded_indices:
-            while run is not None and run.start() <= index + shift:
-                run_start, run_end = run.span()
-                if text[run_start:run_end].translate(table):
-                    positions = original_positions(text)
-                    return [positions[index] for index in folded_indices]
-                shift += run_end - run_start
-                run = search(text, run_end)
-            originals.append(index + shift)
-        return originals
-
     def _outside_allowed(self, folded: bytes, matches: list[_Match]) -> list[_Match]:
-        """Drop matches lying inside an allow-listed phrase occurrence.
+        """Drop matches lying inside an occurrence of an allow-listed phrase."""
+        allow_contexts = self._allow_contexts
+        startswith = folded.startswith
+        return [match for match in matches
+                if (around := allow_contexts.get(match[0])) is None
+                or not _inside_allowed(startswith, match[1], around)]
 
-        One sweep: matches come in order of start; ``reach`` is the furthest end of any
-        allow occurrence starting at or before the current match, and the match is
-        covered exactly when it ends within that reach.
-        """
-        assert self._find_allowed is not None  # a pattern is only allowable if phrases exist
-        occurrences = self._find_allowed(folded, overlapping=True)
-        if not occurrences:
-            return matches
-        spans = sorted((start, end) for _, start, end in occurrences)
-        kept: list[_Match] = []
-        reach = -1
-        index = 0
-        for match in matches:
-            start = match[1]
-            while index < len(spans) and spans[index][0] <= start:
-                if spans[index][1] > reach:
-                    reach = spans[index][1]
-                index += 1
-            if match[2] > reach:
-                kept.append(match)
-        return kept
+
+def _inside_allowed(startswith: Callable[[bytes, int], bool], start: int,
+                    around: tuple[tuple[bytes, int], ...]) -> bool:
+    """Whether the match starting at byte ``start`` lies inside an allow-phrase occurrence.
+
+    A match of pattern p at s lies inside an occurrence of phrase a exactly when a occurs
+    at s - k for some offset k at which p occurs inside a; ``around`` lists those (a, k)
+    for p (``Matcher.build``), so an allowable match costs a few ``startswith`` and no
+    other match costs anything: no second automaton pass over the text. (In a joined
+    batch no phrase reaches into the comment before: it would contain the separator.)
+    """
+    for phrase, offset in around:
+        if offset <= start and startswith(phrase, start - offset):
+            return True
+    return False
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import websockets
 from sqlalchemy import select
@@ -15,7 +16,8 @@ from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.rooms.models import Room
 from controlroom.rooms.service import add_show
 from controlroom.shows.models import CueFiring
-from controlroom.shows.runs import save_script
+from controlroom.bus.client import connect
+from controlroom.shows.runs import publish_show, save_script
 from controlroom.shows.script import Cue, Script, Segment
 from tests.support import cookie_header, create_user, csrf_of, frames_until, login
 
@@ -26,13 +28,23 @@ SCRIPT = Script(segments=(
 ), planned_total_s=1080)
 
 
-def make_show(database_url: str, room: str, script: Script = SCRIPT) -> int:
+def make_show(database_url: str, redis_url: str, room: str, script: Script = SCRIPT) -> int:
+    """A show with its script, as the script editor leaves it (published to the screens)."""
     engine = make_engine(database_url)
-    with transaction(session_factory(engine)) as session:
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
         show = add_show(session, room=session.scalar(select(Room).where(Room.slug == room)), title="测试直播",
                         planned_start=utcnow())
         save_script(session, show, script)
         show_id = show.id
+
+    async def publish() -> None:
+        client = connect(redis_url)
+        await publish_show(client, sessions, room=room)
+        await client.aclose()
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, publish()).result()
     engine.dispose()
     return show_id
 
@@ -53,8 +65,8 @@ def audit_actions(database_url: str, room: str) -> list[str]:
     return actions
 
 
-async def test_next_on_the_control_room_moves_the_host_screen(server, room, database_url):
-    make_show(database_url, room)
+async def test_next_on_the_control_room_moves_the_host_screen(server, room, database_url, redis_url):
+    make_show(database_url, redis_url, room)
     controller = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
     host = login(server.url, *create_user(database_url, role="host", rooms=[room]))
     assert (await asyncio.to_thread(drive, controller, room, "start")).status_code == 204
@@ -68,8 +80,8 @@ async def test_next_on_the_control_room_moves_the_host_screen(server, room, data
     assert audit_actions(database_url, room)[-2:] == ["show.start", "show.next"]
 
 
-def test_cues_fire_on_time_and_are_kept(server, room, database_url):
-    show_id = make_show(database_url, room)
+def test_cues_fire_on_time_and_are_kept(server, room, database_url, redis_url):
+    show_id = make_show(database_url, redis_url, room)
     controller = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
     assert drive(controller, room, "start").status_code == 204
     engine = make_engine(database_url)
@@ -86,8 +98,8 @@ def test_cues_fire_on_time_and_are_kept(server, room, database_url):
     assert "开福袋" in controller.get(f"/rooms/{room}").text
 
 
-def test_actions_that_do_not_fit_are_refused_with_the_reason(server, room, database_url):
-    make_show(database_url, room)
+def test_actions_that_do_not_fit_are_refused_with_the_reason(server, room, database_url, redis_url):
+    make_show(database_url, redis_url, room)
     controller = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
     response = drive(controller, room, "next")
     assert response.status_code == 409 and "scheduled" in response.json()["detail"]
@@ -101,8 +113,8 @@ def test_actions_that_do_not_fit_are_refused_with_the_reason(server, room, datab
     assert drive(analyst, room, "next").status_code == 403
 
 
-def test_insert_and_hold_and_the_pull_forward_offer(server, room, database_url):
-    make_show(database_url, room)
+def test_insert_and_hold_and_the_pull_forward_offer(server, room, database_url, redis_url):
+    make_show(database_url, redis_url, room)
     controller = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
     drive(controller, room, "start")
     assert drive(controller, room, "insert", title="专家答疑", kind="qa", minutes="5").status_code == 204
@@ -117,8 +129,8 @@ def test_insert_and_hold_and_the_pull_forward_offer(server, room, database_url):
     assert "show.pull_interaction" in audit_actions(database_url, room)
 
 
-async def test_an_urgent_message_waits_for_the_hosts_tap(server, room, database_url):
-    make_show(database_url, room)
+async def test_an_urgent_message_waits_for_the_hosts_tap(server, room, database_url, redis_url):
+    make_show(database_url, redis_url, room)
     controller = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
     host_user = create_user(database_url, role="host", rooms=[room])
     host = login(server.url, *host_user)

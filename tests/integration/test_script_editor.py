@@ -11,8 +11,8 @@ from tests.support import create_user, csrf_of, login
 from controlroom.shows.script import Script
 
 
-def editor(server, database_url, room):
-    make_show(database_url, room, Script())
+def editor(server, database_url, redis_url, room):
+    make_show(database_url, redis_url, room, Script())
     return login(server.url, *create_user(database_url, role="controller", rooms=[room]))
 
 
@@ -26,8 +26,8 @@ def titles(client, room) -> list[str]:
             if ". " in part.split("</strong>")[0]]
 
 
-def test_segments_are_added_with_errors_next_to_their_fields(server, room, database_url):
-    client = editor(server, database_url, room)
+def test_segments_are_added_with_errors_next_to_their_fields(server, room, database_url, redis_url):
+    client = editor(server, database_url, redis_url, room)
     bad = post(client, f"/rooms/{room}/script/segments", title="", kind="product", duration="5分钟",
                cues="开福袋")
     assert bad.status_code == 422
@@ -42,8 +42,8 @@ def test_segments_are_added_with_errors_next_to_their_fields(server, room, datab
     assert 'data-term="全网最低价"' in page and "直播间优惠价" in page and "广告法" in page
 
 
-def test_reorder_duplicate_delete_and_warnings(server, room, database_url):
-    client = editor(server, database_url, room)
+def test_reorder_duplicate_delete_and_warnings(server, room, database_url, redis_url):
+    client = editor(server, database_url, redis_url, room)
     for title, minutes in (("甲", "10:00"), ("乙", "20:00"), ("丙", "05:00")):
         assert post(client, f"/rooms/{room}/script/segments", title=title, kind="product", duration=minutes).status_code == 303
     assert post(client, f"/rooms/{room}/script/order", order="3,1,2").status_code == 303
@@ -61,8 +61,8 @@ def test_reorder_duplicate_delete_and_warnings(server, room, database_url):
     assert 'data-warning="gap"' in client.get(f"/rooms/{room}/script").text
 
 
-def test_templates_and_round_trips_through_yaml_and_csv(server, room, database_url):
-    client = editor(server, database_url, room)
+def test_templates_and_round_trips_through_yaml_and_csv(server, room, database_url, redis_url):
+    client = editor(server, database_url, redis_url, room)
     assert post(client, f"/rooms/{room}/script/template", template="product_block").status_code == 303
     assert titles(client, room)[:4] == ["功能演示", "使用场景", "价格对比", "限时福利"]
     exported_yaml = client.get(f"/rooms/{room}/script/export.yaml")
@@ -80,8 +80,8 @@ def test_templates_and_round_trips_through_yaml_and_csv(server, room, database_u
         assert client.get(f"/rooms/{room}/script/export.yaml").text == exported_yaml.text
 
 
-def test_an_import_with_errors_names_rows_and_columns_and_changes_nothing(server, room, database_url):
-    client = editor(server, database_url, room)
+def test_an_import_with_errors_names_rows_and_columns_and_changes_nothing(server, room, database_url, redis_url):
+    client = editor(server, database_url, redis_url, room)
     post(client, f"/rooms/{room}/script/segments", title="原有", kind="product", duration="10:00")
     bad = "开始,时长,环节,类型\n00:00,5分钟,开场,开场\n05:00,10:00,,讲品\n"
     response = client.post(f"/rooms/{room}/script/import", files={"file": ("bad.csv", bad.encode())},
@@ -92,8 +92,8 @@ def test_an_import_with_errors_names_rows_and_columns_and_changes_nothing(server
     assert titles(client, room) == ["原有"]
 
 
-def test_a_live_show_keeps_what_already_ran(server, room, database_url):
-    client = editor(server, database_url, room)
+def test_a_live_show_keeps_what_already_ran(server, room, database_url, redis_url):
+    client = editor(server, database_url, redis_url, room)
     for title in ("甲", "乙", "丙"):
         post(client, f"/rooms/{room}/script/segments", title=title, kind="product", duration="10:00")
     assert drive(client, room, "start").status_code == 204
