@@ -24,6 +24,22 @@ DEMO_SHOW_TITLE = "晚间好物专场（演示）"
 DEMO_KEY_NAME = "demo simulator"
 
 
+def _demo_show(session: Session, room, now: datetime):
+    """A show on the hourly flash-sale rhythm, started now, so the run-of-show, the
+    host screen and the cues have something to do from the first minute."""
+    from controlroom.shows import engine
+    from controlroom.shows.runs import save_script
+    from controlroom.shows.script import Script
+    from controlroom.shows.templates import flash_sale_hourly
+
+    show = add_show(session, room=room, title=DEMO_SHOW_TITLE, planned_start=now, status="live")
+    script = flash_sale_hourly()
+    save_script(session, show, Script(script.segments, planned_total_s=2 * 3600))
+    show.run = engine.start(script, engine.RunState(), int(now.timestamp() * 1000)).to_json()
+    session.flush()
+    return show
+
+
 @dataclass
 class DemoAccess:
     passwords: dict[str, tuple[str, str]]  # username -> (role, password)
@@ -33,9 +49,7 @@ class DemoAccess:
 
 def seed_demo(session: Session, *, timezone_name: str, now: datetime, signer: Signer) -> DemoAccess:
     room = get_or_create_room(session, slug=DEMO_ROOM, name=DEMO_ROOM_NAME, timezone=timezone_name)
-    show = room.shows[-1] if room.shows else add_show(
-        session, room=room, title=DEMO_SHOW_TITLE, planned_start=now, status="live"
-    )
+    show = room.shows[-1] if room.shows else _demo_show(session, room, now)
     passwords: dict[str, tuple[str, str]] = {}
     for role in Role:
         username = role.value

@@ -3,7 +3,9 @@ typed by the controller). Thin: check, store, audit, push."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -15,14 +17,17 @@ from controlroom.auth.permissions import Permission
 from controlroom.auth.service import Principal, record
 from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
-from controlroom.rooms.service import room_by_slug
+from controlroom.rooms.service import add_show, current_show, room_by_slug
 from controlroom.services import Services, get_services
 from controlroom.rooms.models import Room
 from controlroom.shows.engine import ActionRefused
 from controlroom.shows.models import HostMessage
-from controlroom.shows.runs import act, publish_show, room_show
+from controlroom.shows.runs import act, publish_show, room_show, save_script
+from controlroom.shows.script import Script
+from controlroom.shows.script_io import parse_duration
+from controlroom.shows.templates import TEMPLATES
 from controlroom.shows.service import MessageRefused, publish_host_messages, send_host_message
-from controlroom.web.pages import client_ip
+from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
 Svc = Annotated[Services, Depends(get_services)]
@@ -130,3 +135,73 @@ async def drive_show(room: str, action: str, request: Request, services: Svc, pr
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)
+
+
+# --- a room's shows -------------------------------------------------------------------------
+
+
+@router.get("/rooms/{room}/shows", include_in_schema=False)
+async def shows_page(room: str, request: Request, services: Svc, principal: Driver) -> Response:
+    return await _shows_page(request, services, room)
+
+
+async def _shows_page(request: Request, services: Services, room: str, *, error: str | None = None,
+                      status_code: int = 200) -> Response:
+    def read(session: Session) -> dict | None:
+        room_row = room_by_slug(session, room)
+        if room_row is None:
+            return None
+        current = current_show(session, room)
+        return {
+            "room_row": room_row, "current_id": current.id if current else None,
+            "shows": [(s.id, s.title, s.planned_start, s.status, s.planned_total_s) for s in reversed(room_row.shows)],
+        }
+
+    data = await run_in_transaction(services.sessions, read)
+    if data is None:
+        return render_page(request, "pages/not_found.html", status_code=404, what=room)
+    return render_page(request, "pages/shows.html", status_code=status_code, room=room, error=error,
+                       templates=TEMPLATES, **data)
+
+
+@router.post("/rooms/{room}/shows", include_in_schema=False)
+async def create_show(
+    room: str, request: Request, services: Svc, principal: Driver, title: Annotated[str, Form()] = "",
+    planned_start: Annotated[str, Form()] = "", slot: Annotated[str, Form()] = "",
+    template: Annotated[str, Form()] = "",
+) -> Response:
+    """A show planned in the room's time zone (stored in UTC), optionally from a template."""
+    now = utcnow()
+
+    def create(session: Session) -> None:
+        room_row = room_by_slug(session, room)
+        if room_row is None:
+            raise LookupError(f"room {room!r} not found")
+        if not title.strip():
+            raise ActionRefused("title: the show needs a title")
+        try:
+            local = datetime.fromisoformat(planned_start.strip())
+        except ValueError:
+            raise ActionRefused(f"planned_start: {planned_start!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
+        start = (local if local.tzinfo else local.replace(tzinfo=ZoneInfo(room_row.timezone))).astimezone(timezone.utc)
+        try:
+            total = parse_duration(slot) if slot.strip() else None
+        except ValueError as error:
+            raise ActionRefused(f"slot: {error}") from None
+        if template and template not in TEMPLATES:
+            raise ActionRefused(f"template: no template {template!r}")
+        show = add_show(session, room=room_row, title=title.strip()[:200], planned_start=start)
+        script = TEMPLATES[template][2]() if template else Script()
+        save_script(session, show, Script(script.segments, planned_total_s=total))
+        record(session, actor=principal.name, user_id=principal.user_id, action="show.create", now=now,
+               room=room_row, ip=client_ip(request),
+               detail={"show": show.title, "planned_start": start.isoformat(), "template": template or None})
+
+    try:
+        await run_in_transaction(services.sessions, create)
+    except ActionRefused as error:
+        return await _shows_page(request, services, room, error=str(error), status_code=422)
+    except LookupError as error:
+        return render_page(request, "pages/not_found.html", status_code=404, what=str(error))
+    await publish_show(services.redis, services.sessions, room=room)
+    return RedirectResponse(f"/rooms/{room}/shows", status_code=303)

@@ -5,9 +5,14 @@ import; warnings; compliance hits in talk points; a live show keeps its past."""
 from __future__ import annotations
 
 import html
+from datetime import datetime, timezone
+
+from sqlalchemy import select
 
 from tests.integration.test_run_of_show import drive, make_show
 from tests.support import create_user, csrf_of, login
+from controlroom.db.session import make_engine, session_factory, transaction
+from controlroom.rooms.models import Room, Show
 from controlroom.shows.script import Script
 
 
@@ -105,3 +110,21 @@ def test_a_live_show_keeps_what_already_ran(server, room, database_url, redis_ur
     assert post(client, f"/rooms/{room}/script/segments/1", title="甲", kind="product", duration="12:00",
                 talk_points="新的话术").status_code == 303
     assert "新的话术" in client.get(f"/rooms/{room}").text
+
+
+def test_a_show_is_planned_in_the_room_s_time_zone_from_a_template(server, room, database_url):
+    client = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
+    bad = post(client, f"/rooms/{room}/shows", title="周末专场", planned_start="周六晚上", slot="2:00:00")
+    assert bad.status_code == 422 and "is not a date and time" in html.unescape(bad.text)
+    made = post(client, f"/rooms/{room}/shows", title="周末专场", planned_start="2030-11-23T20:00", slot="2:00:00",
+                template="flash_sale_hourly")
+    assert made.status_code == 303
+    page = client.get(f"/rooms/{room}/shows").text
+    assert "周末专场" in page and "2030-11-23 20:00:00" in page  # shown in Asia/Shanghai
+    engine = make_engine(database_url)
+    with transaction(session_factory(engine)) as session:
+        show = session.scalar(select(Show).join(Room).where(Room.slug == room, Show.title == "周末专场"))
+        assert show.planned_start == datetime(2030, 11, 23, 12, 0, tzinfo=timezone.utc)  # stored in UTC
+        assert show.planned_total_s == 7200
+    engine.dispose()
+    assert "秒杀" in client.get(f"/rooms/{room}/script").text
