@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         renderer = Renderer(tz=settings.tz)
 
         async def load_view(room: str) -> dict:
-            return await load_room_view(client, room, clock)
+            return await load_room_view(client, room, clock, segment_warning_s=settings.segment_warning_s)
 
         hub = Hub(
             client,

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     alert_tick_s: float = 1.0
     alert_min_interval_s: float = 0.25
 
+    # The run-of-show's countdown turns yellow this long before a segment's planned end.
+    segment_warning_s: int = 60
+
     # Fan-out: at most this many pushes per second per panel, and this many frames
     # queued per websocket before the client is resynced with a full snapshot.
     panel_max_hz: float = 10.0

@@ -225,13 +225,13 @@ def room_show(session: Session, room: str) -> tuple[Room, Show]:
     return room_row, show
 
 
-def show_view(data: dict[str, Any] | None, now_ms: int) -> dict[str, Any] | None:
+def show_view(data: dict[str, Any] | None, now_ms: int, *, yellow_s: int = engine.YELLOW_S) -> dict[str, Any] | None:
     """The projection with where the show stands now, for the templates. Pure."""
     if data is None:
         return None
     script = script_of_projection(data)
     run = RunState.from_json(data["run"])
-    pos = engine.position(script, run, now_ms)
+    pos = engine.position(script, run, now_ms, yellow_s=yellow_s)
     report = engine.planned_vs_actual(script, run, now_ms)
     current = data["segments"][run.index] if pos.segment is not None else None
     return {
@@ -249,5 +249,5 @@ def show_view(data: dict[str, Any] | None, now_ms: int) -> dict[str, Any] | None
         "report": [asdict(row) for row in report],
         "segment_marks": [[a.started_at // 1000, a.title] for a in run.actuals],
         "now": now_ms,
-        "yellow_s": engine.YELLOW_S,
+        "yellow_s": yellow_s,
     }

@@ -44,7 +44,9 @@ BUILTIN_CATEGORIES = [[key, label.zh_cn, label.en] for key, label in CATEGORIES.
 NO_ALERTS: dict[str, Any] = {"alerts": [], "markers": [], "worst_level": None, "silences": []}
 
 
-async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dict[str, Any]:
+async def load_room_view(
+    client: aioredis.Redis, room: str, clock: Clock, *, segment_warning_s: int = 60
+) -> dict[str, Any]:
     now_ms = clock.now_ms()
     windows = change_windows(now_ms)
     pipe = client.pipeline(transaction=False)
@@ -74,7 +76,7 @@ async def load_room_view(client: aioredis.Redis, room: str, clock: Clock) -> dic
     view["categories"] = orjson.loads(categories) if categories else BUILTIN_CATEGORIES
     view["quick_replies"] = orjson.loads(replies) if replies else {}
     view["host_messages"] = orjson.loads(messages) if messages else []
-    view["show"] = show_view(orjson.loads(show) if show else None, now_ms)
+    view["show"] = show_view(orjson.loads(show) if show else None, now_ms, yellow_s=segment_warning_s)
     return view
 
 

@@ -45,6 +45,11 @@ Dashboard = Annotated[Principal, Depends(Requires(Permission.VIEW_DASHBOARD))]
 StreamHealth = Annotated[Principal, Depends(Requires(Permission.VIEW_STREAM_HEALTH))]
 
 
+async def room_view_of(services: Services, room: str) -> dict:
+    return await load_room_view(services.redis, room, services.clock,
+                                segment_warning_s=services.settings.segment_warning_s)
+
+
 def _not_found(request: Request, room: str) -> Response:
     return render_page(request, "pages/not_found.html", status_code=404, what=room)
 
@@ -66,7 +71,7 @@ async def _visible_rooms(services: Services, principal: Principal) -> list[dict]
     rooms = []
     for slug in slugs:
         if principal.can_see_room(slug):
-            view = await load_room_view(services.redis, slug, services.clock)
+            view = await room_view_of(services, slug)
             rooms.append({"slug": slug, "name": await services.bus.room_name(slug) or slug, "v": view})
     return rooms
 
@@ -132,7 +137,7 @@ async def set_targets(
         error = f"{exc.field}: {exc.message}"
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/rooms/{room}", status_code=303)
-    view = await load_room_view(services.redis, room, services.clock)
+    view = await room_view_of(services, room)
     return render_page(request, "partials/_targets.html", status_code=422 if error else 200, room=room,
                        targets=view["targets"], error=error, saved=error is None)
 
@@ -142,7 +147,7 @@ async def room_page(room: str, request: Request, services: Svc, principal: Dashb
     name = await services.bus.room_name(room)
     if name is None:
         return _not_found(request, room)
-    view = await load_room_view(services.redis, room, services.clock)
+    view = await room_view_of(services, room)
     view["series"] = merge_series(await run_in_transaction(services.sessions, lambda s: _show_minutes(s, room)), view["series"])
     return render_page(request, "pages/room.html", room=room, room_name=name, v=view, oob=False)
 
@@ -160,7 +165,7 @@ async def tech_screen(room: str, request: Request, services: Svc, principal: Str
     name = await services.bus.room_name(room)
     if name is None or not principal.can_see_room(room):
         return _not_found(request, room)
-    view = await load_room_view(services.redis, room, services.clock)
+    view = await room_view_of(services, room)
     dead = await services.redis.xlen(keys.dead_letters(room))
     return render_page(request, "pages/tech.html", room=room, room_name=name, v=view, oob=False, dead_letters=dead)
 
@@ -169,7 +174,7 @@ async def tech_screen(room: str, request: Request, services: Svc, principal: Str
 async def room_state(room: str, services: Svc, principal: Dashboard) -> Response:
     if await services.bus.room_name(room) is None:
         return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
-    view = await load_room_view(services.redis, room, services.clock)
+    view = await room_view_of(services, room)
     return Response(orjson.dumps(view), media_type="application/json")
 
 

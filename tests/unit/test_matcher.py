@@ -9,8 +9,14 @@ from collections import Counter
 import pytest
 
 from controlroom.moderation.lexicon import CATEGORIES, Term, default_allow, default_terms
-from controlroom.moderation.matcher import Hit, Matcher, default_matcher
-from controlroom.moderation.normalise import normalise
+from controlroom.moderation.matcher import (
+    _BATCH_SEPARATOR,
+    Hit,
+    Matcher,
+    _batch_fold,
+    default_matcher,
+)
+from controlroom.moderation.normalise import normalise, translation_table
 
 
 def spans(matcher: Matcher, text: str) -> list[tuple[str, str]]:
@@ -114,6 +120,89 @@ def test_categories_many_agrees_with_categories_comment_by_comment():
     texts = ["假 货", "", "第一次来", "全网最低价，退款", "😀", "第一次来\x00假货", "垃圾袋", "垃圾"] * 3
     assert matcher.categories_many(texts) == [matcher.categories(text) for text in texts]
     assert matcher.categories_many([]) == []
+
+
+# Comments that exercise every path of the batch scan: evasions of every kind, hits at the
+# very start and end of a comment and of the batch, allow-listed phrases around hits,
+# characters that expand (⑩ → 10) or lie beyond the BMP, emoji, empty comments, and
+# comments whose end and the next one's start would make a term if joined.
+VARIED_COMMENTS = [
+    "假货", "这是假 *货吧", "假😀货", "假\u200b货！", "這是騙人的假貨", "国货ＮＯ．１，100％有效", "", "   ",
+    "😀👨‍👩‍👧 退款!!", "第一次来", "第一次来，销量第一吗", "第一次买，第一名的牌子", "垃圾袋也是垃圾",
+    "100%纯棉？100%有效？", "全网最低价", "假货！还不发货，我要投诉，退款，假货", "去3·15曝光你", "打12315",
+    "😀", "👨‍👩‍👧❤️🔥", "！？。…", "\u200b\u200d", "真假", "货到了吗", "假！", "！货", "假", "货",
+    "<img src=x onerror=\"alert(1)\">假货</script>", "Ｈello 假　货 ＷＯＲＬＤ", "𠀀假货𠀀", "假𝐀货",
+    "主播好美", "多少钱，什么时候发货？", "最低价" * 5, "骗子" + "😀" * 40 + "骗子",
+]
+
+
+def test_scan_many_agrees_with_scan_comment_by_comment():
+    matcher = default_matcher()
+    texts = VARIED_COMMENTS * 3
+    assert matcher.scan_many(texts) == [matcher.scan(text) for text in texts]
+    assert any(matcher.scan_many(texts)) and not all(matcher.scan_many(texts))
+
+
+def test_scan_many_reports_hits_at_the_edges_of_comments_and_of_the_batch():
+    matcher = default_matcher()
+    texts = ["假货", "假货，真的", "真的，假货", "假货"]
+    assert [[(hit.start, hit.end, hit.text_original) for hit in hits]
+            for hits in matcher.scan_many(texts)] == \
+        [[(0, 2, "假货")], [(0, 2, "假货")], [(3, 5, "假货")], [(0, 2, "假货")]]
+
+
+def test_an_expanding_character_maps_back_in_a_batch_too():
+    matcher = Matcher.build([Term("10件", "brand", 1), Term("假货", "doubt", 3)])
+    texts = ["买⑩件", "⑩假货", "假货⑩件", "假 货，买⑩件", "买10件"]
+    assert matcher.scan_many(texts) == [matcher.scan(text) for text in texts]
+    assert [hit.text_original for hits in matcher.scan_many(texts) for hit in hits] == \
+        ["⑩件", "假货", "假货", "⑩件", "假 货", "⑩件", "10件"]
+
+
+def test_no_comment_of_a_batch_leaks_a_match_into_its_neighbour():
+    matcher = default_matcher()
+    # Joined without a separator these would read 假货, 假货 and 退款.
+    texts = ["真假", "货到了", "假！", "！货", "退", "款"]
+    assert matcher.scan_many(texts) == [[] for _ in texts]
+    assert matcher.categories_many(texts) == [{} for _ in texts]
+
+
+def test_a_comment_containing_the_batch_separator_is_scanned_like_any_other():
+    matcher = default_matcher()
+    texts = ["假\x00货", "假\x00", "\x00货", "退款\x00", _BATCH_SEPARATOR * 3, "第一次来\x00假货"]
+    assert matcher.scan_many(texts) == [matcher.scan(text) for text in texts]
+    assert [hit.text_original for hit in matcher.scan_many(texts)[0]] == ["假\x00货"]
+    assert matcher.categories_many(texts) == [matcher.categories(text) for text in texts]
+
+
+def test_scan_many_gives_every_comment_a_list_of_its_own():
+    results = default_matcher().scan_many(["主播好美", "", "多少钱"])
+    assert results == [[], [], []]
+    assert len({id(hits) for hits in results}) == 3
+
+
+def test_scan_many_of_an_empty_batch_or_with_an_empty_lexicon():
+    assert default_matcher().scan_many([]) == []
+    assert Matcher.build([]).scan_many(["假货", ""]) == [[], []]
+
+
+def test_scan_many_finds_a_term_around_any_character_at_the_right_offsets():
+    """Every 61st code point (the BMP and beyond), before, inside and after a hit."""
+    matcher = Matcher.build([Term("假货", "doubt", 3)])
+    texts = [template.format(chr(code_point)) for code_point in range(1, 0x110000, 61)
+             for template in ("{0}假{0}货{0}", "假货{0}", "{0}假货")]
+    assert matcher.scan_many(texts) == [matcher.scan(text) for text in texts]
+
+
+def test_the_batch_fold_is_the_fold_of_every_code_point():
+    """The batch paths fold a whole batch at once (``_BatchFold``); for every code point it
+    must give what folding each comment on its own gives, and never the separator."""
+    table = translation_table()
+    every = "".join(map(chr, range(1, 0x110000)))
+    assert _BATCH_SEPARATOR not in every.translate(table)
+    texts = [every[start:start + 37] for start in range(0, len(every), 37)]
+    assert _batch_fold()(texts) == \
+        _BATCH_SEPARATOR.join(text.translate(table) for text in texts).encode()
 
 
 @pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "👨‍👩‍👧❤️🔥", "！？。…", "\u200b\u200d"])
