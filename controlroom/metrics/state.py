@@ -149,6 +149,12 @@ class RoomState:
         returned effects (ledger entries changed, users seen) are for the caller to
         persist with the checkpoint. `tagger` finds moderation hits in comments."""
         effects = BatchEffects()
+        events = list(events)
+        many = getattr(tagger, "many", None)
+        if many is not None:
+            # One automaton pass for the whole batch's comments (controlroom/moderation/live.py).
+            found = iter(many([e["text"] for e in events if e["type"] == "comment"]))
+            tagger = lambda _text: next(found)  # noqa: E731 - consumed in the same order
         for event in events:
             self._apply_one(event, order_ledger, effects, tagger)
         return effects

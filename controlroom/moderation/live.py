@@ -23,11 +23,21 @@ log = structlog.get_logger(__name__)
 POLL_S = 0.25
 
 
-def tagger_of(matcher: Matcher) -> Tagger:
-    def tag(text: str) -> list[tuple[int, int, str]]:
-        return [(hit.start, hit.end, hit.category) for hit in matcher.scan(text)]
+class _Tagger:
+    """Lexicon hits of a comment, or of a batch of comments in one pass (`many`)."""
 
-    return tag
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+
+    def __call__(self, text: str) -> list[tuple[int, int, str]]:
+        return [(hit.start, hit.end, hit.category) for hit in self.matcher.scan(text)]
+
+    def many(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        return [[(hit.start, hit.end, hit.category) for hit in hits] for hits in self.matcher.scan_many(texts)]
+
+
+def tagger_of(matcher: Matcher) -> Tagger:
+    return _Tagger(matcher)
 
 
 @cache

@@ -20,14 +20,27 @@ So ahocorasick-rs: an order of magnitude faster on a real Chinese alphabet, and 
 leftmost-longest is the Rust ``aho-corasick`` crate's own. The automaton is left to the
 library's default choice, which measured as fast as ``ContiguousNFA`` and faster than
 ``DFA`` (~0.9 M/s: a 20,000-term DFA does not stay in cache). The matcher uses the bytes
-API on UTF-8: per comment it costs the same as the str API, and over a joined batch it
-is faster (~0.23 µs against ~0.32 µs per comment), which ``categories_many`` uses.
+API on UTF-8: per comment it costs about what the str API does, and over a batch of
+1,000 joined comments it costs ~0.23 µs a comment against ~0.45 µs for a call per
+comment, which the batch paths use. (The library has no batch call of its own.)
 
-What ours costs on top (same bench, typical of several runs): ``categories`` ~0.9 M
-comments/s, ~40 % of the raw str call; ``categories_many`` ~1.2 M/s, ~50 %; ``scan``
-~0.57 M/s. The fold is the difference: one ``str.translate`` costs ~0.4 µs for an
-11-character comment, as much as the search itself, so about half the raw rate is the
-ceiling of any fold-then-match design that runs the fold in Python's own C code.
+What ours costs, same bench, three runs (best of 5 each; ratios to the raw per-comment
+str call on the lower-cased comments in the same run, which measured 1.8-2.1 M/s):
+
+    categories()              0.78-0.84 M comments/s   38-43 %
+    scan()                    0.45-0.50 M/s            23-25 %
+    categories_many() x1000   1.37-1.46 M/s            67-75 %
+    scan_many() x1000         0.77-0.84 M/s            36-43 %   (what the worker uses)
+
+Per comment, the batch paths spend ~0.27 µs folding the batch (``_BatchFold``; one
+``str.translate`` per comment costs ~0.44 µs, as much as the search) and ~0.23 µs
+searching it: together already about the raw per-comment call, so ~90 % of it is the
+ceiling of this design. ``categories_many`` adds ~0.2 µs (dicts, separators, allow-list).
+``scan_many`` adds ~2 µs of Python for each comment with a hit (22 % of the bench's
+comments): the folded offset, the walk back to the comment as typed, the ``Hit`` (~0.4
+µs alone), plus a list of its own for every comment; that keeps it under half the raw
+rate while well above 500,000 comments/s. The per-comment paths pay the fold and a
+library call per comment, so about half the raw rate is their ceiling.
 
 Semantics:
 - leftmost-longest, no overlaps: in 全网最低价 the one hit is 全网最低价, not 最低;

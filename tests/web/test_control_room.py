@@ -103,6 +103,7 @@ def test_the_per_minute_charts_draw_the_show_and_grow_with_it(server, room, cont
     page.wait_for_function(f"{points}[1].length === 4")
     assert page.evaluate(f"{points}[1]")[-1] == 900
     # Hovering shows the minute's values in the legend.
+    page.locator("#chart-online").scroll_into_view_if_needed()
     box = page.locator("#chart-online .u-over").bounding_box()
     page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
     expect(page.locator("#chart-online .u-legend")).to_contain_text("900")
