@@ -5,6 +5,7 @@ survives a server restart and resyncs to the true state."""
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -44,6 +45,12 @@ def test_next_on_the_control_room_moves_the_host_screen_within_a_second(server, 
     # The control room's mirror shows the same.
     expect(control.locator(".mirror #prompter .segment-title")).to_contain_text("讲品：面霜")
     expect(control.locator('#run-of-show tr[data-segment="2"]')).to_have_class(re.compile("current"))
+    # The product on stage is marked among the products; the charts mark the segment changes.
+    server.post_events(room, [{"id": f"pc-{room}", "type": "product_click", "ts": int(time.time() * 1000),
+                               "user": {"id": "u1"}, "sku": "A1"}])
+    expect(control.locator('#products tr[data-sku="A1"]')).to_have_class(re.compile("on-stage"))
+    control.wait_for_function("document.getElementById('chart-online').segments().length === 2")
+    assert control.evaluate("document.getElementById('chart-online').segments()[1][1]") == "讲品：面霜"
 
     # Extend -1 min twice: 8 minutes left is still green; the yellow comes in the last minute.
     control.locator('#run-of-show [data-action="extend-60"]').click()

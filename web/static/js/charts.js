@@ -7,6 +7,7 @@
   var charts = {};
   var minutes = {}; // x (Unix s) -> {online, comments, likes, gmv}
   var markers = [];
+  var segments = []; // [x (Unix s), title] of each segment start
   var LEVEL_COLOURS = { red: "#ef4444", yellow: "#eab308", blue: "#3b82f6" };
 
   function readData() {
@@ -20,6 +21,7 @@
       });
     });
     markers = JSON.parse(holder.dataset.markers || "[]");
+    segments = JSON.parse(holder.dataset.segments || "[]");
     return { tz: holder.dataset.timezone };
   }
 
@@ -28,10 +30,26 @@
     return [xs, xs.map(function (x) { return minutes[x][name]; })];
   }
 
-  // Alerts as vertical lines in their level's colour, at the minute they fired.
+  // Segment changes as dashed grey lines with the segment's title; alerts as solid lines
+  // in their level's colour, at the minute they fired.
   function drawMarkers(u) {
     var ctx = u.ctx;
     ctx.save();
+    ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
+    ctx.lineWidth = devicePixelRatio;
+    ctx.strokeStyle = "#8b98a5";
+    ctx.fillStyle = "#8b98a5";
+    ctx.font = 10 * devicePixelRatio + "px sans-serif";
+    segments.forEach(function (segment) {
+      var left = u.valToPos(segment[0], "x", true);
+      if (left < u.bbox.left || left > u.bbox.left + u.bbox.width) return;
+      ctx.beginPath();
+      ctx.moveTo(left, u.bbox.top);
+      ctx.lineTo(left, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+      ctx.fillText(segment[1].slice(0, 12), left + 3 * devicePixelRatio, u.bbox.top + 10 * devicePixelRatio);
+    });
+    ctx.setLineDash([]);
     ctx.lineWidth = 2 * devicePixelRatio;
     markers.forEach(function (marker) {
       var left = u.valToPos(marker.x, "x", true);
@@ -74,6 +92,7 @@
         chart = charts[el.id] = new uPlot(options(el, data.tz), points(el.dataset.series), el);
         el.chart = chart; // for tests and the browser console
         el.markers = function () { return markers; };
+        el.segments = function () { return segments; };
       }
     });
   }
