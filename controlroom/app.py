@@ -36,6 +36,8 @@ from controlroom.paths import STATIC_DIR
 from controlroom.rooms.projection import publish_rooms
 from controlroom.moderation import routes as lexicon_routes
 from controlroom.moderation.service import install_default_lexicon, publish_lexicon
+from controlroom.playbooks import routes as playbook_routes
+from controlroom.playbooks.service import install_default_playbooks, publish_definitions, publish_playbooks
 from controlroom.rules import routes as rule_routes
 from controlroom.shows import routes as show_routes
 from controlroom.shows import script_routes
@@ -69,12 +71,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         bus = Bus.from_settings(client, settings)
         await run_in_transaction(sessions, install_default_rules)
         await run_in_transaction(sessions, install_default_lexicon)
+        await run_in_transaction(sessions, install_default_playbooks)
 
         async def publish_projections() -> None:
             await publish_rooms(bus, sessions)
             await publish_lexicon(client, sessions)
+            await publish_definitions(client, sessions)
             for room in await bus.rooms():
                 await publish_show(client, sessions, room=room)
+                await publish_playbooks(client, sessions, room=room)
 
         await publish_projections()
         # A Redis that restarted empty (no persistence) or was flushed gets its rooms (and
@@ -161,6 +166,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(lexicon_routes.router)
     app.include_router(show_routes.router)
     app.include_router(script_routes.router)
+    app.include_router(playbook_routes.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_schema(principal: Annotated[Principal, Depends(Requires(None))]) -> JSONResponse:

@@ -77,8 +77,10 @@ def _move(alert: AlertSnapshot | None, to: str, reason: str, changes: list[Chang
 
 def step(
     alert: AlertSnapshot | None, observation: Observation, *, now_ms: int, timing: Timing,
-    muted_reason: str | None = None,
+    muted_reason: str | None = None, handled: bool = False,
 ) -> tuple[AlertSnapshot | None, list[Change]]:
+    """`handled`: a playbook is running for this alert, so it stops calling for attention
+    (no re-notification, no escalation)."""
     changes: list[Change] = []
     measured = {"value": observation.value, "reference": observation.reference}
     if alert is None or not alert.is_open:
@@ -124,6 +126,8 @@ def step(
                 alert = replace(alert, muted_reason=None, last_notified_at=now_ms, loud_since=now_ms)
             else:
                 alert = replace(alert, muted_reason=None)
+    if handled:
+        return alert, changes
     return _follow_up(alert, now_ms, timing, changes)
 
 

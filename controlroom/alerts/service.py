@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from controlroom.alerts import lifecycle
 from controlroom.alerts.lifecycle import OPEN_STATES, RESOLVED, AlertSnapshot, Change, Timing
 from controlroom.alerts.models import Alert, AlertTransition, Silence
+from controlroom.playbooks.service import running_alert_ids
 from controlroom.rooms.models import Room
 from controlroom.rules.evaluator import Observation
 from controlroom.rules.schemas import LEVEL_RANK, RuleDefinition
@@ -110,6 +111,7 @@ def apply_observations(
     Returns whether anything changed."""
     now = _dt(now_ms)
     by_fingerprint = {alert.fingerprint: alert for alert in open_alerts(session, room_id=context.room_id)}
+    handled = running_alert_ids(session, room_id=context.room_id)
     silences = active_silences(session, room_id=context.room_id, now=now)
     ordered = sorted(rules, key=lambda rule: not rule.inhibits)
     inhibited: dict[str, str] = {}  # group -> reason
@@ -124,6 +126,7 @@ def apply_observations(
         snapshot, changes = lifecycle.step(
             snapshot_of(alert) if alert else None, observation, now_ms=now_ms,
             timing=timing_of(rule, red_escalation_s=context.red_escalation_s), muted_reason=muted,
+            handled=alert is not None and alert.id in handled,
         )
         if alert is None and snapshot is not None:
             alert = _new_alert(context, rule, key)
@@ -220,7 +223,8 @@ def room_alerts_projection(session: Session, *, room_id: int, now: datetime) -> 
         .order_by(Alert.started_at.desc(), Alert.id.desc())
         .limit(50)
     ))
-    rows = [_alert_row(alert) for alert in alerts]
+    handled = running_alert_ids(session, room_id=room_id)
+    rows = [_alert_row(alert) | {"playbook_running": alert.id in handled} for alert in alerts]
     rows.sort(key=lambda row: (row["state"] == RESOLVED, row["muted"], -LEVEL_RANK[row["level"]], -row["started_at"]))
     loud = [row for row in rows if row["state"] in ("firing", "acknowledged") and not row["muted"]]
     fired = session.execute(

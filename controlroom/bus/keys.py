@@ -15,7 +15,8 @@ CONSUMER_GROUP = "workers"
 LEXICON = "cr:lexicon"
 LEXICON_VERSION = "cr:lexicon:version"
 LEXICON_CATEGORIES = "cr:lexicon:categories"
-QUICK_REPLIES = "cr:quick-replies"  # JSON: question group -> [[id, text]]
+QUICK_REPLIES = "cr:quick-replies"
+PLAYBOOKS = "cr:playbooks"  # JSON: [[key, name, name_en, level, rules]] of every playbook  # JSON: question group -> [[id, text]]
 
 
 def stream(room: str) -> str:
@@ -85,6 +86,11 @@ def alerts(room: str) -> str:
 def show(room: str) -> str:
     """JSON: the room's current show, its script and run (SQL is the record)."""
     return f"cr:{{{room}}}:show"
+
+
+def playbooks(room: str) -> str:
+    """JSON: the room's running (and just ended) playbook runs."""
+    return f"cr:{{{room}}}:playbooks"
 
 
 def host_messages(room: str) -> str:

@@ -28,6 +28,8 @@ PANELS = {
     "host-messages": "partials/_host_messages.html",
     "prompter": "partials/_prompter.html",
     "run-of-show": "partials/_run_of_show.html",
+    "playbooks": "partials/_playbooks.html",
+    "playbook-banner": "partials/_playbook_banner.html",
     "chart-data": "partials/_chart_data.html",
     "comments": "partials/_comments.html",
 }
@@ -38,8 +40,8 @@ MAX_COMMENTS_PER_PUSH = 50
 # The host's second screen shows the room's numbers and cues (no comment feed, no
 # alert controls); the tech screen the stream's health and the alerts.
 HOST_SCREEN_PANELS = frozenset({"kpis", "host-cues", "host-messages", "prompter"})
-TECH_SCREEN_PANELS = frozenset({"alerts", "feed-status"})
-CONTROL_ROOM_PANELS = frozenset(PANELS) - {"host-cues", "host-messages"}
+TECH_SCREEN_PANELS = frozenset({"alerts", "feed-status", "playbooks"})
+CONTROL_ROOM_PANELS = frozenset(PANELS) - {"host-cues", "host-messages", "playbooks"}
 BUILTIN_CATEGORIES = [[key, label.zh_cn, label.en] for key, label in CATEGORIES.items()]
 NO_ALERTS: dict[str, Any] = {"alerts": [], "markers": [], "worst_level": None, "silences": []}
 
@@ -57,12 +59,14 @@ async def load_room_view(
     pipe.get(keys.QUICK_REPLIES)
     pipe.get(keys.host_messages(room))
     pipe.get(keys.show(room))
+    pipe.get(keys.playbooks(room))
+    pipe.get(keys.PLAYBOOKS)
     for kind in USER_SETS:
         pipe.scard(keys.users(room, kind))
     for start, end in windows.values():
         for kind in WINDOWED_SETS:
             pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
-    raw, targets, alerts, categories, replies, messages, show, *counts = await pipe.execute()
+    raw, targets, alerts, categories, replies, messages, show, runs, available, *counts = await pipe.execute()
     distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
     windowed = iter(counts[len(USER_SETS):])
     window_distinct = {name: {kind: next(windowed) for kind in WINDOWED_SETS} for name in windows}
@@ -76,6 +80,10 @@ async def load_room_view(
     view["categories"] = orjson.loads(categories) if categories else BUILTIN_CATEGORIES
     view["quick_replies"] = orjson.loads(replies) if replies else {}
     view["host_messages"] = orjson.loads(messages) if messages else []
+    view["playbooks"] = {
+        "runs": orjson.loads(runs)["runs"] if runs else [],
+        "available": orjson.loads(available) if available else [],
+    }
     view["show"] = show_view(orjson.loads(show) if show else None, now_ms, yellow_s=segment_warning_s)
     return view
 

@@ -56,6 +56,14 @@ def _view() -> dict:
         "host_messages": [{"id": 1, "text": "<b>看镜头</b>", "source": "manual", "sent_by": "c", "sent_at": 1_763_700_000_000}],
         "hot_questions": [{"group": "price", "count": 3, "examples": ["<i>多少钱</i>"]}],
         "show": _show(),
+        "playbooks": {"available": [["stream-interruption", "断流/黑屏", "Stream interruption", "red", []]], "runs": [{
+            "id": 3, "key": "stream-interruption", "name": "断流/黑屏", "name_en": "", "level": "red",
+            "status": "running", "alert_id": 7, "started_at": 1_763_700_000_000, "started_by": "<b>tech</b>",
+            "ended_at": None, "late": 0, "done": 0, "notes": [{"at": 1_763_700_000_000, "by": "t", "text": "<i>备用机</i>"}],
+            "steps": [{"title": "确认断流", "owner": "tech", "deadline_s": 30, "deadline_at": 1_763_700_030_000,
+                       "warn_s": 7, "instructions": "", "checklist": [], "cue": None, "done": False, "late": False,
+                       "current": True, "phase": "green", "done_at": None, "done_by": ""}],
+        }]},
     }
 
 
@@ -87,6 +95,8 @@ def test_every_panel_renders_the_same_in_the_page_and_in_a_push(locale):
     assert "&lt;i&gt;多少钱&lt;/i&gt;" in page["hot-questions"] and "点小黄车 &lt;1&gt; 号链接" in page["hot-questions"]
     assert "&lt;b&gt;看镜头&lt;/b&gt;" in page["host-messages"]
     assert "&lt;script&gt;开场&lt;/script&gt;" in page["prompter"] and "&lt;b&gt;欢迎&lt;/b&gt;" in page["prompter"]
+    assert "&lt;i&gt;备用机&lt;/i&gt;" in page["playbooks"] and "&lt;b&gt;tech&lt;/b&gt;" in page["playbooks"]
+    assert "断流/黑屏" in page["playbook-banner"]
     assert 'data-countdown' in page["run-of-show"] and "02:59" in page["run-of-show"]
 
 

@@ -26,6 +26,17 @@
         holder.classList.add("phase-" + phase);
       }
     });
+    // Playbook steps: time to their deadline, green → yellow (last warn-s) → red.
+    document.querySelectorAll("[data-deadline-at]").forEach(function (el) {
+      var remaining = (Number(el.dataset.deadlineAt) - now) / 1000;
+      el.textContent = format(remaining);
+      var phase = remaining < 0 ? "red" : remaining <= Number(el.dataset.warnS || 10) ? "yellow" : "green";
+      var step = el.closest(".step");
+      if (step) {
+        step.classList.remove("phase-green", "phase-yellow", "phase-red");
+        step.classList.add("phase-" + phase);
+      }
+    });
     document.querySelectorAll("[data-clock]").forEach(function (el) {
       try {
         el.textContent = new Date(now).toLocaleTimeString("zh-CN", { hour12: false, timeZone: el.dataset.tz });
@@ -36,8 +47,8 @@
   }
 
   function readOffset() {
-    var prompter = document.getElementById("prompter");
-    var rendered = prompter ? Number(prompter.dataset.renderedAt) : 0;
+    var stamped = document.querySelector("[data-rendered-at]");
+    var rendered = stamped ? Number(stamped.dataset.renderedAt) : 0;
     if (rendered) offset = rendered - Date.now();
   }
 
@@ -47,7 +58,7 @@
     setInterval(tick, 250);
   });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "prompter") readOffset();
+    if (event.detail.target && event.detail.target.dataset && event.detail.target.dataset.renderedAt) readOffset();
     tick();
   });
   document.addEventListener("htmx:afterRequest", function (event) {

@@ -1,0 +1,165 @@
+"""Playbooks: started from the tech screen or from an alert, steps ticked, notes, abort
+and complete — each audited and pushed to every screen of the room; definitions edited
+as YAML by admins."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable
+
+import orjson
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from controlroom.alerts.engine import publish_alerts
+from controlroom.auth.deps import Requires
+from controlroom.auth.permissions import Permission
+from controlroom.auth.service import Principal, record
+from controlroom.db.base import utcnow
+from controlroom.db.session import run_in_transaction
+from controlroom.playbooks import service
+from controlroom.playbooks.models import PlaybookRow, PlaybookRunRow
+from controlroom.playbooks.runner import RunRefused
+from controlroom.rooms.models import Room
+from controlroom.rooms.service import room_by_slug
+from controlroom.services import Services, get_services
+from controlroom.shows.service import publish_host_messages
+from controlroom.web.pages import client_ip, render_page
+
+router = APIRouter()
+Svc = Annotated[Services, Depends(get_services)]
+Starter = Annotated[Principal, Depends(Requires(Permission.START_PLAYBOOKS))]
+Runner = Annotated[Principal, Depends(Requires(Permission.RUN_PLAYBOOKS))]
+Admin = Annotated[Principal, Depends(Requires(Permission.ADMINISTER))]
+Dashboard = Annotated[Principal, Depends(Requires(Permission.VIEW_DASHBOARD))]
+
+
+async def _act(request: Request, services: Services, principal: Principal, room: str, action: str,
+               change: Callable[[Session, Room], dict[str, Any]]) -> Response:
+    now = utcnow()
+
+    def work(session: Session) -> None:
+        room_row = room_by_slug(session, room)
+        if room_row is None:
+            raise LookupError(f"room {room!r} not found")
+        detail = change(session, room_row)
+        record(session, actor=principal.name, user_id=principal.user_id, action=action, now=now, room=room_row,
+               ip=client_ip(request), detail=detail)
+
+    try:
+        await run_in_transaction(services.sessions, work)
+    except RunRefused as error:
+        return JSONResponse({"detail": str(error)}, status_code=409)
+    except LookupError as error:
+        return JSONResponse({"detail": str(error).strip("'\"")}, status_code=404)
+    except StaleDataError:
+        return JSONResponse({"detail": "the playbook changed meanwhile; look again"}, status_code=409)
+    # Every screen: the run (tech, control room), its cues (host), the linked alert.
+    await service.publish_playbooks(services.redis, services.sessions, room=room)
+    await publish_host_messages(services.redis, services.sessions, room=room)
+    await publish_alerts(services.redis, services.sessions, room=room, now_ms=services.clock.now_ms())
+    if request.headers.get("hx-request"):
+        return Response(status_code=204)
+    return RedirectResponse(f"/rooms/{room}/tech", status_code=303)
+
+
+@router.post("/rooms/{room}/playbooks/{key}/start", include_in_schema=False)
+async def start(room: str, key: str, request: Request, services: Svc, principal: Starter,
+                alert_id: Annotated[str, Form()] = "") -> Response:
+    def change(session: Session, room_row: Room) -> dict:
+        alert = int(alert_id) if alert_id.strip().isdigit() else None
+        run = service.start_run(session, room=room_row, key=key, by=principal.name, now=utcnow(), alert_id=alert)
+        return {"playbook": key, "run": run.id, "alert": alert}
+
+    return await _act(request, services, principal, room, "playbook.start", change)
+
+
+@router.post("/rooms/{room}/playbook-runs/{run_id}/steps/{number}/done", include_in_schema=False)
+async def tick(room: str, run_id: int, number: int, request: Request, services: Svc, principal: Runner) -> Response:
+    def change(session: Session, room_row: Room) -> dict:
+        late = service.tick_step(session, room=room_row, run_id=run_id, number=number, by=principal.name, now=utcnow())
+        return {"run": run_id, "step": number, "late": late}
+
+    return await _act(request, services, principal, room, "playbook.step", change)
+
+
+@router.post("/rooms/{room}/playbook-runs/{run_id}/notes", include_in_schema=False)
+async def note(room: str, run_id: int, request: Request, services: Svc, principal: Runner,
+               text: Annotated[str, Form()] = "") -> Response:
+    def change(session: Session, room_row: Room) -> dict:
+        service.add_note(session, room=room_row, run_id=run_id, text=text, by=principal.name, now=utcnow())
+        return {"run": run_id, "note": text.strip()}
+
+    return await _act(request, services, principal, room, "playbook.note", change)
+
+
+@router.post("/rooms/{room}/playbook-runs/{run_id}/close", include_in_schema=False)
+async def close(room: str, run_id: int, request: Request, services: Svc, principal: Runner,
+                status: Annotated[str, Form()] = "") -> Response:
+    def change(session: Session, room_row: Room) -> dict:
+        late = service.close_run(session, room=room_row, run_id=run_id, status=status, by=principal.name, now=utcnow())
+        return {"run": run_id, "status": status, "late_steps": late}
+
+    return await _act(request, services, principal, room, "playbook.close", change)
+
+
+@router.get("/api/rooms/{room}/playbook-runs", tags=["playbooks"], summary="The room's playbook runs with timelines")
+async def run_timelines(room: str, services: Svc, principal: Dashboard, limit: int = 50) -> Response:
+    def read(session: Session) -> list[dict] | None:
+        room_row = room_by_slug(session, room)
+        if room_row is None:
+            return None
+        runs = session.scalars(select(PlaybookRunRow).where(PlaybookRunRow.room_id == room_row.id)
+                               .options(selectinload(PlaybookRunRow.events))
+                               .order_by(PlaybookRunRow.id.desc()).limit(max(1, min(limit, 500))))
+        return [
+            {"id": r.id, "playbook": r.playbook_key, "status": r.status, "alert": r.alert_id,
+             "started_at": r.started_at.isoformat(), "started_by": r.started_by,
+             "ended_at": r.ended_at.isoformat() if r.ended_at else None,
+             "late_steps": sum(1 for e in r.events if e.kind == "step_done" and e.late),
+             "timeline": [{"at": e.at.isoformat(), "kind": e.kind, "step": e.step, "text": e.text, "late": e.late,
+                           "by": e.actor} for e in r.events]}
+            for r in runs
+        ]
+
+    rows = await run_in_transaction(services.sessions, read)
+    if rows is None:
+        return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
+    return Response(orjson.dumps(rows), media_type="application/json")
+
+
+# --- definitions -----------------------------------------------------------------------------
+
+
+def _items(session: Session) -> list[tuple]:
+    rows = session.scalars(select(PlaybookRow).order_by(PlaybookRow.id))
+    return [(row.key, service.playbook_yaml(d), d) for row in rows
+            for d in [service.PlaybookDefinition.model_validate(row.definition)]]
+
+
+@router.get("/playbooks", response_class=HTMLResponse, include_in_schema=False)
+async def playbooks_page(request: Request, services: Svc, principal: Admin) -> Response:
+    items = await run_in_transaction(services.sessions, _items)
+    return render_page(request, "pages/playbooks.html", items=items, errors={}, texts={})
+
+
+@router.post("/playbooks/{key}", include_in_schema=False)
+async def save_playbook(key: str, request: Request, services: Svc, principal: Admin,
+                        text: Annotated[str, Form()] = "") -> Response:
+    now = utcnow()
+
+    def save(session: Session) -> None:
+        definition = service.save_playbook(session, key=None if key == "new" else key, text=text, by=principal.name)
+        record(session, actor=principal.name, user_id=principal.user_id, action="playbook.edit", now=now,
+               ip=client_ip(request), detail={"playbook": definition.key})
+
+    try:
+        await run_in_transaction(services.sessions, save)
+    except service.PlaybookInvalid as error:
+        items = await run_in_transaction(services.sessions, _items)
+        return render_page(request, "pages/playbooks.html", status_code=422, items=items,
+                           errors={key: str(error).splitlines()}, texts={key: text})
+    await service.publish_definitions(services.redis, services.sessions)
+    return RedirectResponse(f"/playbooks#playbook-{key}", status_code=303)
