@@ -30,6 +30,7 @@ from controlroom.db.session import run_in_transaction
 from controlroom.metrics.models import RoomMinute
 from controlroom.metrics.state import USER_SETS, WINDOWED_SETS, RoomState
 from controlroom.rooms.models import Room
+from controlroom.rooms.screens import publish_room_projection
 from controlroom.rooms.service import current_show
 from controlroom.rules.evaluator import evaluate
 from controlroom.rules.schemas import RuleDefinition
@@ -66,21 +67,12 @@ class _Baselines:
 
 async def publish_alerts(client: aioredis.Redis, sessions: sessionmaker[Session], *, room: str, now_ms: int) -> dict:
     """Write the room's alert projection to Redis and wake every screen of the room."""
-
-    def read(session: Session) -> dict | None:
-        room_id = session.scalar(select(Room.id).where(Room.slug == room))
-        if room_id is None:
-            return None
-        return room_alerts_projection(session, room_id=room_id, now=datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc))
-
-    projection = await run_in_transaction(sessions, read)
-    if projection is None:
-        return {}
-    pipe = client.pipeline(transaction=False)
-    pipe.set(keys.alerts(room), orjson.dumps(projection))
-    pipe.publish(keys.updates_channel(room), b"alerts")
-    await pipe.execute()
-    return projection
+    projection = await publish_room_projection(
+        client, sessions, room=room, key=keys.alerts(room), note=b"alerts",
+        build=lambda session, room_id, now: room_alerts_projection(session, room_id=room_id, now=now),
+        now=datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc),
+    )
+    return projection or {}
 
 
 class AlertEngine:

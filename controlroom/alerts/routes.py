@@ -22,13 +22,13 @@ from controlroom.alerts.service import (
 )
 from controlroom.auth.deps import Requires
 from controlroom.auth.permissions import Permission
-from controlroom.auth.service import Principal, record
+from controlroom.auth.service import Principal
 from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
 from controlroom.rooms.models import Room
+from controlroom.rooms.screens import audited_room_change
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services, get_services
-from controlroom.web.pages import client_ip
 
 router = APIRouter()
 Svc = Annotated[Services, Depends(get_services)]
@@ -46,18 +46,8 @@ async def _act(
     change: Callable[[Session, Room], dict[str, Any]],
 ) -> Response:
     """Run one change in a transaction with its audit row, then push the room's alerts."""
-    now = utcnow()
-
-    def work(session: Session) -> None:
-        room_row = room_by_slug(session, room)
-        if room_row is None or not principal.can_see_room(room):
-            raise LookupError(f"room {room!r} not found")
-        detail = change(session, room_row)
-        record(session, actor=principal.name, user_id=principal.user_id, action=action, now=now, room=room_row,
-               ip=client_ip(request), detail=detail)
-
     try:
-        await run_in_transaction(services.sessions, work)
+        await audited_room_change(services.sessions, request, principal, room=room, action=action, change=change)
     except LookupError as error:
         return _refused(404, str(error).strip("'\""))
     except AlertActionRefused as error:

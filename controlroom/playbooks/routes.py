@@ -23,6 +23,7 @@ from controlroom.playbooks import service
 from controlroom.playbooks.models import PlaybookRow, PlaybookRunRow
 from controlroom.playbooks.runner import RunRefused
 from controlroom.rooms.models import Room
+from controlroom.rooms.screens import audited_room_change
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services, get_services
 from controlroom.shows.service import publish_host_messages
@@ -38,18 +39,8 @@ Dashboard = Annotated[Principal, Depends(Requires(Permission.VIEW_DASHBOARD))]
 
 async def _act(request: Request, services: Services, principal: Principal, room: str, action: str,
                change: Callable[[Session, Room], dict[str, Any]]) -> Response:
-    now = utcnow()
-
-    def work(session: Session) -> None:
-        room_row = room_by_slug(session, room)
-        if room_row is None:
-            raise LookupError(f"room {room!r} not found")
-        detail = change(session, room_row)
-        record(session, actor=principal.name, user_id=principal.user_id, action=action, now=now, room=room_row,
-               ip=client_ip(request), detail=detail)
-
     try:
-        await run_in_transaction(services.sessions, work)
+        await audited_room_change(services.sessions, request, principal, room=room, action=action, change=change)
     except RunRefused as error:
         return JSONResponse({"detail": str(error)}, status_code=409)
     except LookupError as error:

@@ -23,6 +23,7 @@ from controlroom.playbooks.models import PlaybookEvent, PlaybookRow, PlaybookRun
 from controlroom.playbooks.runner import PlaybookRun, RunRefused
 from controlroom.playbooks.schemas import PlaybookDefinition
 from controlroom.rooms.models import Room
+from controlroom.rooms.screens import publish_room_projection
 from controlroom.rooms.service import current_show
 from controlroom.shows.service import send_host_message
 
@@ -235,16 +236,7 @@ async def publish_definitions(client: aioredis.Redis, sessions: sessionmaker[Ses
 
 
 async def publish_playbooks(client: aioredis.Redis, sessions: sessionmaker[Session], *, room: str) -> None:
-    def read(session: Session) -> dict[str, Any] | None:
-        room_id = session.scalar(select(Room.id).where(Room.slug == room))
-        if room_id is None:
-            return None
-        return playbooks_projection(session, room_id=room_id, now=datetime.now(timezone.utc))
-
-    data = await run_in_transaction(sessions, read)
-    if data is None:
-        return
-    pipe = client.pipeline(transaction=False)
-    pipe.set(keys.playbooks(room), orjson.dumps(data))
-    pipe.publish(keys.updates_channel(room), b"playbooks")
-    await pipe.execute()
+    await publish_room_projection(
+        client, sessions, room=room, key=keys.playbooks(room), note=b"playbooks",
+        build=lambda session, room_id, now: playbooks_projection(session, room_id=room_id, now=now),
+    )

@@ -3,17 +3,16 @@ projected to Redis for the screens."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 import redis.asyncio as aioredis
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from controlroom.bus import keys
-from controlroom.db.session import run_in_transaction
 from controlroom.rooms.models import Room
+from controlroom.rooms.screens import publish_room_projection
 from controlroom.rooms.service import current_show
 from controlroom.shows.models import HostMessage
 
@@ -61,16 +60,7 @@ def host_messages_projection(session: Session, *, room_id: int, now: datetime) -
 
 
 async def publish_host_messages(client: aioredis.Redis, sessions: sessionmaker[Session], *, room: str) -> None:
-    def read(session: Session) -> list[dict[str, Any]] | None:
-        room_id = session.scalar(select(Room.id).where(Room.slug == room))
-        if room_id is None:
-            return None
-        return host_messages_projection(session, room_id=room_id, now=datetime.now(timezone.utc))
-
-    messages = await run_in_transaction(sessions, read)
-    if messages is None:
-        return
-    pipe = client.pipeline(transaction=False)
-    pipe.set(keys.host_messages(room), orjson.dumps(messages))
-    pipe.publish(keys.updates_channel(room), b"host-messages")
-    await pipe.execute()
+    await publish_room_projection(
+        client, sessions, room=room, key=keys.host_messages(room), note=b"host-messages",
+        build=lambda session, room_id, now: host_messages_projection(session, room_id=room_id, now=now),
+    )
