@@ -28,11 +28,14 @@ from controlroom.clock import Clock, SystemClock
 from controlroom.db.session import make_engine, run_in_transaction, session_factory, upgrade
 from controlroom.events import event_adapter
 from controlroom.ingest import api as ingest_api
+from controlroom.ingest import hooks
+from controlroom.ingest.bindings import publish_bindings
 from controlroom.metrics.archive import archive_minutes
 from controlroom.observability import configure_logging
 from controlroom.periodic import every
 from controlroom.processing import run_processing
 from controlroom.paths import STATIC_DIR
+from controlroom.recording import prune_recordings
 from controlroom.rooms.projection import publish_rooms
 from controlroom.moderation import routes as lexicon_routes
 from controlroom.moderation.service import install_default_lexicon, publish_lexicon
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await publish_rooms(bus, sessions)
             await publish_lexicon(client, sessions)
             await publish_definitions(client, sessions)
+            await publish_bindings(client, sessions)
             for room in await bus.rooms():
                 await publish_show(client, sessions, room=room)
                 await publish_playbooks(client, sessions, room=room)
@@ -90,6 +94,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
         archiver = asyncio.create_task(
             every(15, lambda: archive_minutes(client, sessions), name="minutes.archive"), name="minutes-archiver"
+        )
+
+        pruner = asyncio.create_task(
+            every(3600, lambda: asyncio.to_thread(prune_recordings, settings.data_dir,
+                                                  retention_days=settings.recording_retention_days),
+                  name="recordings.prune"),
+            name="recordings-pruner",
         )
 
         renderer = Renderer(tz=settings.tz)
@@ -123,6 +134,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         finally:
             republisher.cancel()
             archiver.cancel()
+            pruner.cancel()
             stop_worker.set()
             if worker_task is not None:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
@@ -159,6 +171,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops.router)
     app.include_router(ingest_api.router)
+    app.include_router(hooks.router)
     app.include_router(routes.router)
     app.include_router(auth_routes.router)
     app.include_router(alert_routes.router)

@@ -1,4 +1,5 @@
-"""The `controlroom` command: serve | worker | demo | simulate | db upgrade | room add."""
+"""The `controlroom` command: serve | worker | demo | simulate | record export | replay |
+db upgrade | room add."""
 
 from __future__ import annotations
 
@@ -24,6 +25,21 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--no-worker", action="store_true", help="web only; run `controlroom worker` separately")
 
     commands.add_parser("worker", help="run a stream worker alone")
+
+    record = commands.add_parser("record", help="a show's recording")
+    record_commands = record.add_subparsers(dest="record_command", required=True)
+    export = record_commands.add_parser("export", help="write a show's events as gzipped JSON lines")
+    export.add_argument("--room", required=True)
+    export.add_argument("--show", type=int, required=True, help="the show's id (see the room's shows page)")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+    replay = commands.add_parser("replay", help="replay a recording into a room through the public API")
+    replay.add_argument("recording", type=Path)
+    replay.add_argument("--room", required=True)
+    replay.add_argument("--speed", type=float, default=1.0, help="how many times faster than recorded")
+    replay.add_argument("--url", default="http://127.0.0.1:8000", help="base URL of controlroom")
+    replay.add_argument("--api-key", default=os.environ.get("CONTROLROOM_API_KEY"),
+                        help="the room's ingest key (or CONTROLROOM_API_KEY)")
 
     demo = commands.add_parser("demo", help="embedded Redis + SQLite, a demo room and a simulated live show")
     demo.add_argument("--host", default="127.0.0.1")
@@ -113,6 +129,60 @@ def _worker(args: argparse.Namespace) -> int:
                 embedded.stop()
 
     asyncio.run(run())
+    return 0
+
+
+def _record(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from controlroom.bus.client import connect
+    from controlroom.bus.embedded import resolve_redis_url
+    from controlroom.db.session import make_engine, session_factory, transaction
+    from controlroom.recording import read_recording, recording_path, show_span, stream_events, write_recording
+    from controlroom.rooms.models import Room, Show
+
+    settings = Settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    with transaction(session_factory(engine)) as session:
+        show = session.scalar(select(Show).join(Room).where(Room.slug == args.room, Show.id == args.show))
+        span = show_span(show.run or {}, int(show.planned_start.timestamp() * 1000), 0) if show else None
+    engine.dispose()
+    if span is None:
+        print(f"controlroom: no show {args.show} in room {args.room!r}", file=sys.stderr)
+        return 2
+    archived = recording_path(settings.data_dir, args.room, args.show)
+    if archived.exists():
+        events = read_recording(archived)
+    else:
+        async def read() -> list[dict]:
+            url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir)
+            client = connect(url)
+            try:
+                return await stream_events(client, args.room, start_ms=span[0], end_ms=span[1])
+            finally:
+                await client.aclose()
+        events = asyncio.run(read())
+    out = args.out.open("wb") if args.out else sys.stdout.buffer
+    count = write_recording(events, out)
+    if args.out:
+        out.close()
+    print(f"controlroom: {count} events of show {args.show} written", file=sys.stderr)
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from controlroom.recording import read_recording, replay
+
+    if not args.api_key:
+        print("controlroom: --api-key (or CONTROLROOM_API_KEY): the room's ingest key", file=sys.stderr)
+        return 2
+    if args.speed <= 0:
+        print("controlroom: --speed must be more than 0", file=sys.stderr)
+        return 2
+    events = read_recording(args.recording)
+    result = asyncio.run(replay(events, url=args.url, room=args.room, api_key=args.api_key, speed=args.speed))
+    print(f"controlroom: {result.sent} events replayed in {result.seconds:.1f} s: {result.accepted} accepted, "
+          f"{result.duplicates} duplicates, {result.rejected} rejected", file=sys.stderr)
     return 0
 
 
@@ -266,6 +336,8 @@ def _room(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "serve": _serve,
     "worker": _worker,
+    "record": _record,
+    "replay": _replay,
     "demo": _demo,
     "simulate": _simulate,
     "db": _db,

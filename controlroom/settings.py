@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     alert_tick_s: float = 1.0
     alert_min_interval_s: float = 0.25
 
+    # Shows' recordings (data_dir/recordings) are kept this many days.
+    recording_retention_days: int = 30
+
     # The run-of-show's countdown turns yellow this long before a segment's planned end.
     segment_warning_s: int = 60
 

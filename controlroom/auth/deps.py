@@ -165,6 +165,22 @@ class RequiresIngestKey:
         return key_hash
 
 
+class WsRequiresIngestKey(RequiresIngestKey):
+    """The ingest websocket: the key in X-Api-Key (or ?key= for clients that cannot set
+    headers). Refused with close code 1008, like every websocket."""
+
+    async def __call__(self, websocket: WebSocket) -> str:  # type: ignore[override]
+        services: Services = websocket.app.state.services
+        room = websocket.path_params["room"]
+        key = websocket.headers.get("x-api-key") or websocket.query_params.get("key")
+        if not key:
+            raise await refuse_websocket(websocket, "missing API key")
+        key_hash = token_hash(key)
+        if not await services.bus.key_is_valid(room, key_hash):
+            raise await refuse_websocket(websocket, invalid_key_message(room))
+        return key_hash
+
+
 def invalid_key_message(room: str) -> str:
     return f"the API key is not valid for room {room!r} (wrong, revoked, or for another room)"
 

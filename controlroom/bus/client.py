@@ -80,8 +80,10 @@ class Bus:
     async def publish_api_keys(self, room: str, key_hashes: list[str], *, as_of_ms: int) -> bool:
         """Replace the room's valid ingest keys in one step (revoked ones drop out),
         unless a snapshot read later than `as_of_ms` is already there."""
+        # Platform pushes are authenticated by their signature before they get here; they
+        # write with PUSH_KEY, which no sent key can hash to (it is not hex).
         return bool(await self._publish_keys(
-            keys=[keys.api_keys(room), keys.api_keys_as_of(room)], args=[as_of_ms, *key_hashes]
+            keys=[keys.api_keys(room), keys.api_keys_as_of(room)], args=[as_of_ms, *key_hashes, keys.PUSH_KEY]
         ))
 
     async def key_is_valid(self, room: str, key_hash: str) -> bool:

@@ -16,6 +16,8 @@ LEXICON = "cr:lexicon"
 LEXICON_VERSION = "cr:lexicon:version"
 LEXICON_CATEGORIES = "cr:lexicon:categories"
 QUICK_REPLIES = "cr:quick-replies"
+# The ingest "key" of platform pushes, verified by signature (see bus/client.py).
+PUSH_KEY = "platform-push"
 PLAYBOOKS = "cr:playbooks"  # JSON: [[key, name, name_en, level, rules]] of every playbook  # JSON: question group -> [[id, text]]
 
 
@@ -107,6 +109,16 @@ def updates_channel(room: str) -> str:
 
 
 UPDATES_PATTERN = "cr:{*}:updates"
+
+
+def bindings(platform: str) -> str:
+    """Hash: the platform's room or shop id -> JSON {room, secret} (SQL is the record)."""
+    return f"cr:bindings:{platform}"
+
+
+def unbound(platform: str) -> str:
+    """Stream: pushes for platform rooms bound to none of ours, kept for tech staff."""
+    return f"cr:unbound:{platform}"
 
 
 def room_from_channel(channel: str) -> str:

@@ -5,8 +5,9 @@ from controlroom.auth.models import ApiKey, AuditEntry, HostLink, LoginSession, 
 from controlroom.db.base import Base
 from controlroom.metrics.models import RoomMinute
 from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm, QuickReply
+from controlroom.ingest.bindings import PlatformBinding
 from controlroom.playbooks.models import PlaybookEvent, PlaybookRow, PlaybookRunRow
 from controlroom.shows.models import CueFiring, HostMessage, SegmentRow
 from controlroom.rooms.models import Room, Show
 
-__all__ = ["PlaybookEvent", "PlaybookRow", "PlaybookRunRow", "CueFiring", "SegmentRow", "HostMessage", "QuickReply", "AllowPhrase", "LexiconCategory", "LexiconTerm", "Alert", "AlertTransition", "Rule", "Silence", "ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "RoomMinute", "Show", "User", "user_rooms"]
+__all__ = ["PlatformBinding", "PlaybookEvent", "PlaybookRow", "PlaybookRunRow", "CueFiring", "SegmentRow", "HostMessage", "QuickReply", "AllowPhrase", "LexiconCategory", "LexiconTerm", "Alert", "AlertTransition", "Rule", "Silence", "ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "RoomMinute", "Show", "User", "user_rooms"]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from starlette.status import WS_1008_POLICY_VIOLATION
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from controlroom.auth.deps import IngestKeyRejected, RequiresIngestKey, invalid_key_message
+from controlroom.auth.deps import IngestKeyRejected, RequiresIngestKey, WsRequiresIngestKey, invalid_key_message
 from controlroom.bus.client import BacklogFull, InvalidApiKey, UnknownRoom
 from controlroom.ingest.parse import BodyError, is_ndjson, parse_body
 from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
-from controlroom.services import Services, get_services
+from controlroom.services import Services, get_services, get_ws_services
 
 router = APIRouter(tags=["ingest"])
 
@@ -73,17 +74,27 @@ async def ingest_events(
     services: Annotated[Services, Depends(get_services)],
     key_hash: Annotated[str, Depends(RequiresIngestKey())],
 ):
-    settings = services.settings
     try:
-        body = await _read_limited(request, settings.max_body_bytes)
-        batch = parse_body(
-            body,
-            ndjson=is_ndjson(request.headers.get("content-type")),
-            max_events=settings.max_events_per_request,
-            now_ms=services.clock.now_ms(),
-        )
+        body = await _read_limited(request, services.settings.max_body_bytes)
     except BodyError as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    status, result, headers = await accept_batch(
+        services, room, body, ndjson=is_ndjson(request.headers.get("content-type")), key_hash=key_hash
+    )
+    return JSONResponse(result, status_code=status, headers=headers)
+
+
+async def accept_batch(
+    services: Services, room: str, body: bytes, *, ndjson: bool, key_hash: str
+) -> tuple[int, dict, dict[str, str]]:
+    """Validate and store one batch: (status, result or error detail, headers). Shared
+    by the HTTP route and the websocket, so both answer the same way."""
+    settings = services.settings
+    try:
+        batch = parse_body(body, ndjson=ndjson, max_events=settings.max_events_per_request,
+                           now_ms=services.clock.now_ms())
+    except BodyError as exc:
+        return exc.status, {"detail": exc.message}, {}
     try:
         outcome = await services.bus.ingest(
             room, [(eid, payload) for _, eid, payload in batch.valid], batch.dead, key_hash=key_hash
@@ -91,16 +102,12 @@ async def ingest_events(
     except InvalidApiKey:
         raise IngestKeyRejected(invalid_key_message(room)) from None  # revoked while we read the body
     except UnknownRoom:
-        return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
+        return 404, {"detail": f"room {room!r} not found"}, {}
     except BacklogFull:
-        return JSONResponse(
-            {
-                "detail": f"room {room!r} has {settings.max_backlog} events waiting to be applied; "
-                "nothing from this request was stored, retry later"
-            },
-            status_code=503,
-            headers={"Retry-After": RETRY_AFTER_S},
-        )
+        return 503, {
+            "detail": f"room {room!r} has {settings.max_backlog} events waiting to be applied; "
+            "nothing from this request was stored, retry later"
+        }, {"Retry-After": RETRY_AFTER_S}
     duplicate_indexes = [batch.valid[i][0] for i in outcome.duplicate_indexes]
     rejected_items = len(batch.dead)
     EVENTS_INGESTED.labels(room=room).inc(outcome.accepted)
@@ -114,7 +121,7 @@ async def ingest_events(
         rejections=[RejectedItem(**r.as_dict()) for r in batch.rejections],
     )
     all_invalid = rejected_items > 0 and rejected_items == batch.total
-    return JSONResponse(result.model_dump(), status_code=422 if all_invalid else 200)
+    return (422 if all_invalid else 200), result.model_dump(), {}
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -130,3 +137,31 @@ async def _read_limited(request: Request, limit: int) -> bytes:
             raise BodyError(413, too_large)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+@router.websocket("/ws/ingest/{room}")
+async def ingest_socket(
+    websocket: WebSocket, room: str, services: Annotated[Services, Depends(get_ws_services)],
+    key_hash: Annotated[str, Depends(WsRequiresIngestKey())],
+) -> None:
+    """For scripts that stream events continuously: each text message is a batch (a JSON
+    array, or NDJSON) and is answered with what the HTTP route would answer, plus its
+    status. The key is checked again with every batch, so revoking it stops the stream."""
+    await websocket.accept()
+    try:
+        while True:
+            message = await websocket.receive_text()
+            body = message.encode()
+            if len(body) > services.settings.max_body_bytes:
+                await websocket.send_json({"status": 413, "detail": "message too large; split the batch"})
+                continue
+            stripped = message.lstrip()
+            try:
+                status, result, _ = await accept_batch(services, room, body, ndjson=not stripped.startswith("["),
+                                                       key_hash=key_hash)
+            except IngestKeyRejected as exc:
+                await websocket.close(code=WS_1008_POLICY_VIOLATION, reason=exc.message[:120])
+                return
+            await websocket.send_json({"status": status, **result})
+    except WebSocketDisconnect:
+        return

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import structlog
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
 from controlroom.rooms.service import add_show, current_show, room_by_slug
 from controlroom.services import Services, get_services
+from controlroom.recording import archive_show, show_span
 from controlroom.rooms.models import Room
 from controlroom.shows.engine import ActionRefused
 from controlroom.shows.models import HostMessage
@@ -29,6 +31,7 @@ from controlroom.shows.templates import TEMPLATES
 from controlroom.shows.service import MessageRefused, publish_host_messages, send_host_message
 from controlroom.web.pages import client_ip, render_page
 
+log = structlog.get_logger(__name__)
 router = APIRouter()
 Svc = Annotated[Services, Depends(get_services)]
 Messenger = Annotated[Principal, Depends(Requires(Permission.MESSAGE_HOST))]
@@ -132,9 +135,24 @@ async def drive_show(room: str, action: str, request: Request, services: Svc, pr
         return JSONResponse({"detail": "the show moved meanwhile (a cue fired or someone else acted); try again"},
                             status_code=409)
     await publish_show(services.redis, services.sessions, room=room)
+    if action == "end":
+        await _archive_ended_show(services, room)
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)
+
+
+async def _archive_ended_show(services: Services, room: str) -> None:
+    """The show's events to its recording file, before the stream trims them away."""
+    def span(session: Session) -> tuple[int, int, int | None]:
+        _, show = room_show(session, room)
+        start, end = show_span(show.run or {}, int(show.planned_start.timestamp() * 1000), 0)
+        return show.id, start, end
+
+    show_id, start, end = await run_in_transaction(services.sessions, span)
+    path = await archive_show(services.redis, data_dir=services.settings.data_dir, room=room, show_id=show_id,
+                              start_ms=start, end_ms=end)
+    log.info("show.archived", room=room, show=show_id, path=str(path))
 
 
 # --- a room's shows -------------------------------------------------------------------------

@@ -10,12 +10,12 @@ from tests.web.test_control_room import sign_in
 
 # What each role finds in the top navigation and on the control room page.
 NAVIGATION = {
-    "admin": {"rooms", "lexicon", "script-check", "rules", "playbooks", "users", "audit", "host-link", "tech", "dead-letters", "api-keys"},
+    "admin": {"rooms", "lexicon", "script-check", "rules", "playbooks", "users", "audit", "host-link", "tech", "dead-letters", "bindings", "api-keys"},
     "controller": {"rooms", "lexicon", "script-check", "host-link", "tech", "dead-letters"},
     "tech": {"rooms", "tech", "dead-letters"},
     "analyst": {"rooms"},
 }
-EVERY_ITEM = {"rooms", "lexicon", "script-check", "rules", "playbooks", "playbooks", "users", "audit", "host", "host-link", "tech", "dead-letters", "api-keys"}
+EVERY_ITEM = {"rooms", "lexicon", "script-check", "rules", "playbooks", "playbooks", "users", "audit", "host", "host-link", "tech", "dead-letters", "bindings", "api-keys"}
 
 
 @pytest.mark.parametrize("role", sorted(NAVIGATION))

@@ -1,0 +1,181 @@
+"""The adapter interface: a platform's signed push in, canonical events out (pure; no I/O).
+
+An adapter does two things, both without touching the network, Redis or the clock
+(the caller passes the time in):
+
+- `verify(headers, body, secret, now_s=...)` checks the platform's signature (and, where
+  the platform stamps its pushes, their age) and raises `SignatureRejected` if the push
+  must not be trusted. Nothing of a rejected push may be stored.
+- `translate(headers, body, now_ms=...)` maps the push to canonical events
+  (`controlroom.events`). Each item is translated on its own: an item that cannot be
+  mapped comes back in `rejected` with its raw text and a reason naming its index
+  (0-based, as in the generic ingest API) and field; the others go through. A body that
+  is not the platform's format at all raises `PushRejected`.
+
+Adding a platform (Kuaishou, Bilibili, WeChat Channels, …) is one module in this package:
+a class with `platform`, `verify` and `translate`, an instance passed to `register()`,
+and one import line in `controlroom/ingest/adapters/__init__.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+from pydantic import ValidationError
+
+from controlroom.events import event_adapter
+
+# A platform time stamp below this is in seconds, above it in milliseconds
+# (10^11 s is the year 5138; 10^11 ms is 1973).
+MS_THRESHOLD = 100_000_000_000
+
+
+class SignatureRejected(Exception):
+    """The push is not signed by the platform (or is too old to be trusted): answer 401."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PushRejected(Exception):
+    """The body is not the platform's format at all (not JSON, not an array, unknown kind)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Translated:
+    # Canonical events as plain JSON-ready dicts, each validated by `event_adapter`
+    # (defaults filled, None fields left out).
+    events: list[dict[str, Any]] = field(default_factory=list)
+    # (raw item text, reason) for each item that was not mapped; the reason starts with
+    # "item N: " (N is the 0-based index in the pushed array).
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    # The platform's id of the room / shop the push is for (Douyin x-roomid, Doudian
+    # shop_id), to be resolved to one of our rooms through a binding; None if unknown.
+    external_room: str | None = None
+
+
+class Adapter(Protocol):
+    platform: str
+
+    def verify(self, headers: Mapping[str, str], body: bytes, secret: str, *, now_s: float) -> None:
+        """Raise SignatureRejected unless the push is signed with `secret` (and fresh)."""
+        ...
+
+    def translate(self, headers: Mapping[str, str], body: bytes, *, now_ms: int | None = None) -> Translated:
+        """Map the push to canonical events; raise PushRejected if the body is unreadable."""
+        ...
+
+
+ADAPTERS: dict[str, Adapter] = {}
+
+
+def register(adapter: Adapter) -> Adapter:
+    ADAPTERS[adapter.platform] = adapter
+    return adapter
+
+
+def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Header names are case-insensitive: look them up in lower case."""
+    return {str(name).lower(): value for name, value in headers.items()}
+
+
+class ItemError(Exception):
+    """One pushed item cannot be mapped; the message names the field."""
+
+
+def item_text(item: Any) -> str:
+    try:
+        return orjson.dumps(item).decode()
+    except TypeError:
+        return repr(item)
+
+
+def as_int(value: Any, name: str) -> int:
+    """An integer field: a JSON number or a string of digits (platforms use both)."""
+    if isinstance(value, bool) or value is None:
+        raise ItemError(f"{name}: expected an integer, got {item_text(value)}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ItemError(f"{name}: expected an integer, got {item_text(value)}")
+
+
+def as_id(value: Any, name: str) -> str:
+    """An identifier field: a non-empty string or an integer, as text."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ItemError(f"{name}: expected a non-empty id, got {item_text(value)}")
+
+
+def to_ms(value: Any, name: str) -> int:
+    """A platform time stamp in seconds or milliseconds, as Unix milliseconds."""
+    stamp = as_int(value, name)
+    if stamp <= 0:
+        raise ItemError(f"{name}: expected a Unix time stamp, got {stamp}")
+    return stamp * 1000 if stamp < MS_THRESHOLD else stamp
+
+
+def require(item: Mapping[str, Any], name: str, *, within: str = "") -> Any:
+    """A field that must be there; `within` names where ("data." for a nested object)."""
+    value = item.get(name)
+    if value is None:
+        raise ItemError(f"missing {within}{name}")
+    return value
+
+
+def validated(event: dict[str, Any]) -> dict[str, Any]:
+    """The canonical event as it will be stored, or ItemError with pydantic's reason."""
+    try:
+        model = event_adapter.validate_python(event)
+    except ValidationError as exc:
+        raise ItemError(describe(exc, event.get("type"))) from None
+    return event_adapter.dump_python(model, mode="json", exclude_none=True)
+
+
+def describe(exc: ValidationError, kind: Any) -> str:
+    found = []
+    for error in exc.errors(include_url=False):
+        loc = list(error["loc"])
+        if loc and loc[0] == kind:  # the union's tag, not a field
+            loc = loc[1:]
+        path = ".".join(str(part) for part in loc) or "(event)"
+        found.append(f"{path}: {error['msg']}")
+    return "; ".join(found)
+
+
+def json_array(body: bytes) -> list[Any]:
+    """The pushed JSON array, or PushRejected saying what the body is instead."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise PushRejected(f"body: not a JSON array (not valid JSON: {exc})") from None
+    if not isinstance(data, list):
+        raise PushRejected(f"body: not a JSON array (got a JSON {json_kind(data)})")
+    return data
+
+
+def json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    return "null" if value is None else type(value).__name__
