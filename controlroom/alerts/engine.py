@@ -29,7 +29,7 @@ from controlroom.clock import Clock
 from controlroom.db.session import run_in_transaction
 from controlroom.metrics.models import RoomMinute
 from controlroom.metrics.state import USER_SETS, WINDOWED_SETS, RoomState
-from controlroom.rooms.models import Room
+from controlroom.rooms.models import Room, Show
 from controlroom.rooms.screens import publish_room_projection
 from controlroom.rooms.service import current_show
 from controlroom.rules.evaluator import evaluate
@@ -231,13 +231,20 @@ class AlertEngine:
         )
 
         def read(session: Session) -> list[RoomMinute]:
-            return list(session.scalars(
+            minutes = session.scalars(
                 select(RoomMinute).where(
                     RoomMinute.room_id == context.room.room_id,
                     RoomMinute.minute_at >= until - timedelta(days=BASELINE_DAYS),
                     RoomMinute.minute_at < until,
                 )
-            ))
+            )
+            # Rehearsals (replays of earlier shows) are not the room's history.
+            spans = [
+                (show.run.get("started_at") or int(show.planned_start.timestamp() * 1000),
+                 show.run.get("ended_at") or 2**62)
+                for show in session.scalars(select(Show).where(Show.room_id == context.room.room_id, Show.rehearsal))
+            ]
+            return [m for m in minutes if not any(a <= m.minute_at.timestamp() * 1000 < b for a, b in spans)]
 
         rows = await run_in_transaction(self.sessions, read)
         cached.values = baselines_of(rows)

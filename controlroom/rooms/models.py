@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, text
+from sqlalchemy import JSON, ForeignKey, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from controlroom.db.base import Base, Timestamped, UTCDateTime
@@ -35,6 +35,9 @@ class Show(Timestamped, Base):
     # Targets the team set for this show (interaction_rate, conversion_rate, comments);
     # unset ones fall back to the defaults of controlroom/metrics/view.py.
     targets: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A rehearsal (彩排), usually fed by a replay: runs like a show, kept apart from real
+    # shows in baselines and reports.
+    rehearsal: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The slot the show has (its planned end), in seconds; None: open-ended.
     planned_total_s: Mapped[int | None] = mapped_column(nullable=True)
     # Where the show stands (controlroom/shows/engine.py RunState, as JSON).

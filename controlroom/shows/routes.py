@@ -172,7 +172,8 @@ async def _shows_page(request: Request, services: Services, room: str, *, error:
         current = current_show(session, room)
         return {
             "room_row": room_row, "current_id": current.id if current else None,
-            "shows": [(s.id, s.title, s.planned_start, s.status, s.planned_total_s) for s in reversed(room_row.shows)],
+            "shows": [(s.id, s.title, s.planned_start, s.status, s.planned_total_s, s.rehearsal)
+                      for s in reversed(room_row.shows)],
         }
 
     data = await run_in_transaction(services.sessions, read)
@@ -186,9 +187,10 @@ async def _shows_page(request: Request, services: Services, room: str, *, error:
 async def create_show(
     room: str, request: Request, services: Svc, principal: Driver, title: Annotated[str, Form()] = "",
     planned_start: Annotated[str, Form()] = "", slot: Annotated[str, Form()] = "",
-    template: Annotated[str, Form()] = "",
+    template: Annotated[str, Form()] = "", rehearsal: Annotated[str, Form()] = "",
 ) -> Response:
-    """A show planned in the room's time zone (stored in UTC), optionally from a template."""
+    """A show planned in the room's time zone (stored in UTC), optionally from a template;
+    a rehearsal (彩排) runs like a show and is kept apart from real ones."""
     now = utcnow()
 
     def create(session: Session) -> None:
@@ -209,11 +211,13 @@ async def create_show(
         if template and template not in TEMPLATES:
             raise ActionRefused(f"template: no template {template!r}")
         show = add_show(session, room=room_row, title=title.strip()[:200], planned_start=start)
+        show.rehearsal = rehearsal == "on"
         script = TEMPLATES[template][2]() if template else Script()
         save_script(session, show, Script(script.segments, planned_total_s=total))
         record(session, actor=principal.name, user_id=principal.user_id, action="show.create", now=now,
                room=room_row, ip=client_ip(request),
-               detail={"show": show.title, "planned_start": start.isoformat(), "template": template or None})
+               detail={"show": show.title, "planned_start": start.isoformat(), "template": template or None,
+                       "rehearsal": show.rehearsal})
 
     try:
         await run_in_transaction(services.sessions, create)

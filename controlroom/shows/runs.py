@@ -184,6 +184,7 @@ def show_projection(session: Session, *, room: str, now: datetime | None = None)
     )
     return {
         "id": show.id, "title": show.title, "status": show.status, "planned_start": _ms(show.planned_start),
+        "rehearsal": show.rehearsal,
         "planned_total_s": show.planned_total_s, "run": show.run or RunState().to_json(),
         "segments": [asdict(segment) for segment in script.segments],
         "cues": [
