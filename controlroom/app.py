@@ -40,6 +40,7 @@ from controlroom.rooms.projection import publish_rooms
 from controlroom.moderation import routes as lexicon_routes
 from controlroom.moderation.service import install_default_lexicon, publish_lexicon
 from controlroom.playbooks import routes as playbook_routes
+from controlroom.reports import routes as review_routes
 from controlroom.playbooks.service import install_default_playbooks, publish_definitions, publish_playbooks
 from controlroom.rules import routes as rule_routes
 from controlroom.shows import routes as show_routes
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(show_routes.router)
     app.include_router(script_routes.router)
     app.include_router(playbook_routes.router)
+    app.include_router(review_routes.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_schema(principal: Annotated[Principal, Depends(Requires(None))]) -> JSONResponse:

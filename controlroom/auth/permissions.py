@@ -27,6 +27,7 @@ class Permission(StrEnum):
     VIEW_HOST_SCREEN = "view_host_screen"  # the host's second screen, read-only
     ACK_HOST_MESSAGES = "ack_host_messages"
     EDIT_LEXICON = "edit_lexicon"  # moderation terms, allow-list, quick replies
+    EXPORT_AUDIENCE = "export_audience"  # engaged viewers' platform ids, for the team's CRM
     ADMINISTER = "administer"  # users, rooms, API keys, rules, playbook definitions, audit log
 
 
@@ -41,7 +42,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.VIEW_DASHBOARD, P.VIEW_STREAM_HEALTH, P.ACK_ALERTS, P.START_PLAYBOOKS, P.RUN_PLAYBOOKS,
     }),
     Role.HOST: frozenset({P.VIEW_HOST_SCREEN, P.ACK_HOST_MESSAGES}),
-    Role.ANALYST: frozenset({P.VIEW_DASHBOARD, P.VIEW_REVIEWS}),
+    Role.ANALYST: frozenset({P.VIEW_DASHBOARD, P.VIEW_REVIEWS, P.EXPORT_AUDIENCE}),
 }
 
 ROLE_NAMES_ZH = {

@@ -149,6 +149,7 @@ def build_review(
         "average": _average(previous),
         "series": series,
         "bands": [[start // 1000, end // 1000, script.segments[i].title] for i, start, end in spans],
+        "segment_marks": [[start // 1000, script.segments[i].title] for i, start, _ in spans],
         "markers": (
             [{"x": a["fired_at"] // 1000, "kind": "alert", "level": a["level"], "text": a["name"]}
              for a in alerts if a.get("fired_at")]

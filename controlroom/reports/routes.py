@@ -1,0 +1,118 @@
+"""The review pages and exports: a show's review (a running draft while it is live),
+CSV of the per-minute series and tables, JSON of the whole review, a printable page,
+two shows side by side, and the engaged audience for the team's CRM."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+from controlroom.auth.deps import Requires
+from controlroom.auth.permissions import Permission
+from controlroom.auth.service import Principal, record
+from controlroom.db.base import utcnow
+from controlroom.db.session import run_in_transaction
+from controlroom.moderation.live import PublishedMatcher, tagger_of
+from controlroom.reports.service import build_show_review, engaged_audience, show_context, show_events
+from controlroom.rooms.service import room_by_slug
+from controlroom.services import Services, get_services
+from controlroom.web.pages import client_ip, render_page
+
+router = APIRouter()
+Svc = Annotated[Services, Depends(get_services)]
+Reviewer = Annotated[Principal, Depends(Requires(Permission.VIEW_REVIEWS))]
+Exporter = Annotated[Principal, Depends(Requires(Permission.EXPORT_AUDIENCE))]
+PUBLISHED = PublishedMatcher()
+TABLES = ("minutes", "segments", "products")
+
+
+async def _review(services: Services, room: str, show_id: int) -> dict | None:
+    matcher, _ = await PUBLISHED.get(services.redis)
+    return await build_show_review(services.redis, services.sessions, data_dir=services.settings.data_dir, room=room,
+                                   show_id=show_id, tagger=tagger_of(matcher), now_ms=services.clock.now_ms())
+
+
+@router.get("/rooms/{room}/shows/{show_id}/review", response_class=HTMLResponse, include_in_schema=False)
+async def review_page(room: str, show_id: int, request: Request, services: Svc, principal: Reviewer) -> Response:
+    review = await _review(services, room, show_id)
+    if review is None:
+        return render_page(request, "pages/not_found.html", status_code=404, what=f"{room} #{show_id}")
+    return render_page(request, "pages/review.html", r=review)
+
+
+@router.get("/rooms/{room}/shows/{show_id}/review.json", tags=["reviews"], summary="A show's whole review")
+async def review_json(room: str, show_id: int, services: Svc, principal: Reviewer) -> Response:
+    review = await _review(services, room, show_id)
+    if review is None:
+        return Response(orjson.dumps({"detail": f"no show {show_id} in room {room!r}"}), status_code=404,
+                        media_type="application/json")
+    return Response(orjson.dumps(review), media_type="application/json")
+
+
+def _csv(rows: list[dict] | list[list], header: list[str] | None = None) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if header:
+        writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(name) for name in header] if isinstance(row, dict) and header else row)
+    return "\ufeff" + out.getvalue()
+
+
+@router.get("/rooms/{room}/shows/{show_id}/review.csv", tags=["reviews"], summary="A table of the review as CSV")
+async def review_csv(room: str, show_id: int, services: Svc, principal: Reviewer, table: str = "minutes") -> Response:
+    if table not in TABLES:
+        return PlainTextResponse(f"table: one of {', '.join(TABLES)}\n", status_code=422)
+    review = await _review(services, room, show_id)
+    if review is None:
+        return PlainTextResponse(f"no show {show_id} in room {room!r}\n", status_code=404)
+    if table == "minutes":
+        s = review["series"]
+        body = _csv([list(row) for row in zip(s["x"], s["online"], s["comments"], s["likes"], s["gmv"])],
+                    ["minute_unix_s", "online", "comments", "likes", "gmv_yuan"])
+    elif table == "segments":
+        body = _csv(review["segments"], ["index", "title", "kind", "planned_start_s", "planned_s", "actual_s", "over_s",
+                                         "skipped", "avg_online", "new_viewers", "comments", "orders_paid", "gmv_cents",
+                                         "gmv_per_min_cents", "conversion_rate", "rank"])
+    else:
+        body = _csv(review["products"], ["sku", "clicks", "orders", "gmv_cents", "refunds"])
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{room}-show-{show_id}-{table}.csv"'})
+
+
+@router.get("/reviews/compare", response_class=HTMLResponse, include_in_schema=False)
+async def compare(request: Request, services: Svc, principal: Reviewer, a: str = "", b: str = "") -> Response:
+    """Two shows side by side; `a` and `b` are room/show (e.g. demo/3)."""
+    reviews = []
+    for ref in (a, b):
+        room, _, show = ref.partition("/")
+        if not show.isdigit() or not principal.can_see_room(room):
+            return render_page(request, "pages/not_found.html", status_code=404, what=ref or "?")
+        review = await _review(services, room, int(show))
+        if review is None:
+            return render_page(request, "pages/not_found.html", status_code=404, what=ref)
+        reviews.append(review)
+    return render_page(request, "pages/review_compare.html", a=reviews[0], b=reviews[1])
+
+
+@router.get("/rooms/{room}/shows/{show_id}/audience.csv", include_in_schema=False)
+async def audience(room: str, show_id: int, request: Request, services: Svc, principal: Exporter) -> Response:
+    context = await run_in_transaction(services.sessions, lambda s: show_context(s, room, show_id))
+    if context is None:
+        return PlainTextResponse(f"no show {show_id} in room {room!r}\n", status_code=404)
+    events = await show_events(services.redis, services.settings.data_dir, room, context["show"])
+    rows = engaged_audience(events)
+
+    def audit(session) -> None:
+        record(session, actor=principal.name, user_id=principal.user_id, action="review.audience_export", now=utcnow(),
+               room=room_by_slug(session, room), ip=client_ip(request), detail={"show": show_id, "people": len(rows)})
+
+    await run_in_transaction(services.sessions, audit)
+    body = _csv(rows, ["user_id", "name", "comments", "gifts", "gift_value_cents", "orders_paid", "paid_cents"])
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{room}-show-{show_id}-audience.csv"'})
