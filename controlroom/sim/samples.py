@@ -12,7 +12,7 @@ from controlroom.recording import write_recording
 from controlroom.sim.generator import ShowSimulator
 
 SAMPLE = Path(__file__).with_name("samples") / "show-2h.jsonl.gz"
-SAMPLE_START_MS = 1_763_728_800_000  # 2025-11-21 20:00 Asia/Shanghai
+SAMPLE_START_MS = 1_763_728_800_000  # 2025-11-21 20:40 Asia/Shanghai
 SAMPLE_SECONDS = 2 * 3600
 SAMPLE_RATE = 6.0  # events per second, on average
 

@@ -19,8 +19,10 @@ def test_roles_do_their_own_job_only():
     assert ROLE_PERMISSIONS[Role.ADMIN] == frozenset(Permission)
     # Hosts see their screen and acknowledge messages; nothing else.
     assert ROLE_PERMISSIONS[Role.HOST] == {Permission.VIEW_HOST_SCREEN, Permission.ACK_HOST_MESSAGES}
-    # Analysts only read.
-    assert ROLE_PERMISSIONS[Role.ANALYST] == {Permission.VIEW_DASHBOARD, Permission.VIEW_REVIEWS}
+    # Analysts only read, and export the engaged audience for the CRM (as admins can).
+    assert ROLE_PERMISSIONS[Role.ANALYST] == {Permission.VIEW_DASHBOARD, Permission.VIEW_REVIEWS,
+                                              Permission.EXPORT_AUDIENCE}
+    assert [role for role in Role if allows(role, Permission.EXPORT_AUDIENCE)] == [Role.ADMIN, Role.ANALYST]
     # Controllers drive the show and alerts; tech runs playbooks and sees stream health.
     for permission in (Permission.DRIVE_SHOW, Permission.MESSAGE_HOST, Permission.MANAGE_ALERTS):
         assert allows(Role.CONTROLLER, permission) and not allows(Role.TECH, permission)

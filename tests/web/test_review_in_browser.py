@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -26,7 +26,7 @@ from tests.support import create_user, login
 from tests.web.test_control_room import sign_in
 
 
-def sample_show(server, room: str, database_url: str) -> int:
+def sample_show(server, room: str, database_url: str, *, days_later: int = 0) -> int:
     """The sample's two hours as a show that ran on the hourly flash-sale script, its
     recording archived where an ended show's recording goes."""
     hour = flash_sale_hourly()
@@ -40,7 +40,8 @@ def sample_show(server, room: str, database_url: str) -> int:
     db = make_engine(database_url)
     with transaction(session_factory(db)) as session:
         show = add_show(session, room=session.scalar(select(Room).where(Room.slug == room)), title="样例：晚间好物专场",
-                        planned_start=datetime.fromtimestamp(SAMPLE_START_MS / 1000, tz=timezone.utc), status="ended")
+                        planned_start=datetime.fromtimestamp(SAMPLE_START_MS / 1000, tz=timezone.utc)
+                        + timedelta(days=days_later), status="ended")
         save_script(session, show, script)
         show.run = run.to_json()
         show_id = show.id
@@ -86,3 +87,15 @@ def test_the_sample_show_s_review_renders_and_exports_the_same_numbers(server, r
     assert audience.status_code == 200 and "user_id,name,comments" in audience.text
     controller = create_user(database_url, role="controller", rooms=[room])
     assert login(server.url, *controller).get(f"/rooms/{room}/shows/{show_id}/audience.csv").status_code == 403
+
+
+def test_two_shows_side_by_side(server, room, database_url):
+    first = sample_show(server, room, database_url)
+    second = sample_show(server, room, database_url, days_later=7)
+    page = server.admin.get(f"/reviews/compare?a={room}/{first}&b={room}/{second}&lang=en")
+    assert page.status_code == 200
+    assert page.text.count("样例：晚间好物专场") == 2 and 'data-metric="gmv_cents"' in page.text
+    # The later show has the earlier one as its previous show.
+    review = server.admin.get(f"/rooms/{room}/shows/{second}/review.json").json()
+    assert review["previous"]["gmv_cents"] == review["headline"]["gmv_cents"]
+    assert server.admin.get(f"/reviews/compare?a={room}/{first}&b=nowhere/1").status_code == 404
