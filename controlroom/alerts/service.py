@@ -256,5 +256,6 @@ def _alert_row(alert: Alert) -> dict[str, Any]:
         "resolved_at": _ms(alert.resolved_at), "resolved_by": alert.resolved_by,
         "escalated": alert.escalated_at is not None and alert.state == "firing",
         "last_notified_at": _ms(alert.last_notified_at), "muted": bool(alert.muted_reason),
+        "clearing": alert.clear_since is not None and alert.state in ("firing", "acknowledged"),
         "muted_reason": alert.muted_reason, "value": alert.value, "reference": alert.reference,
     }
