@@ -109,6 +109,18 @@ redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
 """
 
+# KEYS: lease, checkpoint, minute-distinct hash, then the user sets.
+# ARGV: owner, the fresh state, updates channel, message.
+# A new show starts from zero: the state is replaced (the last applied id stays, so
+# nothing is applied twice) and the show's distinct people start over, all at once.
+RESET = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], 'state', ARGV[2])
+for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
+"""
+
 # KEYS: API keys, their snapshot time. ARGV: snapshot time (ms), then the key hashes.
 # Replaces the set unless a later snapshot is already published. Returns 1 if written.
 PUBLISH_KEYS = """

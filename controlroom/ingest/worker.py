@@ -97,6 +97,7 @@ class Worker:
         self._read = client.register_script(scripts.READ)
         self._claim = client.register_script(scripts.CLAIM)
         self._checkpoint = client.register_script(scripts.CHECKPOINT)
+        self._reset = client.register_script(scripts.RESET)
         self._maintained_at = 0.0
 
     # --- the loop --------------------------------------------------------------------
@@ -175,6 +176,7 @@ class Worker:
                     owned.renewed_at = now
                 else:
                     self._drop(room, "lease taken by another worker")
+        await self._follow_shows()
         if len(self.rooms) > fair_share:
             # More workers joined: hand one room back per round, so load spreads calmly.
             await self._hand_back(next(iter(self.rooms)))
@@ -188,6 +190,34 @@ class Worker:
                     await self._take_room(room, now)
                 except LeaseLost:
                     self._drop(room, "lease lost while recovering")
+
+    async def _follow_shows(self) -> None:
+        """A quiet room starts over too when its show starts (the screens show zeros)."""
+        for room in list(self.rooms):
+            await self._follow_show(room)
+
+    async def _follow_show(self, room: str) -> bool:
+        """A show started (the run-of-show publishes its start in the room's meta): the
+        room's numbers start over for it. Checked before every batch, so the new show's
+        events land in the new show's numbers; the stream keeps every event either way.
+        Returns False when the lease was lost."""
+        owned = self.rooms[room]
+        raw = await self.redis.hget(keys.meta(room), "show_started_at")
+        started = int(raw) if raw else 0
+        if started <= owned.state.show_started_at:
+            return True
+        fresh = RoomState(show_started_at=started)
+        ok = await self._reset(
+            keys=[keys.lease(room), keys.checkpoint(room), keys.minute_distinct(room),
+                  *(keys.users(room, kind) for kind in USER_SETS)],
+            args=[self.name, fresh.to_json(), keys.updates_channel(room), b"show"],
+        )
+        if not ok:
+            self._drop(room, "lease lost before a show reset")
+            return False
+        owned.state = fresh
+        log.info("worker.show_started", room=room, started_at=started)
+        return True
 
     async def _take_room(self, room: str, now: float) -> None:
         raw_state, raw_last = await self.redis.hmget(keys.checkpoint(room), ["state", "last_id"])
@@ -273,6 +303,8 @@ class Worker:
     # --- applying --------------------------------------------------------------------
 
     async def _apply(self, room: str, entries: list) -> None:
+        if not await self._follow_show(room):
+            return
         owned = self.rooms[room]
         acks: list[bytes] = []
         fresh: list[dict] = []

@@ -108,6 +108,10 @@ class RoomState:
     stream_status: str | None = None
     latency_ms: int | None = None
     events_applied: int = 0
+    # When the show these numbers belong to started (ms; 0: none). Events from before it
+    # (late pushes of the previous show) are not this show's.
+    show_started_at: int = 0
+    events_before_show: int = 0
     last_event_ts: int = 0
     comment_seq: int = 0
     # Event times of the readings that set online / stream status: the newest wins.
@@ -164,6 +168,9 @@ class RoomState:
     ) -> None:
         kind = e["type"]
         ts = e["ts"]
+        if ts < self.show_started_at:
+            self.events_before_show += 1
+            return
         self.events_applied += 1
         if ts > self.last_event_ts:
             self.last_event_ts = ts

@@ -212,6 +212,10 @@ async def publish_show(client: aioredis.Redis, sessions: sessionmaker[Session], 
         pipe.delete(keys.show(room))
     else:
         pipe.set(keys.show(room), orjson.dumps(data))
+        # Workers start the room's numbers over when this changes (a show started).
+        started = (data["run"] or {}).get("started_at")
+        if started:
+            pipe.hset(keys.meta(room), "show_started_at", started)
     pipe.publish(keys.updates_channel(room), b"show")
     await pipe.execute()
 
