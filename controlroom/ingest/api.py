@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
-from starlette.status import WS_1008_POLICY_VIOLATION
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from controlroom.auth.deps import IngestKeyRejected, RequiresIngestKey, WsRequiresIngestKey, invalid_key_message
+from starlette.status import WS_1008_POLICY_VIOLATION
+
+from controlroom.auth.deps import (
+    IngestKeyRejected,
+    RequiresIngestKey,
+    WsRequiresIngestKey,
+    invalid_key_message,
+)
 from controlroom.bus.client import BacklogFull, InvalidApiKey, UnknownRoom
 from controlroom.ingest.parse import BodyError, is_ndjson, parse_body
 from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED

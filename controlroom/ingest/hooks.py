@@ -17,17 +17,20 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from controlroom.bus import keys
-from controlroom.bus.client import BacklogFull, UnknownRoom
-from controlroom.ingest.adapters import doudian, douyin  # noqa: F401 - each registers its adapter
-from controlroom.ingest.adapters.base import ADAPTERS, PushRejected, SignatureRejected, Translated
-from controlroom.ingest.api import RETRY_AFTER_S, BodyError, _read_limited
-from controlroom.ingest.parse import MAX_FUTURE_MS
-from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
 from controlroom.auth.deps import Requires
 from controlroom.auth.permissions import Permission
 from controlroom.auth.service import Principal
+from controlroom.bus import keys
+from controlroom.bus.client import BacklogFull, UnknownRoom
 from controlroom.db.session import run_in_transaction
+from controlroom.ingest.adapters import doudian, douyin  # noqa: F401 - each registers its adapter
+from controlroom.ingest.adapters.base import (
+    ADAPTERS,
+    PushRejected,
+    SignatureRejected,
+    Translated,
+)
+from controlroom.ingest.api import RETRY_AFTER_S, BodyError, _read_limited
 from controlroom.ingest.bindings import (
     PLATFORMS,
     BindingError,
@@ -37,6 +40,8 @@ from controlroom.ingest.bindings import (
     room_bindings,
     unbind,
 )
+from controlroom.ingest.parse import MAX_FUTURE_MS
+from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
 from controlroom.rooms.models import Room
 from controlroom.rooms.screens import audited_room_change
 from controlroom.rooms.service import room_by_slug

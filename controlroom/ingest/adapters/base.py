@@ -87,6 +87,15 @@ def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {str(name).lower(): value for name, value in headers.items()}
 
 
+def signature_header(headers: Mapping[str, str], name: str) -> tuple[dict[str, str], str]:
+    """The headers (lower-cased) and the signature the platform sent in `name`."""
+    present = lower_headers(headers)
+    sent = present.get(name)
+    if not sent:
+        raise SignatureRejected(f"missing {name}")
+    return present, sent
+
+
 class ItemError(Exception):
     """One pushed item cannot be mapped; the message names the field."""
 

@@ -41,6 +41,7 @@ from controlroom.ingest.adapters.base import (
     lower_headers,
     register,
     require,
+    signature_header,
     to_ms,
     validated,
 )
@@ -122,10 +123,7 @@ class DouyinAdapter:
     platform = PLATFORM
 
     def verify(self, headers: Mapping[str, str], body: bytes, secret: str, *, now_s: float) -> None:
-        present = lower_headers(headers)
-        sent = present.get("x-signature")
-        if not sent:
-            raise SignatureRejected("missing x-signature")
+        present, sent = signature_header(headers, "x-signature")
         expected = douyin_signature(present, body, secret)
         if not hmac.compare_digest(sent.strip().encode(), expected.encode()):
             raise SignatureRejected("x-signature does not match")
