@@ -60,8 +60,9 @@ def _unauthorized(message: str) -> Response:
     return JSONResponse({"detail": message}, status_code=401)
 
 
-async def _receive(platform: str, request: Request, services: Services) -> tuple[int, Translated | None, str | None]:
-    """(status, translation, room): 0 status means accepted into `room` (None: kept aside)."""
+async def _receive(platform: str, request: Request, services: Services) -> tuple[Translated | None, str | None]:
+    """The verified push's (translation, room); (None, None) when it was kept aside for
+    an unbound room. Refusals are raised as _Refused with their response."""
     adapter = ADAPTERS[platform]
     body = await _read_limited(request, MAX_PUSH_BYTES)
     headers = {name.lower(): value for name, value in request.headers.items()}
@@ -83,7 +84,7 @@ async def _receive(platform: str, request: Request, services: Services) -> tuple
             raise _Refused(_unauthorized(str(error))) from None
         if rejection:
             raise _Refused(JSONResponse({"detail": rejection}, status_code=400))
-        return 0, translated, binding["room"]
+        return translated, binding["room"]
     # Bound to none of our rooms: keep it if it is signed with one of our secrets.
     secrets = {orjson.loads(v)["secret"] for v in (await services.redis.hvals(keys.bindings(platform)))}
     problems = []
@@ -97,7 +98,7 @@ async def _receive(platform: str, request: Request, services: Services) -> tuple
             "external": external or "", "headers": orjson.dumps(headers), "body": body,
             "reason": rejection or f"{platform} room {external!r} is bound to no room here",
         }, maxlen=UNBOUND_MAXLEN, approximate=True)
-        return 0, None, None
+        return None, None
     raise _Refused(_unauthorized(problems[0] if problems else f"no {platform} binding: nothing can verify this push"))
 
 
@@ -129,7 +130,7 @@ async def _store(services: Services, room: str, translated: Translated) -> Respo
 
 async def _handle(platform: str, request: Request, services: Services, success: Response) -> Response:
     try:
-        _, translated, room = await _receive(platform, request, services)
+        translated, room = await _receive(platform, request, services)
     except _Refused as refused:
         return refused.response
     except BodyError as error:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from controlroom.bus import keys
 from controlroom.db.session import run_in_transaction
+from controlroom.moderation.compliance import suggest_wording
 from controlroom.moderation.lexicon import CATEGORIES, SEVERITIES, Term, default_allow, default_terms
 from controlroom.moderation.matcher import Matcher
 from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm, QuickReply
@@ -63,8 +64,6 @@ def install_default_lexicon(session: Session) -> bool:
 
 
 def _default_suggestion(term: Term) -> str:
-    from controlroom.moderation.compliance import suggest_wording
-
     return suggest_wording(term.text) if term.category == "absolute" else ""
 
 

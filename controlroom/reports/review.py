@@ -49,7 +49,7 @@ def _distinct(events: Iterable[dict]) -> dict[str, int]:
     return {k: len(v) for k, v in sets.items()}
 
 
-def _apply(events: list[dict], tagger: Tagger | None) -> RoomState:
+def apply_events(events: list[dict], tagger: Tagger | None) -> RoomState:
     state = RoomState()
     state.apply(events, {}, tagger)
     return state
@@ -83,7 +83,7 @@ def build_review(
 ) -> dict[str, Any]:
     """`previous`: headline numbers of the room's earlier shows, newest first."""
     events = sorted(events, key=lambda e: e["ts"])
-    state = _apply(events, tagger)
+    state = apply_events(events, tagger)
     numbers = headline(state, events, now_ms)
     spans = _segment_spans(run, now_ms)
     report = engine.planned_vs_actual(script, run, now_ms)
@@ -100,7 +100,7 @@ def build_review(
     segments = []
     for row in report:
         seg_events = by_segment.get(row.index, [])
-        seg_state = _apply(seg_events, tagger)
+        seg_state = apply_events(seg_events, tagger)
         seg_distinct = _distinct(seg_events)
         seg_spans = [(s, e) for i, s, e in spans if i == row.index]
         new_viewers = sum(1 for ts in first_seen.values() if any(s <= ts < e for s, e in seg_spans))

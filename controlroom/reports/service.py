@@ -19,7 +19,7 @@ from controlroom.metrics.state import Tagger
 from controlroom.playbooks.models import PlaybookRunRow
 from controlroom.playbooks.service import playbooks_projection
 from controlroom.recording import read_recording, recording_path, show_span, stream_events
-from controlroom.reports.review import _apply, build_review, headline
+from controlroom.reports.review import apply_events, build_review, headline
 from controlroom.rooms.models import Room, Show
 from controlroom.shows.engine import RunState
 from controlroom.shows.models import CueFiring, HostMessage
@@ -99,7 +99,7 @@ async def build_show_review(
         earlier_events = await show_events(client, data_dir, room, {
             "id": earlier["id"], "start": earlier["span"][0], "end": earlier["span"][1]})
         if earlier_events:
-            previous.append(headline(_apply(earlier_events, None), earlier_events, now_ms))
+            previous.append(headline(apply_events(earlier_events, None), earlier_events, now_ms))
     review = await asyncio.to_thread(
         build_review, events=events, script=context["script"], run=context["run"],
         planned_start_ms=show["planned_start"], now_ms=now_ms, targets=show["targets"], alerts=context["alerts"],

@@ -22,6 +22,7 @@ from controlroom.rooms.service import add_show, current_show, room_by_slug
 from controlroom.services import Services, get_services
 from controlroom.recording import archive_show, show_span
 from controlroom.rooms.models import Room
+from controlroom.rooms.screens import audited_room_change
 from controlroom.shows.engine import ActionRefused
 from controlroom.shows.models import HostMessage
 from controlroom.shows.runs import act, publish_show, room_show, save_script
@@ -47,20 +48,14 @@ async def message_host(
     text: Annotated[str, Form()] = "", source: Annotated[str, Form()] = "manual",
     urgent: Annotated[str, Form()] = "",
 ) -> Response:
-    now = utcnow()
-
-    def send(session: Session) -> None:
-        room_row = room_by_slug(session, room)
-        if room_row is None:
-            raise LookupError(f"room {room!r} not found")
+    def send(session: Session, room_row: Room) -> dict:
         message = send_host_message(session, room=room_row, text=text, source=source if source in SOURCES else "manual",
-                                    urgent=urgent in ("on", "true", "1"), by=principal.name, now=now)
-        record(session, actor=principal.name, user_id=principal.user_id, action="host.message", now=now,
-               room=room_row, ip=client_ip(request), detail={"message": message.id, "text": message.text,
-                                                             "source": message.source, "urgent": message.urgent})
+                                    urgent=urgent in ("on", "true", "1"), by=principal.name, now=utcnow())
+        return {"message": message.id, "text": message.text, "source": message.source, "urgent": message.urgent}
 
     try:
-        await run_in_transaction(services.sessions, send)
+        await audited_room_change(services.sessions, request, principal, room=room, action="host.message",
+                                  change=send)
     except MessageRefused as error:
         return JSONResponse({"detail": str(error)}, status_code=422)
     except LookupError as error:
@@ -117,16 +112,15 @@ async def drive_show(room: str, action: str, request: Request, services: Svc, pr
     minutes), hold, resume, end, pull_interaction: pushed to every screen, audited."""
     form = await request.form()
     params = {name: str(value) for name, value in form.items() if name != "csrftoken"}
-    now = utcnow()
 
-    def change(session: Session) -> None:
-        room_row, show = room_show(session, room)
-        detail = act(session, show=show, action=action, now_ms=int(now.timestamp() * 1000), params=params)
-        record(session, actor=principal.name, user_id=principal.user_id, action=f"show.{action}", now=now,
-               room=room_row, ip=client_ip(request), detail={"show": show.title, **detail})
+    def change(session: Session, room_row: Room) -> dict:
+        _, show = room_show(session, room)
+        detail = act(session, show=show, action=action, now_ms=int(utcnow().timestamp() * 1000), params=params)
+        return {"show": show.title, **detail}
 
     try:
-        await run_in_transaction(services.sessions, change)
+        await audited_room_change(services.sessions, request, principal, room=room, action=f"show.{action}",
+                                  change=change)
     except ActionRefused as error:
         return JSONResponse({"detail": str(error)}, status_code=409)
     except LookupError as error:

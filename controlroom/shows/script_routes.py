@@ -13,11 +13,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from controlroom.auth.deps import Requires
 from controlroom.auth.permissions import Permission
-from controlroom.auth.service import Principal, record
-from controlroom.db.base import utcnow
+from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.moderation.compliance import check_script
 from controlroom.moderation.live import PublishedMatcher
+from controlroom.rooms.screens import audited_room_change
 from controlroom.services import Services, get_services
 from controlroom.shows import editing
 from controlroom.shows.engine import ActionRefused, RunState, planned_starts
@@ -25,7 +25,7 @@ from controlroom.shows.runs import load_script, publish_show, room_show, save_sc
 from controlroom.shows.script import SEGMENT_KIND_NAMES, Script, script_warnings
 from controlroom.shows.script_io import ScriptImportError, from_csv, from_yaml, parse_duration, to_csv, to_yaml
 from controlroom.shows.templates import TEMPLATES
-from controlroom.web.pages import client_ip, render_page
+from controlroom.web.pages import render_page
 
 router = APIRouter()
 Svc = Annotated[Services, Depends(get_services)]
@@ -66,16 +66,12 @@ async def _editor(request: Request, services: Services, room: str, *, errors: di
 
 async def _change(request: Request, services: Services, principal: Principal, room: str, action: str,
                   change: Callable[[Script, RunState], Script], detail: dict[str, Any]) -> None:
-    now = utcnow()
+    def work(session: Session, room_row) -> dict[str, Any]:
+        _, show = room_show(session, room)
+        save_script(session, show, change(load_script(session, show), RunState.from_json(show.run)))
+        return {"show": show.title, **detail}
 
-    def work(session: Session) -> None:
-        room_row, show = room_show(session, room)
-        script = change(load_script(session, show), RunState.from_json(show.run))
-        save_script(session, show, script)
-        record(session, actor=principal.name, user_id=principal.user_id, action=f"script.{action}", now=now,
-               room=room_row, ip=client_ip(request), detail={"show": show.title, **detail})
-
-    await run_in_transaction(services.sessions, work)
+    await audited_room_change(services.sessions, request, principal, room=room, action=f"script.{action}", change=work)
     await publish_show(services.redis, services.sessions, room=room)
 
 
@@ -106,6 +102,8 @@ async def _segment_change(request: Request, services: Services, principal: Princ
                              status_code=422)
     except ActionRefused as error:
         return await _editor(request, services, room, problems=[str(error)], status_code=409)
+    except LookupError as error:
+        return JSONResponse({"detail": str(error)}, status_code=404)
     return _done(request, room)
 
 
@@ -131,6 +129,8 @@ async def _structural(request: Request, services: Services, principal: Principal
         return await _editor(request, services, room, problems=[str(error)], status_code=409)
     except StaleDataError:
         return JSONResponse({"detail": "the show moved meanwhile; try again"}, status_code=409)
+    except LookupError as error:
+        return JSONResponse({"detail": str(error)}, status_code=404)
     return _done(request, room)
 
 

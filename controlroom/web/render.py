@@ -23,19 +23,24 @@ from controlroom.paths import TEMPLATES_DIR
 _BABEL_LOCALE = {"zh_CN": "zh_Hans_CN", "en": "en"}
 
 
+# The only markup the highlight adds; both slots are filled with escaped text.
+_MARK = '<mark class="hit" data-category="{category}">{text}</mark>'
+
+
 def highlight(text: str, hits: list | None) -> Markup:
-    """A comment with its moderation hits marked. Every piece of the stranger's text is
-    escaped; only the <mark> tags are ours."""
-    pieces: list[Markup] = []
+    """A comment with its moderation hits marked. The comment is typed by a stranger and
+    a hit can span symbols inside it (假<b>货 hits 假货), so every piece of it — hit or
+    not — and the category go through escape(); only the <mark> tags are ours."""
+    pieces: list[str] = []
     position = 0
     for start, end, category in sorted(hits or []):
         if start < position or end > len(text):
             continue  # overlapping or stale offsets: leave the text as it is
-        pieces.append(escape(text[position:start]))
-        pieces.append(Markup('<mark class="hit" data-category="%s">%s</mark>') % (category, text[start:end]))
+        pieces.append(str(escape(text[position:start])))
+        pieces.append(_MARK.format(category=escape(category), text=escape(text[start:end])))
         position = end
-    pieces.append(escape(text[position:]))
-    return Markup("").join(pieces)
+    pieces.append(str(escape(text[position:])))
+    return Markup("".join(pieces))  # every piece above is escaped or our own tag
 
 
 class Renderer:
