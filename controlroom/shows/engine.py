@@ -72,11 +72,14 @@ class RunState:
     def from_json(cls, data: dict[str, Any] | None) -> "RunState":
         if not data:
             return cls()
+        # Fields missing from older or hand-written runs take their defaults.
+        default = cls()
         return cls(
-            status=data["status"], started_at=data["started_at"], ended_at=data["ended_at"], index=data["index"],
-            segment_started_at=data["segment_started_at"], extension_s=data["extension_s"],
-            held_at=data["held_at"], held_ms=data["held_ms"], fired=frozenset(data["fired"]),
-            actuals=tuple(Actual.from_json(row) for row in data["actuals"]),
+            status=data.get("status", default.status), started_at=data.get("started_at"),
+            ended_at=data.get("ended_at"), index=data.get("index", 0),
+            segment_started_at=data.get("segment_started_at"), extension_s=data.get("extension_s", 0),
+            held_at=data.get("held_at"), held_ms=data.get("held_ms", 0), fired=frozenset(data.get("fired", ())),
+            actuals=tuple(Actual.from_json(row) for row in data.get("actuals", ())),
         )
 
 

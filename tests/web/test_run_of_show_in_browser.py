@@ -91,6 +91,8 @@ def test_the_host_page_survives_a_server_restart_and_resyncs(own_redis_url, data
         make_show(database_url, own_redis_url, room)
         control, host = _pages(browser, first, room, database_url)
         control.locator('#run-of-show [data-action="start"]').click()
+        # Live (a countdown runs), not just "starting with 开场" of a scheduled show.
+        expect(host.locator("#prompter .countdown")).to_be_visible()
         expect(host.locator("#prompter .segment-title")).to_contain_text("开场")
     finally:
         first.terminate()
