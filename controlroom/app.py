@@ -35,7 +35,7 @@ from controlroom.observability import configure_logging
 from controlroom.periodic import every
 from controlroom.processing import run_processing
 from controlroom.paths import STATIC_DIR
-from controlroom.recording import prune_recordings
+from controlroom.reports.recording import prune_recordings
 from controlroom.rooms.projection import publish_rooms
 from controlroom.moderation import routes as lexicon_routes
 from controlroom.moderation.service import install_default_lexicon, publish_lexicon

@@ -138,8 +138,9 @@ def _record(args: argparse.Namespace) -> int:
     from controlroom.bus.client import connect
     from controlroom.bus.embedded import resolve_redis_url
     from controlroom.db.session import make_engine, session_factory, transaction
-    from controlroom.recording import read_recording, recording_path, show_span, stream_events, write_recording
-    from controlroom.rooms.models import Room, Show
+    from controlroom.reports.recording import read_recording, recording_path, show_span, stream_events, write_recording
+    from controlroom.rooms.models import Room
+    from controlroom.shows.models import Show
 
     settings = Settings()
     engine = make_engine(settings.sqlalchemy_url)
@@ -171,7 +172,7 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from controlroom.recording import read_recording, replay
+    from controlroom.reports.recording import read_recording, replay
 
     if not args.api_key:
         print("controlroom: --api-key (or CONTROLROOM_API_KEY): the room's ingest key", file=sys.stderr)
@@ -193,7 +194,7 @@ def _demo(args: argparse.Namespace) -> int:
     from controlroom.auth.secrets import Signer
     from controlroom.db.base import utcnow
     from controlroom.db.session import make_engine, session_factory, transaction, upgrade
-    from controlroom.rooms.seed import DEMO_ROOM, seed_demo
+    from controlroom.sim.seed import DEMO_ROOM, seed_demo
     from controlroom.sim.runner import run_simulation
 
     os.environ.setdefault("CONTROLROOM_MODE", "demo")

@@ -29,9 +29,10 @@ from controlroom.clock import Clock
 from controlroom.db.session import run_in_transaction
 from controlroom.metrics.models import RoomMinute
 from controlroom.metrics.state import USER_SETS, WINDOWED_SETS, RoomState
-from controlroom.rooms.models import Room, Show
+from controlroom.rooms.models import Room
+from controlroom.shows.models import Show
 from controlroom.rooms.screens import publish_room_projection
-from controlroom.rooms.service import current_show
+from controlroom.shows.schedule import current_show
 from controlroom.rules.evaluator import evaluate
 from controlroom.rules.schemas import RuleDefinition
 from controlroom.rules.service import definitions

@@ -6,7 +6,8 @@ from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from controlroom.db.base import Base, Timestamped, UTCDateTime, utcnow
-from controlroom.rooms.models import Room, Show
+from controlroom.rooms.models import Room
+from controlroom.shows.models import Show
 
 user_rooms = Table(
     "user_rooms",

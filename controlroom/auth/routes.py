@@ -25,9 +25,11 @@ from controlroom.auth.ratelimit import LoginLimiter
 from controlroom.auth.service import AccountError, Principal
 from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
-from controlroom.rooms.models import Room, Show
+from controlroom.rooms.models import Room
+from controlroom.shows.models import Show
 from controlroom.rooms.projection import publish_rooms
-from controlroom.rooms.service import current_show, room_by_slug
+from controlroom.rooms.service import room_by_slug
+from controlroom.shows.schedule import current_show
 from controlroom.services import Services, get_services
 from controlroom.web.pages import client_ip, render_page
 from controlroom.web.panels import HOST_SCREEN_PANELS

@@ -23,7 +23,8 @@ from controlroom.auth.secrets import (
     token_hash,
     verify_password,
 )
-from controlroom.rooms.models import Room, Show
+from controlroom.rooms.models import Room
+from controlroom.shows.models import Show
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 MIN_PASSWORD = 8

@@ -8,6 +8,7 @@ from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconT
 from controlroom.ingest.bindings import PlatformBinding
 from controlroom.playbooks.models import PlaybookEvent, PlaybookRow, PlaybookRunRow
 from controlroom.shows.models import CueFiring, HostMessage, SegmentRow
-from controlroom.rooms.models import Room, Show
+from controlroom.rooms.models import Room
+from controlroom.shows.models import Show
 
 __all__ = ["PlatformBinding", "PlaybookEvent", "PlaybookRow", "PlaybookRunRow", "CueFiring", "SegmentRow", "HostMessage", "QuickReply", "AllowPhrase", "LexiconCategory", "LexiconTerm", "Alert", "AlertTransition", "Rule", "Silence", "ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "RoomMinute", "Show", "User", "user_rooms"]

@@ -24,7 +24,7 @@ from controlroom.playbooks.runner import PlaybookRun, RunRefused
 from controlroom.playbooks.schemas import PlaybookDefinition
 from controlroom.rooms.models import Room
 from controlroom.rooms.screens import publish_room_projection
-from controlroom.rooms.service import current_show
+from controlroom.shows.schedule import current_show
 from controlroom.shows.service import send_host_message
 
 # Ended runs stay on the screens this long.

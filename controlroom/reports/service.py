@@ -18,9 +18,10 @@ from controlroom.db.session import run_in_transaction
 from controlroom.metrics.state import Tagger
 from controlroom.playbooks.models import PlaybookRunRow
 from controlroom.playbooks.service import playbooks_projection
-from controlroom.recording import read_recording, recording_path, show_span, stream_events
+from controlroom.reports.recording import read_recording, recording_path, show_span, stream_events
 from controlroom.reports.review import apply_events, build_review, headline
-from controlroom.rooms.models import Room, Show
+from controlroom.rooms.models import Room
+from controlroom.shows.models import Show
 from controlroom.shows.engine import RunState
 from controlroom.shows.models import CueFiring, HostMessage
 from controlroom.shows.runs import load_script

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from controlroom.auth.service import active_key_hashes
 from controlroom.bus.client import Bus
 from controlroom.db.session import run_in_transaction
-from controlroom.rooms.service import all_rooms, current_show
+from controlroom.rooms.service import all_rooms
+from controlroom.shows.schedule import current_show
 
 
 async def publish_rooms(bus: Bus, sessions: sessionmaker[Session], *, only: str | None = None) -> None:

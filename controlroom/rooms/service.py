@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controlroom.bus.keys import ROOM_SLUG
-from controlroom.rooms.models import Room, Show
+from controlroom.rooms.models import Room
 
 
 class InvalidRoomSlug(ValueError):
@@ -29,77 +26,9 @@ def get_or_create_room(session: Session, *, slug: str, name: str, timezone: str)
     return room
 
 
-def add_show(session: Session, *, room: Room, title: str, planned_start: datetime, status: str = "scheduled") -> Show:
-    show = Show(room=room, title=title, planned_start=planned_start, status=status)
-    session.add(show)
-    session.flush()
-    return show
-
-
 def all_rooms(session: Session) -> list[Room]:
     return list(session.scalars(select(Room).order_by(Room.slug)))
 
 
 def room_by_slug(session: Session, slug: str) -> Room | None:
     return session.scalar(select(Room).where(Room.slug == slug))
-
-
-def current_show(session: Session, slug: str, now: datetime | None = None) -> Show | None:
-    """The show that screens follow: the live one; else the latest that has started;
-    else the next one planned (scheduling tomorrow's show must not take over today's)."""
-    now = now or datetime.now(timezone.utc)
-    shows = select(Show).join(Room).where(Room.slug == slug)
-    return (
-        session.scalar(shows.where(Show.status == "live").order_by(Show.planned_start.desc(), Show.id.desc()))
-        or session.scalar(shows.where(Show.planned_start <= now).order_by(Show.planned_start.desc(), Show.id.desc()))
-        or session.scalar(shows.order_by(Show.planned_start, Show.id))
-    )
-
-
-# What a team may set per show: name -> (kind, lowest, highest). Rates are fractions.
-TARGET_LIMITS = {
-    "interaction_rate": ("rate", 0.0, 1.0),
-    "conversion_rate": ("rate", 0.0, 1.0),
-    "like_rate": ("rate", 0.0, 1.0),
-    "comments": ("count", 0, 10_000_000),
-}
-
-
-class InvalidTarget(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def parse_targets(form: dict[str, str]) -> dict[str, float | None]:
-    """Targets as typed in the form: rates in percent, blank for the default."""
-    parsed: dict[str, float | None] = {}
-    for name, text in form.items():
-        if name not in TARGET_LIMITS:
-            raise InvalidTarget(name, "not a target controlroom knows")
-        try:
-            number = float(text) if text.strip() else None
-        except ValueError:
-            raise InvalidTarget(name, f"{text!r} is not a number") from None
-        is_rate = TARGET_LIMITS[name][0] == "rate"
-        parsed[name] = number / 100 if number is not None and is_rate else number
-    return parsed
-
-
-def set_show_targets(session: Session, *, show: Show, targets: dict[str, float | int | None]) -> dict[str, Any]:
-    """Replace the show's targets (None or missing: back to the default). Returns them."""
-    cleaned: dict[str, Any] = {}
-    for name, value in targets.items():
-        if name not in TARGET_LIMITS:
-            raise InvalidTarget(name, "not a target controlroom knows")
-        if value is None:
-            continue
-        kind, low, high = TARGET_LIMITS[name]
-        if not low <= value <= high:
-            shown = f"{low:.0%}–{high:.0%}" if kind == "rate" else f"{low}–{high}"
-            raise InvalidTarget(name, f"must be between {shown}")
-        cleaned[name] = int(value) if kind == "count" else float(value)
-    show.targets = cleaned
-    session.flush()
-    return cleaned

@@ -18,9 +18,10 @@ from controlroom.auth.permissions import Permission
 from controlroom.auth.service import Principal, record
 from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
-from controlroom.rooms.service import add_show, current_show, room_by_slug
+from controlroom.rooms.service import room_by_slug
+from controlroom.shows.schedule import add_show, current_show
 from controlroom.services import Services, get_services
-from controlroom.recording import archive_show, show_span
+from controlroom.reports.recording import archive_show, show_span
 from controlroom.rooms.models import Room
 from controlroom.rooms.screens import audited_room_change
 from controlroom.shows.engine import ActionRefused

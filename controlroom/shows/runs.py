@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from controlroom.bus import keys
 from controlroom.db.session import run_in_transaction
-from controlroom.rooms.models import Room, Show
-from controlroom.rooms.service import current_show
+from controlroom.rooms.models import Room
+from controlroom.shows.models import Show
+from controlroom.shows.schedule import current_show
 from controlroom.shows import engine
 from controlroom.shows.engine import ActionRefused, Firing, RunState
 from controlroom.shows.models import CueFiring, SegmentRow

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from controlroom.bus import keys
 from controlroom.rooms.models import Room
 from controlroom.rooms.screens import publish_room_projection
-from controlroom.rooms.service import current_show
+from controlroom.shows.schedule import current_show
 from controlroom.shows.models import HostMessage
 
 MAX_MESSAGE = 300

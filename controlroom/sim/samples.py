@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from controlroom.recording import write_recording
+from controlroom.reports.recording import write_recording
 from controlroom.sim.generator import ShowSimulator
 
 SAMPLE = Path(__file__).with_name("samples") / "show-2h.jsonl.gz"

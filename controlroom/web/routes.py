@@ -22,14 +22,8 @@ from controlroom.db.session import run_in_transaction
 from controlroom.metrics.archive import archived_series
 from controlroom.metrics.view import merge_series
 from controlroom.rooms.projection import publish_rooms
-from controlroom.rooms.service import (
-    InvalidRoomSlug,
-    InvalidTarget,
-    current_show,
-    get_or_create_room,
-    parse_targets,
-    set_show_targets,
-)
+from controlroom.rooms.service import InvalidRoomSlug, get_or_create_room
+from controlroom.shows.schedule import InvalidTarget, current_show, parse_targets, set_show_targets
 from controlroom.i18n import pick_locale
 from controlroom.services import Services, get_services, get_ws_services
 from controlroom.web.pages import LANG_COOKIE, client_ip, render_page

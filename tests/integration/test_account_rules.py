@@ -52,7 +52,8 @@ def test_a_password_change_ends_the_user_s_sessions(session):
 
 def test_a_new_host_link_ends_every_earlier_link_of_the_room(session):
     from controlroom.auth.secrets import Signer
-    from controlroom.rooms.service import add_show, get_or_create_room
+    from controlroom.rooms.service import get_or_create_room
+    from controlroom.shows.schedule import add_show
 
     signer = Signer("k" * 40)
     room = get_or_create_room(session, slug="r1", name="r1", timezone="Asia/Shanghai")

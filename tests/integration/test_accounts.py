@@ -14,7 +14,7 @@ from controlroom.auth.models import AuditEntry, LoginSession, User
 from controlroom.db.base import utcnow
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.rooms.models import Room
-from controlroom.rooms.service import add_show
+from controlroom.shows.schedule import add_show
 from tests.support import create_room, create_user, csrf_of, login, unique
 
 

@@ -16,7 +16,7 @@ from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.metrics.archive import archive_minutes
 from controlroom.metrics.models import RoomMinute
 from controlroom.rooms.models import Room
-from controlroom.rooms.service import add_show
+from controlroom.shows.schedule import add_show
 from tests.support import BASE_TS, comment
 
 

@@ -22,7 +22,7 @@ from controlroom.auth.secrets import Signer
 from controlroom.db.base import utcnow
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.rooms.models import Room
-from controlroom.rooms.service import add_show
+from controlroom.shows.schedule import add_show
 from controlroom.settings import DEFAULT_SECRET_KEY, Settings
 from tests.support import cookie_header, create_room, create_user, csrf_of, login
 

@@ -16,7 +16,7 @@ import websockets
 
 from controlroom.ingest.adapters.douyin import douyin_signature
 from controlroom.metrics.state import RoomState
-from controlroom.recording import read_recording
+from controlroom.reports.recording import read_recording
 from controlroom.sim.samples import SAMPLE
 from tests.support import Process, create_user, csrf_of, login
 

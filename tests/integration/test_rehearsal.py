@@ -15,7 +15,7 @@ from controlroom.clock import SystemClock
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.metrics.models import RoomMinute
 from controlroom.rooms.models import Room
-from controlroom.rooms.service import add_show
+from controlroom.shows.schedule import add_show
 from tests.support import create_user, csrf_of, login
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from tests.integration.test_run_of_show import drive, make_show
 from tests.support import create_user, csrf_of, login
 from controlroom.db.session import make_engine, session_factory, transaction
-from controlroom.rooms.models import Room, Show
+from controlroom.rooms.models import Room
+from controlroom.shows.models import Show
 from controlroom.shows.script import Script
 
 

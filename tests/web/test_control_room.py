@@ -141,7 +141,7 @@ def test_a_controller_sets_the_show_s_targets_and_the_tiles_follow(server, room,
     from controlroom.db.base import utcnow
     from controlroom.db.session import make_engine, session_factory, transaction
     from controlroom.rooms.models import Room
-    from controlroom.rooms.service import add_show
+    from controlroom.shows.schedule import add_show
 
     with transaction(session_factory(make_engine(database_url))) as session:
         add_show(session, room=session.scalar(select(Room).where(Room.slug == room)), title="目标测试",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from controlroom.db.base import utcnow
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.rooms.models import Room
-from controlroom.rooms.service import add_show
+from controlroom.shows.schedule import add_show
 
 from tests.support import comment, create_user
 from tests.web.test_control_room import sign_in

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.metrics.state import RoomState
-from controlroom.recording import read_recording, recording_path
+from controlroom.reports.recording import read_recording, recording_path
 from controlroom.rooms.models import Room
-from controlroom.rooms.service import add_show
+from controlroom.shows.schedule import add_show
 from controlroom.shows import engine
 from controlroom.shows.runs import save_script
 from controlroom.shows.script import Script

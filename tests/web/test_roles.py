@@ -34,7 +34,7 @@ def test_a_host_signs_in_to_the_host_screen_and_nothing_else(server, room, page,
     from controlroom.db.base import utcnow
     from controlroom.db.session import make_engine, session_factory, transaction
     from controlroom.rooms.models import Room
-    from controlroom.rooms.service import add_show
+    from controlroom.shows.schedule import add_show
 
     with transaction(session_factory(make_engine(database_url))) as session:
         add_show(session, room=session.scalar(select(Room).where(Room.slug == room)), title="今晚专场",

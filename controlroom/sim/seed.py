@@ -16,7 +16,8 @@ from controlroom.auth import service
 from controlroom.auth.models import ApiKey, User
 from controlroom.auth.permissions import Role
 from controlroom.auth.secrets import Signer, random_token
-from controlroom.rooms.service import add_show, get_or_create_room
+from controlroom.rooms.service import get_or_create_room
+from controlroom.shows.schedule import add_show
 
 DEMO_ROOM = "demo"
 DEMO_ROOM_NAME = "演示直播间 · 好物专场"
