@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import realistic_batch  # noqa: E402
 from controlroom.alerts.engine import AlertEngine  # noqa: E402
-from controlroom.alerts.models import Rule  # noqa: E402
+from controlroom.rules.models import Rule  # noqa: E402
 from controlroom.auth.secrets import token_hash  # noqa: E402
 from controlroom.bus import keys  # noqa: E402
 from controlroom.bus.client import Bus, connect  # noqa: E402

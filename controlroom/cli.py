@@ -102,33 +102,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from controlroom.bus.client import connect
-    from controlroom.bus.embedded import resolve_redis_url
-    from controlroom.clock import SystemClock
-    from controlroom.db.session import make_engine, session_factory
-    from controlroom.observability import configure_logging
-    from controlroom.processing import run_processing
+    from controlroom.runtime.lifespan import run_worker
 
-    settings = Settings()
-    configure_logging(json=settings.log_json, level=settings.log_level)
-
-    async def run() -> None:
-        url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir)
-        client = connect(url)
-        engine = make_engine(settings.sqlalchemy_url)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await run_processing(client, session_factory(engine), settings, SystemClock(), stop)
-        finally:
-            await client.aclose()
-            engine.dispose()
-            if embedded is not None:
-                embedded.stop()
-
-    asyncio.run(run())
+    run_worker(Settings())
     return 0
 
 
@@ -273,6 +249,7 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _user(args: argparse.Namespace) -> int:
+    from controlroom.audit.service import record
     import getpass
 
     from controlroom.auth import service
@@ -289,8 +266,8 @@ def _user(args: argparse.Namespace) -> int:
                 session, username=args.username, password=password, role=args.role,
                 display_name=args.name, room_slugs=args.room,
             )
-            service.record(session, actor="cli", action="user.add", now=utcnow(),
-                           detail={"username": user.username, "role": user.role, "rooms": sorted(args.room)})
+            record(session, actor="cli", action="user.add", now=utcnow(),
+                   detail={"username": user.username, "role": user.role, "rooms": sorted(args.room)})
     except service.AccountError as exc:
         print(f"error: {exc.field}: {exc.message}", file=sys.stderr)
         return 2

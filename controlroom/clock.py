@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from typing import Protocol
 
 
@@ -27,3 +28,8 @@ class FakeClock:
 
     def set(self, now_ms: int) -> None:
         self._now = now_ms
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    """A clock's Unix milliseconds as an aware UTC datetime (how SQL stores times)."""
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)

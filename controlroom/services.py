@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 from fastapi import Request, WebSocket
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from controlroom.auth.secrets import Signer
 from controlroom.bus.client import Bus
-from controlroom.bus.hub import Hub
 from controlroom.clock import Clock
+from controlroom.live.projections import Projections
+from controlroom.live.view import RoomView, ViewOptions, read_room_view
 from controlroom.settings import Settings
-from controlroom.web.render import Renderer
+
+if TYPE_CHECKING:
+    from controlroom.auth.secrets import Signer
+    from controlroom.web.render import Renderer
 
 
 @dataclass
@@ -23,14 +28,25 @@ class Services:
     settings: Settings
     redis: aioredis.Redis
     bus: Bus
-    hub: Hub
-    renderer: Renderer
+    projections: Projections
+    renderer: "Renderer"
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock
-    signer: Signer
+    signer: "Signer"
     # The worker running inside this process, if any (readiness checks it is alive).
     worker_task: asyncio.Task[None] | None = None
+
+    @property
+    def view_options(self) -> ViewOptions:
+        return ViewOptions(segment_warning_s=self.settings.segment_warning_s)
+
+    async def room_view(self, room: str) -> RoomView:
+        return await read_room_view(self.redis, room, self.clock, self.view_options)
+
+    def now(self) -> datetime:
+        """The injected clock's time, for routes and services (never the wall clock)."""
+        return datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=timezone.utc)
 
 
 def get_services(request: Request) -> Services:

@@ -30,7 +30,10 @@ from controlroom.auth import service
 from controlroom.auth.models import User
 from controlroom.bus.client import Bus, connect
 from controlroom.db.session import make_engine, session_factory, transaction, upgrade
-from controlroom.rooms.projection import publish_rooms
+from controlroom.auth.projection import ROOM
+from controlroom.clock import SystemClock
+from controlroom.live.projections import Projections
+from controlroom.shows.schedule import TARGETS
 from controlroom.rooms.service import get_or_create_room
 from controlroom.settings import Settings
 
@@ -86,7 +89,8 @@ def create_room(database_url: str, redis_url: str, slug: str | None = None, name
 
     async def register() -> None:
         client = connect(redis_url)
-        await publish_rooms(Bus.from_settings(client, Settings(mode="dev")), sessions, only=slug)
+        projections = Projections(Bus.from_settings(client, Settings(mode="dev")), sessions, SystemClock())
+        await projections.publish(slug, ROOM.name, TARGETS.name)
         await client.aclose()
 
     # A thread of its own, so this works from inside a running event loop too.

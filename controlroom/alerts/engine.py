@@ -16,22 +16,19 @@ from datetime import datetime, timedelta, timezone
 from statistics import fmean, pstdev
 from typing import Callable, Iterable
 
-import orjson
-import redis.asyncio as aioredis
 import structlog
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.alerts.service import RoomContext, apply_observations, open_alerts, room_alerts_projection
-from controlroom.bus import keys
-from controlroom.clock import Clock
+from controlroom.alerts.service import ALERTS, RoomContext, apply_observations, open_alerts
+from controlroom.clock import Clock, ms_to_datetime
 from controlroom.db.session import run_in_transaction
+from controlroom.live.projections import Projections
+from controlroom.live.view import count_minute_distinct, read_live_state, read_minute_distinct
 from controlroom.metrics.models import RoomMinute
-from controlroom.metrics.state import USER_SETS, WINDOWED_SETS, RoomState
 from controlroom.rooms.models import Room
 from controlroom.shows.models import Show
-from controlroom.rooms.screens import publish_room_projection
 from controlroom.shows.schedule import current_show
 from controlroom.rules.evaluator import evaluate
 from controlroom.rules.schemas import RuleDefinition
@@ -66,21 +63,10 @@ class _Baselines:
     read_at: float = 0.0
 
 
-async def publish_alerts(client: aioredis.Redis, sessions: sessionmaker[Session], *, room: str, now_ms: int) -> dict:
-    """Write the room's alert projection to Redis and wake every screen of the room."""
-    projection = await publish_room_projection(
-        client, sessions, room=room, key=keys.alerts(room), note=b"alerts",
-        build=lambda session, room_id, now: room_alerts_projection(session, room_id=room_id, now=now),
-        now=datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc),
-    )
-    return projection or {}
-
-
 class AlertEngine:
     def __init__(
         self,
-        client: aioredis.Redis,
-        sessions: sessionmaker[Session],
+        projections: Projections,
         *,
         clock: Clock,
         rooms: Callable[[], Iterable[str]],
@@ -88,8 +74,9 @@ class AlertEngine:
         tick_s: float = 1.0,
         min_interval_s: float = 0.25,
     ) -> None:
-        self.redis = client
-        self.sessions = sessions
+        self.projections = projections
+        self.redis = projections.bus.redis
+        self.sessions = projections.sessions
         self.clock = clock
         self.rooms = rooms
         self.red_escalation_s = red_escalation_s
@@ -130,7 +117,8 @@ class AlertEngine:
         context = await self._context(room)
         if context is None:
             return False
-        state, distinct = await self._read_state(room)
+        live = await read_live_state(self.redis, room)
+        state, distinct = live.state, live.distinct
         minute_distinct = await self._minute_distinct(room, now_ms, context.show_started_ms)
         signals = build_signals(
             state, now_ms=now_ms, live=context.live_show or state.stream_status in ("live", "interrupted"),
@@ -149,13 +137,9 @@ class AlertEngine:
 
         changed = await run_in_transaction(self.sessions, apply)
         if changed:
-            projection = await publish_alerts(self.redis, self.sessions, room=room, now_ms=now_ms)
+            projection = (await self.projections.publish(room, ALERTS.name)).get(ALERTS.name) or {}
             context.has_open_alerts = any(row["state"] != "resolved" for row in projection.get("alerts", []))
         return changed
-
-    def forget(self, room: str) -> None:
-        """People changed the room's alerts or silences: re-read before the next round."""
-        self._contexts.pop(room, None)
 
     # --- inputs ----------------------------------------------------------------------
 
@@ -168,7 +152,7 @@ class AlertEngine:
             room_row = session.scalar(select(Room).where(Room.slug == room))
             if room_row is None:
                 return None
-            show = current_show(session, room)
+            show = current_show(session, room, ms_to_datetime(self.clock.now_ms()))
 
             return _Context(
                 room=RoomContext(
@@ -187,37 +171,17 @@ class AlertEngine:
             self._contexts[room] = context
         return context
 
-    async def _read_state(self, room: str) -> tuple[RoomState, dict[str, int]]:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hget(keys.checkpoint(room), "state")
-        for kind in USER_SETS:
-            pipe.scard(keys.users(room, kind))
-        raw, *counts = await pipe.execute()
-        return RoomState.from_json(raw), dict(zip(USER_SETS, counts))
-
     async def _minute_distinct(self, room: str, now_ms: int, since_ms: int | None) -> dict[int, dict[str, int]]:
         """Per complete minute, distinct people of each windowed kind. Counted once
         from the minute's HyperLogLogs and kept in a hash, since those expire."""
-        raw = await self.redis.hgetall(keys.minute_distinct(room))
-        known = {int(minute): orjson.loads(value) for minute, value in raw.items()}
+        known = await read_minute_distinct(self.redis, room)
         current = now_ms - now_ms % 60_000
         # The current minute is still filling; the one before may still get late events.
         wanted = [current - i * 60_000 for i in range(2, MINUTE_DISTINCT_LOOKBACK + 2)]
         missing = [m for m in wanted if m not in known and (since_ms is None or m >= since_ms - since_ms % 60_000)]
-        if missing:
-            pipe = self.redis.pipeline(transaction=False)
-            for minute in missing:
-                for kind in WINDOWED_SETS:
-                    pipe.pfcount(keys.window_users(room, kind, minute))
-            counts = iter(await pipe.execute())
-            new = {minute: {kind: next(counts) for kind in WINDOWED_SETS} for minute in missing}
-            stale = [m for m in known if m < now_ms - MINUTE_DISTINCT_KEEP_MS]
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.hset(keys.minute_distinct(room), mapping={m: orjson.dumps(c) for m, c in new.items()})
-            if stale:
-                pipe.hdel(keys.minute_distinct(room), *stale)
-            await pipe.execute()
-            known.update(new)
+        known.update(await count_minute_distinct(
+            self.redis, room, missing, forget_before_ms=now_ms - MINUTE_DISTINCT_KEEP_MS
+        ))
         return known
 
     async def _room_baselines(self, context: _Context) -> dict[str, Baseline]:
@@ -228,7 +192,7 @@ class AlertEngine:
             return cached.values
         until = (
             datetime.fromtimestamp(context.show_started_ms / 1000, tz=timezone.utc)
-            if context.show_started_ms else datetime.now(timezone.utc)
+            if context.show_started_ms else datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=timezone.utc)
         )
 
         def read(session: Session) -> list[RoomMinute]:

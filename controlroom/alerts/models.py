@@ -1,4 +1,4 @@
-"""Rules (definitions) and alerts (instances), with every change of an alert as a row."""
+"""Alerts (instances of rules: controlroom/rules/models.py), with every change of an alert as a row."""
 
 from __future__ import annotations
 
@@ -7,20 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from controlroom.db.base import Base, Timestamped, UTCDateTime, utcnow
+from controlroom.db.base import Base, UTCDateTime, utcnow
 from controlroom.rooms.models import Room
-
-
-class Rule(Timestamped, Base):
-    """A rule's definition (controlroom/rules/schemas.py RuleDefinition, as JSON)."""
-
-    __tablename__ = "rules"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    definition: Mapped[dict] = mapped_column(JSON)
-    builtin: Mapped[bool] = mapped_column(default=False)  # shipped in defaults.yaml
-    updated_by: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Alert(Base):

@@ -6,35 +6,30 @@ from __future__ import annotations
 from typing import Annotated, Any, Callable
 
 import orjson
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.alerts.engine import publish_alerts
 from controlroom.alerts.models import Alert
 from controlroom.alerts.service import (
+    ALERTS,
     AlertActionRefused,
     act_on_alert,
     cancel_silence,
     create_silence,
 )
-from controlroom.auth.deps import Requires
-from controlroom.auth.permissions import Permission
+from controlroom.auth.deps import CanAck, CanManage, Dashboard, Svc
 from controlroom.auth.service import Principal
-from controlroom.db.base import utcnow
 from controlroom.db.session import run_in_transaction
+from controlroom.live.changes import audited_room_change
 from controlroom.rooms.models import Room
-from controlroom.rooms.screens import audited_room_change
 from controlroom.rooms.service import room_by_slug
-from controlroom.services import Services, get_services
+from controlroom.services import Services
+from controlroom.web.pages import client_ip
 
 router = APIRouter()
-Svc = Annotated[Services, Depends(get_services)]
-CanAck = Annotated[Principal, Depends(Requires(Permission.ACK_ALERTS))]
-CanManage = Annotated[Principal, Depends(Requires(Permission.MANAGE_ALERTS))]
-Dashboard = Annotated[Principal, Depends(Requires(Permission.VIEW_DASHBOARD))]
 
 
 def _refused(status: int, message: str) -> Response:
@@ -47,14 +42,14 @@ async def _act(
 ) -> Response:
     """Run one change in a transaction with its audit row, then push the room's alerts."""
     try:
-        await audited_room_change(services.sessions, request, principal, room=room, action=action, change=change)
+        await audited_room_change(services.projections, principal, room=room, action=action, change=change,
+                                  client_ip=client_ip(request), now=services.now(), publishes=(ALERTS.name,))
     except LookupError as error:
         return _refused(404, str(error).strip("'\""))
     except AlertActionRefused as error:
         return _refused(409, str(error))
     except StaleDataError:
         return _refused(409, "the alert changed meanwhile (the engine or someone else moved it); look again")
-    await publish_alerts(services.redis, services.sessions, room=room, now_ms=services.clock.now_ms())
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)
@@ -74,7 +69,7 @@ async def _move_alert(
     request: Request, services: Services, principal: Principal, room: str, alert_id: int, action: str
 ) -> Response:
     def change(session: Session, room_row: Room) -> dict:
-        alert = act_on_alert(session, room=room_row, alert_id=alert_id, action=action, by=principal.name, now=utcnow())
+        alert = act_on_alert(session, room=room_row, alert_id=alert_id, action=action, by=principal.name, now=services.now())
         return {"alert": alert.id, "rule": alert.rule_key, "level": alert.level}
 
     return await _act(request, services, principal, room, f"alert.{action}", change)
@@ -99,7 +94,7 @@ async def silence(
     def change(session: Session, room_row: Room) -> dict:
         made = create_silence(
             session, room=room_row, rule_key=rule_key.strip() or None, labels=matchers, minutes=int(minutes),
-            comment=comment.strip(), by=principal.name, now=utcnow(),
+            comment=comment.strip(), by=principal.name, now=services.now(),
         )
         return {"silence": made.id, "rule": made.rule_key, "labels": matchers, "minutes": int(minutes),
                 "comment": made.comment}
@@ -110,7 +105,7 @@ async def silence(
 @router.post("/rooms/{room}/silences/{silence_id}/cancel", include_in_schema=False)
 async def end_silence(room: str, silence_id: int, request: Request, services: Svc, principal: CanManage) -> Response:
     def change(session: Session, room_row: Room) -> dict:
-        ended = cancel_silence(session, room=room_row, silence_id=silence_id, by=principal.name, now=utcnow())
+        ended = cancel_silence(session, room=room_row, silence_id=silence_id, by=principal.name, now=services.now())
         return {"silence": ended.id}
 
     return await _act(request, services, principal, room, "alert.unsilence", change)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from controlroom.alerts import lifecycle
 from controlroom.alerts.lifecycle import OPEN_STATES, RESOLVED, AlertSnapshot, Change, Timing
 from controlroom.alerts.models import Alert, AlertTransition, Silence
+from controlroom.live.projections import declare
 from controlroom.playbooks.service import running_alert_ids
 from controlroom.rooms.models import Room
 from controlroom.rules.evaluator import Observation
@@ -259,3 +260,10 @@ def _alert_row(alert: Alert) -> dict[str, Any]:
         "clearing": alert.clear_since is not None and alert.state in ("firing", "acknowledged"),
         "muted_reason": alert.muted_reason, "value": alert.value, "reference": alert.reference,
     }
+
+
+NO_ALERTS: dict[str, Any] = {"alerts": [], "markers": [], "worst_level": None, "silences": []}
+ALERTS = declare(
+    "alerts", default=NO_ALERTS,
+    build=lambda session, room, now: room_alerts_projection(session, room_id=room.id, now=now),
+)

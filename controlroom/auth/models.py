@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from controlroom.db.base import Base, Timestamped, UTCDateTime, utcnow
@@ -81,20 +81,3 @@ class HostLink(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     show: Mapped[Show] = relationship()
-
-
-class AuditEntry(Base):
-    """Who did what, when, in which room: one row per state-changing action."""
-
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(100))  # username, "host-link:<id>", "cli"
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
-    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True, index=True)
-    action: Mapped[str] = mapped_column(String(64), index=True)
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
-    ip: Mapped[str] = mapped_column(String(64), default="")
-
-    room: Mapped[Room | None] = relationship()

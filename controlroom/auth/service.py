@@ -1,5 +1,6 @@
-"""Accounts, sessions, API keys, host links, audit. Keyword-only functions that add and
-flush but never commit: the caller owns the transaction."""
+"""Accounts, sessions, API keys, host links, the audit page's query (entries are recorded
+by controlroom/audit/service.py). Keyword-only functions that add and flush but never
+commit: the caller owns the transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from controlroom.auth.models import ApiKey, AuditEntry, HostLink, LoginSession, User
+from controlroom.audit.models import AuditEntry
+from controlroom.auth.models import ApiKey, HostLink, LoginSession, User
 from controlroom.auth.permissions import ROLE_PERMISSIONS, Permission, Role, allows
 from controlroom.auth.secrets import (
     Signer,
@@ -326,26 +328,6 @@ def principal_for_host_link(session: Session, *, token: str, signer: Signer) -> 
 
 
 # --- audit -------------------------------------------------------------------------------
-
-
-def record(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    now: datetime,
-    user_id: int | None = None,
-    room: Room | None = None,
-    detail: dict[str, Any] | None = None,
-    ip: str = "",
-) -> AuditEntry:
-    entry = AuditEntry(
-        at=now, actor=actor, user_id=user_id, room_id=room.id if room else None, action=action,
-        detail=detail or {}, ip=ip[:64],
-    )
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 def audit_entries(

@@ -31,6 +31,21 @@ async def ensure_group(client: aioredis.Redis, room: str) -> None:
             raise
 
 
+# A Redis stream entry id: (milliseconds, sequence).
+StreamId = tuple[int, int]
+
+
+def parse_id(raw: bytes | str) -> StreamId:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+async def known_rooms(client: aioredis.Redis) -> list[str]:
+    """The slugs of every room ingest and workers know (published from SQL)."""
+    return sorted(member.decode() for member in await client.smembers(keys.ROOMS))
+
+
 class UnknownRoom(Exception):
     pass
 
@@ -88,12 +103,6 @@ class Bus:
 
     async def key_is_valid(self, room: str, key_hash: str) -> bool:
         return keys.ROOM_SLUG.match(room) is not None and bool(await self.redis.hexists(keys.api_keys(room), key_hash))
-
-    async def publish_targets(self, room: str, targets: dict) -> None:
-        await self.redis.hset(keys.meta(room), "targets", orjson.dumps(targets))
-
-    async def rooms(self) -> list[str]:
-        return sorted(member.decode() for member in await self.redis.smembers(keys.ROOMS))
 
     async def room_name(self, room: str) -> str | None:
         if not keys.ROOM_SLUG.match(room):

@@ -14,11 +14,8 @@ CONSUMER_GROUP = "workers"
 # The moderation lexicon, as workers build their matcher from it (SQL is the record).
 LEXICON = "cr:lexicon"
 LEXICON_VERSION = "cr:lexicon:version"
-LEXICON_CATEGORIES = "cr:lexicon:categories"
-QUICK_REPLIES = "cr:quick-replies"
 # The ingest "key" of platform pushes, verified by signature (see bus/client.py).
 PUSH_KEY = "platform-push"
-PLAYBOOKS = "cr:playbooks"  # JSON: [[key, name, name_en, level, rules]] of every playbook  # JSON: question group -> [[id, text]]
 
 
 def stream(room: str) -> str:
@@ -80,24 +77,18 @@ def minute_distinct(room: str) -> str:
     return f"cr:{{{room}}}:minute-distinct"
 
 
-def alerts(room: str) -> str:
-    """JSON: the room's alerts as the screens show them (SQL is the record)."""
-    return f"cr:{{{room}}}:alerts"
 
 
-def show(room: str) -> str:
-    """JSON: the room's current show, its script and run (SQL is the record)."""
-    return f"cr:{{{room}}}:show"
 
 
-def playbooks(room: str) -> str:
-    """JSON: the room's running (and just ended) playbook runs."""
-    return f"cr:{{{room}}}:playbooks"
+def projection(room: str, name: str) -> str:
+    """JSON: a room's projection of SQL, as declared in controlroom/live/projections.py."""
+    return f"cr:{{{room}}}:{name}"
 
 
-def host_messages(room: str) -> str:
-    """JSON: the latest messages to the room's host screen (SQL is the record)."""
-    return f"cr:{{{room}}}:host-messages"
+def shared_projection(name: str) -> str:
+    """JSON: a projection shared by every room (SQL is the record)."""
+    return f"cr:{name}"
 
 
 def lease(room: str) -> str:

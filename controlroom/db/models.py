@@ -1,14 +1,19 @@
 """Every model, imported in one place so Alembic sees the whole metadata."""
 
-from controlroom.alerts.models import Alert, AlertTransition, Rule, Silence
-from controlroom.auth.models import ApiKey, AuditEntry, HostLink, LoginSession, User, user_rooms
+from controlroom.alerts.models import Alert, AlertTransition, Silence
+from controlroom.audit.models import AuditEntry
+from controlroom.auth.models import ApiKey, HostLink, LoginSession, User, user_rooms
 from controlroom.db.base import Base
+from controlroom.ingest.bindings import PlatformBinding
 from controlroom.metrics.models import RoomMinute
 from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm, QuickReply
-from controlroom.ingest.bindings import PlatformBinding
 from controlroom.playbooks.models import PlaybookEvent, PlaybookRow, PlaybookRunRow
-from controlroom.shows.models import CueFiring, HostMessage, SegmentRow
 from controlroom.rooms.models import Room
-from controlroom.shows.models import Show
+from controlroom.rules.models import Rule
+from controlroom.shows.models import CueFiring, HostMessage, SegmentRow, Show
 
-__all__ = ["PlatformBinding", "PlaybookEvent", "PlaybookRow", "PlaybookRunRow", "CueFiring", "SegmentRow", "HostMessage", "QuickReply", "AllowPhrase", "LexiconCategory", "LexiconTerm", "Alert", "AlertTransition", "Rule", "Silence", "ApiKey", "AuditEntry", "Base", "HostLink", "LoginSession", "Room", "RoomMinute", "Show", "User", "user_rooms"]
+__all__ = [
+    "Alert", "AlertTransition", "AllowPhrase", "ApiKey", "AuditEntry", "Base", "CueFiring", "HostLink", "HostMessage",
+    "LexiconCategory", "LexiconTerm", "LoginSession", "PlatformBinding", "PlaybookEvent", "PlaybookRow",
+    "PlaybookRunRow", "QuickReply", "Room", "RoomMinute", "Rule", "SegmentRow", "Show", "Silence", "User", "user_rooms",
+]

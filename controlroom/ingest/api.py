@@ -1,20 +1,25 @@
-"""POST /api/rooms/{room}/events: the generic ingest route (public contract)."""
+"""POST /api/rooms/{room}/events: the generic ingest route (public contract); the ingest
+websocket; the dead letters tech staff read."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.status import WS_1008_POLICY_VIOLATION
 
 from controlroom.auth.deps import (
     IngestKeyRejected,
     RequiresIngestKey,
+    StreamHealth,
+    Svc,
     WsRequiresIngestKey,
     invalid_key_message,
 )
+from controlroom.bus import keys
 from controlroom.bus.client import BacklogFull, InvalidApiKey, UnknownRoom
 from controlroom.ingest.parse import BodyError, is_ndjson, parse_body
 from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
@@ -171,3 +176,15 @@ async def ingest_socket(
             await websocket.send_json({"status": status, **result})
     except WebSocketDisconnect:
         return
+
+
+@router.get("/api/rooms/{room}/dead-letters", summary="Recently refused items with their reasons")
+async def dead_letters(room: str, services: Svc, principal: StreamHealth, limit: int = 100) -> Response:
+    if await services.bus.room_name(room) is None:
+        return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
+    entries = await services.redis.xrevrange(keys.dead_letters(room), count=max(1, min(limit, 1000)))
+    items = [
+        {"id": entry_id.decode(), "raw": fields[b"raw"].decode(errors="replace"), "reason": fields[b"reason"].decode()}
+        for entry_id, fields in entries
+    ]
+    return Response(orjson.dumps(items), media_type="application/json")

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import orjson
-import redis.asyncio as aioredis
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from controlroom.bus import keys
 from controlroom.db.base import Base, UTCDateTime, utcnow
-from controlroom.db.session import run_in_transaction
+from controlroom.bus.client import Bus
+from controlroom.live.projections import declare
 from controlroom.rooms.models import Room
 
 PLATFORMS = {"douyin": ("抖音直播间", "Douyin live room"), "doudian": ("抖店", "Douyin shop")}
@@ -80,17 +80,22 @@ def unbind(session: Session, *, room: Room, binding_id: int) -> PlatformBinding:
     return binding
 
 
-async def publish_bindings(client: aioredis.Redis, sessions: sessionmaker[Session]) -> None:
-    def read(session: Session) -> dict[str, dict[str, bytes]]:
-        lookup: dict[str, dict[str, bytes]] = {platform: {} for platform in PLATFORMS}
-        for b in session.scalars(select(PlatformBinding)):
-            lookup[b.platform][b.external_id] = orjson.dumps({"room": b.room.slug, "secret": b.secret})
-        return lookup
+def _bindings_lookup(session: Session) -> dict[str, dict[str, bytes]]:
+    lookup: dict[str, dict[str, bytes]] = {platform: {} for platform in PLATFORMS}
+    for b in session.scalars(select(PlatformBinding)):
+        lookup[b.platform][b.external_id] = orjson.dumps({"room": b.room.slug, "secret": b.secret})
+    return lookup
 
-    lookup = await run_in_transaction(sessions, read)
-    pipe = client.pipeline(transaction=True)
+
+async def _write_bindings(bus: Bus, room: str | None, lookup: dict[str, dict[str, bytes]], as_of_ms: int) -> None:
+    pipe = bus.redis.pipeline(transaction=True)
     for platform, entries in lookup.items():
         pipe.delete(keys.bindings(platform))
         if entries:
             pipe.hset(keys.bindings(platform), mapping=entries)
     await pipe.execute()
+
+
+# Which of our rooms a platform's push belongs to, and the secret that signs it.
+BINDINGS = declare("bindings", per_room=False, build=lambda session, room, now: _bindings_lookup(session),
+                   write=_write_bindings)

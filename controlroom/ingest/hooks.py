@@ -13,16 +13,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from controlroom.auth.deps import Requires
-from controlroom.auth.permissions import Permission
-from controlroom.auth.service import Principal
+from controlroom.auth.deps import Admin, StreamHealth, Svc
 from controlroom.bus import keys
 from controlroom.bus.client import BacklogFull, UnknownRoom
 from controlroom.db.session import run_in_transaction
+from controlroom.live.changes import audited_room_change
 from controlroom.ingest.adapters import doudian, douyin  # noqa: F401 - each registers its adapter
 from controlroom.ingest.adapters.base import (
     ADAPTERS,
@@ -32,26 +31,22 @@ from controlroom.ingest.adapters.base import (
 )
 from controlroom.ingest.api import RETRY_AFTER_S, BodyError, _read_limited
 from controlroom.ingest.bindings import (
+    BINDINGS,
     PLATFORMS,
     BindingError,
     bind,
     masked,
-    publish_bindings,
     room_bindings,
     unbind,
 )
 from controlroom.ingest.parse import MAX_FUTURE_MS
 from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
 from controlroom.rooms.models import Room
-from controlroom.rooms.screens import audited_room_change
 from controlroom.rooms.service import room_by_slug
-from controlroom.services import Services, get_services
-from controlroom.web.pages import render_page
+from controlroom.services import Services
+from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
-Svc = Annotated[Services, Depends(get_services)]
-Admin = Annotated[Principal, Depends(Requires(Permission.ADMINISTER))]
-StreamHealth = Annotated[Principal, Depends(Requires(Permission.VIEW_STREAM_HEALTH))]
 UNBOUND_MAXLEN = 10_000
 MAX_PUSH_BYTES = 2 * 1024 * 1024
 
@@ -188,12 +183,13 @@ async def add_binding(room: str, request: Request, services: Svc, principal: Adm
         return {"platform": binding.platform, "external_id": binding.external_id, "secret": masked(binding.secret)}
 
     try:
-        await audited_room_change(services.sessions, request, principal, room=room, action="binding.set", change=change)
+        await audited_room_change(services.projections, principal, room=room, action="binding.set", change=change,
+                                  client_ip=client_ip(request), now=services.now())
     except BindingError as error:
         return await _bindings_page(request, services, room, error=str(error), status_code=422)
     except LookupError:
         return render_page(request, "pages/not_found.html", status_code=404, what=room)
-    await publish_bindings(services.redis, services.sessions)
+    await services.projections.publish(None, BINDINGS.name)
     return RedirectResponse(f"/rooms/{room}/bindings", status_code=303)
 
 
@@ -204,11 +200,11 @@ async def remove_binding(room: str, binding_id: int, request: Request, services:
         return {"platform": binding.platform, "external_id": binding.external_id}
 
     try:
-        await audited_room_change(services.sessions, request, principal, room=room, action="binding.remove",
-                                  change=change)
+        await audited_room_change(services.projections, principal, room=room, action="binding.remove",
+                                  change=change, client_ip=client_ip(request), now=services.now())
     except LookupError as error:
         return render_page(request, "pages/not_found.html", status_code=404, what=str(error))
-    await publish_bindings(services.redis, services.sessions)
+    await services.projections.publish(None, BINDINGS.name)
     return RedirectResponse(f"/rooms/{room}/bindings", status_code=303)
 
 

@@ -34,6 +34,7 @@ import structlog
 from redis.exceptions import RedisError, ResponseError
 
 from controlroom.bus import keys, scripts
+from controlroom.bus.client import StreamId, known_rooms, parse_id
 from controlroom.bus.client import ensure_group
 from controlroom.clock import Clock, SystemClock
 from controlroom.metrics.state import USER_SETS, BatchEffects, RoomState, Tagger
@@ -41,16 +42,9 @@ from controlroom.observability import EVENTS_APPLIED
 
 log = structlog.get_logger(__name__)
 
-StreamId = tuple[int, int]
 MAINTAIN_EVERY_S = 1.0
 # Per-minute distinct-user counts are read for the last 20 minutes; keep a margin.
 WINDOW_KEYS_TTL_S = 40 * 60
-
-
-def parse_id(raw: bytes | str) -> StreamId:
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    ms, _, seq = text.partition("-")
-    return int(ms), int(seq or 0)
 
 
 @dataclass
@@ -165,7 +159,7 @@ class Worker:
         await self.redis.zadd(keys.WORKERS, {self.name: now_ms + ttl_ms})
         await self.redis.zremrangebyscore(keys.WORKERS, "-inf", now_ms)
         live_workers = max(1, await self.redis.zcard(keys.WORKERS))
-        rooms = sorted(m.decode() for m in await self.redis.smembers(keys.ROOMS))
+        rooms = await known_rooms(self.redis)
         fair_share = math.ceil(len(rooms) / live_workers) if rooms else 0
 
         for room, owned in list(self.rooms.items()):

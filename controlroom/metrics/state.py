@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterable, MutableMapping, Sequence
 
 import orjson
 
-from controlroom.moderation.hotwords import words_of
-from controlroom.moderation.questions import is_moderation, question_group
+from controlroom.metrics.hotwords import words_of
+from controlroom.metrics.questions import is_moderation, question_group
 
 RATE_WINDOW_MS = 60_000
 # Buckets older than this are dropped; a little more than the window so late events
@@ -58,7 +58,7 @@ HIT_BUCKET_KEEP_MS = 15 * 60_000
 ALL_COMMENTS = ""
 
 # text -> [(start, end, category)] of the lexicon hits in it (offsets into the text),
-# question-group words included (see controlroom/moderation/questions.py).
+# question-group words included (see controlroom/metrics/questions.py).
 Tagger = Callable[[str], Sequence[tuple[int, int, str]]]
 
 # Distinct users are kept as Redis sets written with the checkpoint (SADD is

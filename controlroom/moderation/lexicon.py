@@ -35,6 +35,9 @@ CATEGORIES: MappingProxyType[str, CategoryLabel] = MappingProxyType({
     "after_sale": CategoryLabel("售后问题", "After-sale"),
     "abuse": CategoryLabel("辱骂与引流", "Abuse / spam"),
 })
+# [key, name, name_en] of each built-in category: the feed's filter before the
+# lexicon is published.
+BUILTIN_CATEGORIES = [[key, label.zh_cn, label.en] for key, label in CATEGORIES.items()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,27 +6,23 @@ from __future__ import annotations
 from typing import Annotated, Any, Callable
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from controlroom.auth.deps import Requires
-from controlroom.auth.permissions import Permission
-from controlroom.auth.service import Principal, record
-from controlroom.db.base import utcnow
+from controlroom.auth.deps import Driver, Editor, Svc
+from controlroom.audit.service import record
+from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.moderation import service
 from controlroom.moderation.compliance import check_script
 from controlroom.moderation.live import PublishedMatcher
-from controlroom.moderation.questions import question_groups
+from controlroom.metrics.questions import question_groups
 from controlroom.moderation.service import LexiconError
-from controlroom.services import Services, get_services
+from controlroom.services import Services
 from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
-Svc = Annotated[Services, Depends(get_services)]
-Editor = Annotated[Principal, Depends(Requires(Permission.EDIT_LEXICON))]
-ScriptWriter = Annotated[Principal, Depends(Requires(Permission.DRIVE_SHOW))]
 PUBLISHED = PublishedMatcher()
 MAX_SCRIPT = 20_000
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -66,7 +62,7 @@ async def _change(
     change: Callable[[Session], dict[str, Any]],
 ) -> str:
     """Run a change with its audit row, then publish the lexicon; returns the notice."""
-    now = utcnow()
+    now = services.now()
 
     def work(session: Session) -> dict[str, Any]:
         detail = change(session)
@@ -75,7 +71,7 @@ async def _change(
         return detail
 
     detail = await run_in_transaction(services.sessions, work)
-    await service.publish_lexicon(services.redis, services.sessions)
+    await services.projections.publish(None, *service.LEXICON_PROJECTIONS)
     return detail.get("notice", "")
 
 
@@ -125,12 +121,12 @@ async def remove_allow(phrase_id: int, request: Request, services: Svc, principa
 
 
 @router.get("/lexicon/check", response_class=HTMLResponse, include_in_schema=False)
-async def script_check_page(request: Request, principal: ScriptWriter) -> Response:
+async def script_check_page(request: Request, principal: Driver) -> Response:
     return render_page(request, "pages/script_check.html", text="", hits=[], marks=[])
 
 
 @router.post("/lexicon/check", response_class=HTMLResponse, include_in_schema=False)
-async def script_check(request: Request, services: Svc, principal: ScriptWriter,
+async def script_check(request: Request, services: Svc, principal: Driver,
                        text: Annotated[str, Form()] = "") -> Response:
     """Talk points against the absolute-term category: each hit with the rule it breaks
     and what to say instead. htmx asks as the text is typed."""

@@ -14,18 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import redis.asyncio as aioredis
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from controlroom.bus import keys
-from controlroom.db.session import run_in_transaction
+from controlroom.bus.client import Bus
+from controlroom.live.projections import declare
 from controlroom.moderation.compliance import suggest_wording
-from controlroom.moderation.lexicon import CATEGORIES, SEVERITIES, Term, default_allow, default_terms
+from controlroom.moderation.lexicon import BUILTIN_CATEGORIES, CATEGORIES, SEVERITIES, Term, default_allow, default_terms
 from controlroom.moderation.matcher import Matcher
 from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm, QuickReply
 from controlroom.moderation.normalise import normalise
-from controlroom.moderation.questions import question_groups, question_terms
+from controlroom.metrics.questions import question_groups
+from controlroom.moderation.question_terms import question_terms
 
 CATEGORY_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_TERM = 100
@@ -102,19 +103,25 @@ def matcher_of(data: dict[str, Any]) -> Matcher:
     return Matcher.build([*terms, *question_terms()], data["allow"])
 
 
-async def publish_lexicon(client: aioredis.Redis, sessions: sessionmaker[Session]) -> str:
-    """Write the lexicon snapshot to Redis; returns its version (a content hash)."""
-    data = await run_in_transaction(sessions, snapshot)
+async def _write_lexicon(bus: Bus, room: str | None, data: dict[str, Any], as_of_ms: int) -> None:
+    """The snapshot and its version (a content hash) in one step: workers rebuild their
+    matcher when the version changes."""
     raw = orjson.dumps(data)
-    version = hashlib.sha256(raw).hexdigest()[:16]
-    replies = await run_in_transaction(sessions, quick_replies)
-    pipe = client.pipeline(transaction=True)
-    pipe.set(keys.QUICK_REPLIES, orjson.dumps(replies))
+    pipe = bus.redis.pipeline(transaction=True)
     pipe.set(keys.LEXICON, raw)
-    pipe.set(keys.LEXICON_CATEGORIES, orjson.dumps(data["categories"]))
-    pipe.set(keys.LEXICON_VERSION, version)
+    pipe.set(keys.LEXICON_VERSION, hashlib.sha256(raw).hexdigest()[:16])
     await pipe.execute()
-    return version
+
+
+LEXICON = declare("lexicon", per_room=False, build=lambda session, room, now: snapshot(session), write=_write_lexicon)
+LEXICON_CATEGORIES = declare(
+    "lexicon-categories", per_room=False, default=BUILTIN_CATEGORIES,
+    build=lambda session, room, now: [[c.key, c.name, c.name_en] for c in categories(session)],
+)
+QUICK_REPLIES = declare("quick-replies", per_room=False, default={},
+                        build=lambda session, room, now: quick_replies(session))
+# What a lexicon change publishes.
+LEXICON_PROJECTIONS = (LEXICON.name, LEXICON_CATEGORIES.name, QUICK_REPLIES.name)
 
 
 # --- changing ---------------------------------------------------------------------------

@@ -7,50 +7,43 @@ from __future__ import annotations
 from typing import Annotated, Any, Callable
 
 import orjson
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.alerts.engine import publish_alerts
-from controlroom.auth.deps import Requires
-from controlroom.auth.permissions import Permission
-from controlroom.auth.service import Principal, record
-from controlroom.db.base import utcnow
+from controlroom.audit.service import record
+from controlroom.auth.deps import Admin, Dashboard, Runner, Starter, Svc
+from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
+from controlroom.live.changes import audited_room_change
 from controlroom.playbooks import service
 from controlroom.playbooks.models import PlaybookRow, PlaybookRunRow
 from controlroom.playbooks.runner import RunRefused
 from controlroom.rooms.models import Room
-from controlroom.rooms.screens import audited_room_change
 from controlroom.rooms.service import room_by_slug
-from controlroom.services import Services, get_services
-from controlroom.shows.service import publish_host_messages
+from controlroom.services import Services
+from controlroom.shows.service import HOST_MESSAGES
 from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
-Svc = Annotated[Services, Depends(get_services)]
-Starter = Annotated[Principal, Depends(Requires(Permission.START_PLAYBOOKS))]
-Runner = Annotated[Principal, Depends(Requires(Permission.RUN_PLAYBOOKS))]
-Admin = Annotated[Principal, Depends(Requires(Permission.ADMINISTER))]
-Dashboard = Annotated[Principal, Depends(Requires(Permission.VIEW_DASHBOARD))]
 
 
 async def _act(request: Request, services: Services, principal: Principal, room: str, action: str,
                change: Callable[[Session, Room], dict[str, Any]]) -> Response:
     try:
-        await audited_room_change(services.sessions, request, principal, room=room, action=action, change=change)
+        # Every screen: the run (tech, control room), its cues (host), the linked alert
+        # (a run started from an alert stops its re-notifying).
+        await audited_room_change(services.projections, principal, room=room, action=action, change=change,
+                                  client_ip=client_ip(request), now=services.now(),
+                                  publishes=(service.PLAYBOOKS.name, HOST_MESSAGES.name, "alerts"))
     except RunRefused as error:
         return JSONResponse({"detail": str(error)}, status_code=409)
     except LookupError as error:
         return JSONResponse({"detail": str(error).strip("'\"")}, status_code=404)
     except StaleDataError:
         return JSONResponse({"detail": "the playbook changed meanwhile; look again"}, status_code=409)
-    # Every screen: the run (tech, control room), its cues (host), the linked alert.
-    await service.publish_playbooks(services.redis, services.sessions, room=room)
-    await publish_host_messages(services.redis, services.sessions, room=room)
-    await publish_alerts(services.redis, services.sessions, room=room, now_ms=services.clock.now_ms())
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}/tech", status_code=303)
@@ -61,7 +54,7 @@ async def start(room: str, key: str, request: Request, services: Svc, principal:
                 alert_id: Annotated[str, Form()] = "") -> Response:
     def change(session: Session, room_row: Room) -> dict:
         alert = int(alert_id) if alert_id.strip().isdigit() else None
-        run = service.start_run(session, room=room_row, key=key, by=principal.name, now=utcnow(), alert_id=alert)
+        run = service.start_run(session, room=room_row, key=key, by=principal.name, now=services.now(), alert_id=alert)
         return {"playbook": key, "run": run.id, "alert": alert}
 
     return await _act(request, services, principal, room, "playbook.start", change)
@@ -70,7 +63,7 @@ async def start(room: str, key: str, request: Request, services: Svc, principal:
 @router.post("/rooms/{room}/playbook-runs/{run_id}/steps/{number}/done", include_in_schema=False)
 async def tick(room: str, run_id: int, number: int, request: Request, services: Svc, principal: Runner) -> Response:
     def change(session: Session, room_row: Room) -> dict:
-        late = service.tick_step(session, room=room_row, run_id=run_id, number=number, by=principal.name, now=utcnow())
+        late = service.tick_step(session, room=room_row, run_id=run_id, number=number, by=principal.name, now=services.now())
         return {"run": run_id, "step": number, "late": late}
 
     return await _act(request, services, principal, room, "playbook.step", change)
@@ -80,7 +73,7 @@ async def tick(room: str, run_id: int, number: int, request: Request, services: 
 async def note(room: str, run_id: int, request: Request, services: Svc, principal: Runner,
                text: Annotated[str, Form()] = "") -> Response:
     def change(session: Session, room_row: Room) -> dict:
-        service.add_note(session, room=room_row, run_id=run_id, text=text, by=principal.name, now=utcnow())
+        service.add_note(session, room=room_row, run_id=run_id, text=text, by=principal.name, now=services.now())
         return {"run": run_id, "note": text.strip()}
 
     return await _act(request, services, principal, room, "playbook.note", change)
@@ -90,7 +83,7 @@ async def note(room: str, run_id: int, request: Request, services: Svc, principa
 async def close(room: str, run_id: int, request: Request, services: Svc, principal: Runner,
                 status: Annotated[str, Form()] = "") -> Response:
     def change(session: Session, room_row: Room) -> dict:
-        late = service.close_run(session, room=room_row, run_id=run_id, status=status, by=principal.name, now=utcnow())
+        late = service.close_run(session, room=room_row, run_id=run_id, status=status, by=principal.name, now=services.now())
         return {"run": run_id, "status": status, "late_steps": late}
 
     return await _act(request, services, principal, room, "playbook.close", change)
@@ -139,7 +132,7 @@ async def playbooks_page(request: Request, services: Svc, principal: Admin) -> R
 @router.post("/playbooks/{key}", include_in_schema=False)
 async def save_playbook(key: str, request: Request, services: Svc, principal: Admin,
                         text: Annotated[str, Form()] = "") -> Response:
-    now = utcnow()
+    now = services.now()
 
     def save(session: Session) -> None:
         definition = service.save_playbook(session, key=None if key == "new" else key, text=text, by=principal.name)
@@ -152,5 +145,5 @@ async def save_playbook(key: str, request: Request, services: Svc, principal: Ad
         items = await run_in_transaction(services.sessions, _items)
         return render_page(request, "pages/playbooks.html", status_code=422, items=items,
                            errors={key: str(error).splitlines()}, texts={key: text})
-    await service.publish_definitions(services.redis, services.sessions)
+    await services.projections.publish(None, service.CATALOGUE.name)
     return RedirectResponse(f"/playbooks#playbook-{key}", status_code=303)

@@ -9,21 +9,17 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import orjson
-import redis.asyncio as aioredis
 import yaml
 from pydantic import ValidationError
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from controlroom.bus import keys
-from controlroom.db.session import run_in_transaction
+from controlroom.live.projections import declare
 from controlroom.playbooks import runner
 from controlroom.playbooks.models import PlaybookEvent, PlaybookRow, PlaybookRunRow
 from controlroom.playbooks.runner import PlaybookRun, RunRefused
 from controlroom.playbooks.schemas import PlaybookDefinition
 from controlroom.rooms.models import Room
-from controlroom.rooms.screens import publish_room_projection
 from controlroom.shows.schedule import current_show
 from controlroom.shows.service import send_host_message
 
@@ -227,16 +223,13 @@ def playbooks_projection(session: Session, *, room_id: int, now: datetime) -> di
     return {"runs": shown}
 
 
-async def publish_definitions(client: aioredis.Redis, sessions: sessionmaker[Session]) -> None:
-    """The playbooks every room can start (the tech screen's trigger buttons)."""
-    available = await run_in_transaction(
-        sessions, lambda s: [[d.key, d.name, d.name_en, d.level, d.rules] for d in definitions(s)]
-    )
-    await client.set(keys.PLAYBOOKS, orjson.dumps(available))
-
-
-async def publish_playbooks(client: aioredis.Redis, sessions: sessionmaker[Session], *, room: str) -> None:
-    await publish_room_projection(
-        client, sessions, room=room, key=keys.playbooks(room), note=b"playbooks",
-        build=lambda session, room_id, now: playbooks_projection(session, room_id=room_id, now=now),
-    )
+PLAYBOOKS = declare(
+    "playbooks", default={"runs": []},
+    build=lambda session, room, now: playbooks_projection(session, room_id=room.id, now=now),
+)
+# The playbooks every room can start (the tech screen's trigger buttons):
+# [[key, name, name_en, level, rules]].
+CATALOGUE = declare(
+    "playbook-catalogue", per_room=False, default=[],
+    build=lambda session, room, now: [[d.key, d.name, d.name_en, d.level, d.rules] for d in definitions(session)],
+)

@@ -6,27 +6,21 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from controlroom.auth.deps import Requires
-from controlroom.auth.permissions import Permission
-from controlroom.auth.service import Principal, record
-from controlroom.db.base import utcnow
+from controlroom.auth.deps import Exporter, Reviewer, Svc
+from controlroom.audit.service import record
 from controlroom.db.session import run_in_transaction
 from controlroom.moderation.live import PublishedMatcher, tagger_of
 from controlroom.reports.service import build_show_review, engaged_audience, show_context, show_events
 from controlroom.rooms.service import room_by_slug
-from controlroom.services import Services, get_services
+from controlroom.services import Services
 from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
-Svc = Annotated[Services, Depends(get_services)]
-Reviewer = Annotated[Principal, Depends(Requires(Permission.VIEW_REVIEWS))]
-Exporter = Annotated[Principal, Depends(Requires(Permission.EXPORT_AUDIENCE))]
 PUBLISHED = PublishedMatcher()
 TABLES = ("minutes", "segments", "products")
 
@@ -109,7 +103,7 @@ async def audience(room: str, show_id: int, request: Request, services: Svc, pri
     rows = engaged_audience(events)
 
     def audit(session) -> None:
-        record(session, actor=principal.name, user_id=principal.user_id, action="review.audience_export", now=utcnow(),
+        record(session, actor=principal.name, user_id=principal.user_id, action="review.audience_export", now=services.now(),
                room=room_by_slug(session, room), ip=client_ip(request), detail={"show": show_id, "people": len(rows)})
 
     await run_in_transaction(services.sessions, audit)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from controlroom.db.base import Base, Timestamped, UTCDateTime
+from controlroom.db.base import Base, Timestamped
+
+if TYPE_CHECKING:
+    from controlroom.shows.models import Show
 
 
 class Room(Timestamped, Base):
@@ -19,4 +24,4 @@ class Room(Timestamped, Base):
     platform: Mapped[str] = mapped_column(String(32), default="generic")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
 
-    shows: Mapped[list["Show"]] = relationship(back_populates="room", order_by="Show.planned_start")
+    shows: Mapped[list[Show]] = relationship(back_populates="room", order_by="Show.planned_start")

@@ -3,27 +3,24 @@ with its errors next to the fields; without htmx it is a plain form)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from controlroom.auth.deps import Requires
-from controlroom.auth.permissions import Permission
-from controlroom.auth.service import Principal, record
-from controlroom.db.base import utcnow
+from controlroom.audit.service import record
+from controlroom.auth.deps import Admin, Svc
+from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.rules.forms import condition_fields, form_values, parse_form
 from controlroom.rules.schemas import CONDITION_KINDS
 from controlroom.rules.service import RuleInvalid, all_rules, rule_by_key, save_rule
-from controlroom.services import Services, get_services
+from controlroom.services import Services
 from controlroom.rules.signals import METRICS
 from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
-Svc = Annotated[Services, Depends(get_services)]
-Admin = Annotated[Principal, Depends(Requires(Permission.ADMINISTER))]
 
 NEW_RULE: dict[str, Any] = {
     "key": "", "name": "", "name_en": "", "level": "yellow", "group": "general", "for_s": 0, "clear_for_s": 30,
@@ -88,7 +85,7 @@ async def update_rule(key: str, request: Request, services: Svc, principal: Admi
 
 async def _save(request: Request, services: Services, principal: Principal, *, original_key: str | None) -> Response:
     form = await request.form()
-    now = utcnow()
+    now = services.now()
 
     def save(session: Session) -> str:
         data = parse_form(form)

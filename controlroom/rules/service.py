@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controlroom.alerts.models import Rule
+from controlroom.rules.models import Rule
 from controlroom.rules.schemas import CONDITION_KINDS, RuleDefinition
 
 

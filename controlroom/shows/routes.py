@@ -8,60 +8,55 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import structlog
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.auth.deps import Requires, RequiresHostLink
-from controlroom.auth.permissions import Permission
-from controlroom.auth.service import Principal, record
-from controlroom.db.base import utcnow
+from controlroom.audit.service import record
+from controlroom.auth.deps import Driver, HostAck, HostByLink, Messenger, Now, Svc
+from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
-from controlroom.rooms.service import room_by_slug
-from controlroom.shows.schedule import add_show, current_show
-from controlroom.services import Services, get_services
+from controlroom.live.changes import audited_room_change
 from controlroom.reports.recording import archive_show, show_span
 from controlroom.rooms.models import Room
-from controlroom.rooms.screens import audited_room_change
+from controlroom.rooms.service import room_by_slug
+from controlroom.services import Services
 from controlroom.shows.engine import ActionRefused
 from controlroom.shows.models import HostMessage
-from controlroom.shows.runs import act, publish_show, room_show, save_script
+from controlroom.shows.runs import SHOW, act, room_show, save_script
+from controlroom.shows.schedule import TARGETS, InvalidTarget, add_show, current_show, parse_targets, set_show_targets
 from controlroom.shows.script import Script
 from controlroom.shows.script_io import parse_duration
+from controlroom.shows.service import HOST_MESSAGES, MessageRefused, send_host_message
 from controlroom.shows.templates import TEMPLATES
-from controlroom.shows.service import MessageRefused, publish_host_messages, send_host_message
 from controlroom.web.pages import client_ip, render_page
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
-Svc = Annotated[Services, Depends(get_services)]
-Messenger = Annotated[Principal, Depends(Requires(Permission.MESSAGE_HOST))]
-Driver = Annotated[Principal, Depends(Requires(Permission.DRIVE_SHOW))]
-HostAck = Annotated[Principal, Depends(Requires(Permission.ACK_HOST_MESSAGES))]
-HostByLink = Annotated[Principal, Depends(RequiresHostLink())]
 SOURCES = {"manual", "quick-reply"}
+# Which show is current, where it stands and its targets move together.
+SHOW_PROJECTIONS = (SHOW.name, TARGETS.name)
 
 
 @router.post("/rooms/{room}/host-messages", include_in_schema=False)
 async def message_host(
-    room: str, request: Request, services: Svc, principal: Messenger,
+    room: str, request: Request, services: Svc, now: Now, principal: Messenger,
     text: Annotated[str, Form()] = "", source: Annotated[str, Form()] = "manual",
     urgent: Annotated[str, Form()] = "",
 ) -> Response:
     def send(session: Session, room_row: Room) -> dict:
         message = send_host_message(session, room=room_row, text=text, source=source if source in SOURCES else "manual",
-                                    urgent=urgent in ("on", "true", "1"), by=principal.name, now=utcnow())
+                                    urgent=urgent in ("on", "true", "1"), by=principal.name, now=now)
         return {"message": message.id, "text": message.text, "source": message.source, "urgent": message.urgent}
 
     try:
-        await audited_room_change(services.sessions, request, principal, room=room, action="host.message",
-                                  change=send)
+        await audited_room_change(services.projections, principal, room=room, action="host.message", change=send,
+                                  client_ip=client_ip(request), now=now, publishes=(HOST_MESSAGES.name,))
     except MessageRefused as error:
         return JSONResponse({"detail": str(error)}, status_code=422)
     except LookupError as error:
         return JSONResponse({"detail": str(error)}, status_code=404)
-    await publish_host_messages(services.redis, services.sessions, room=room)
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)
@@ -71,20 +66,19 @@ async def message_host(
 
 
 @router.post("/host/messages/{message_id}/ack", include_in_schema=False)
-async def ack_message(message_id: int, request: Request, services: Svc, principal: HostAck) -> Response:
+async def ack_message(message_id: int, request: Request, services: Svc, now: Now, principal: HostAck) -> Response:
     """A host signed in with a password taps 收到."""
-    return await _ack(request, services, principal, message_id)
+    return await _ack(request, services, principal, message_id, now)
 
 
 @router.post("/host/{token}/messages/{message_id}/ack", include_in_schema=False)
-async def ack_message_by_link(token: str, message_id: int, request: Request, services: Svc,
+async def ack_message_by_link(token: str, message_id: int, request: Request, services: Svc, now: Now,
                               principal: HostByLink) -> Response:
     """The host screen opened from its link taps 收到 (the only thing it can do)."""
-    return await _ack(request, services, principal, message_id)
+    return await _ack(request, services, principal, message_id, now)
 
 
-async def _ack(request: Request, services: Services, principal: Principal, message_id: int) -> Response:
-    now = utcnow()
+async def _ack(request: Request, services: Services, principal: Principal, message_id: int, now: datetime) -> Response:
 
     def ack(session: Session) -> str | None:
         message = session.get(HostMessage, message_id)
@@ -100,7 +94,7 @@ async def _ack(request: Request, services: Services, principal: Principal, messa
     room = await run_in_transaction(services.sessions, ack)
     if room is None:
         return JSONResponse({"detail": f"no message {message_id} for this screen"}, status_code=404)
-    await publish_host_messages(services.redis, services.sessions, room=room)
+    await services.projections.publish(room, HOST_MESSAGES.name)
     return Response(status_code=204)
 
 
@@ -108,20 +102,20 @@ async def _ack(request: Request, services: Services, principal: Principal, messa
 
 
 @router.post("/rooms/{room}/show/{action}", include_in_schema=False)
-async def drive_show(room: str, action: str, request: Request, services: Svc, principal: Driver) -> Response:
+async def drive_show(room: str, action: str, request: Request, services: Svc, now: Now, principal: Driver) -> Response:
     """start, next, back, jump (segment), extend (seconds), skip, insert (title, kind,
     minutes), hold, resume, end, pull_interaction: pushed to every screen, audited."""
     form = await request.form()
     params = {name: str(value) for name, value in form.items() if name != "csrftoken"}
 
     def change(session: Session, room_row: Room) -> dict:
-        _, show = room_show(session, room)
-        detail = act(session, show=show, action=action, now_ms=int(utcnow().timestamp() * 1000), params=params)
+        _, show = room_show(session, room, now)
+        detail = act(session, show=show, action=action, now_ms=int(now.timestamp() * 1000), params=params)
         return {"show": show.title, **detail}
 
     try:
-        await audited_room_change(services.sessions, request, principal, room=room, action=f"show.{action}",
-                                  change=change)
+        await audited_room_change(services.projections, principal, room=room, action=f"show.{action}", change=change,
+                                  client_ip=client_ip(request), now=now, publishes=SHOW_PROJECTIONS)
     except ActionRefused as error:
         return JSONResponse({"detail": str(error)}, status_code=409)
     except LookupError as error:
@@ -129,18 +123,17 @@ async def drive_show(room: str, action: str, request: Request, services: Svc, pr
     except StaleDataError:
         return JSONResponse({"detail": "the show moved meanwhile (a cue fired or someone else acted); try again"},
                             status_code=409)
-    await publish_show(services.redis, services.sessions, room=room)
     if action == "end":
-        await _archive_ended_show(services, room)
+        await _archive_ended_show(services, room, now)
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)
 
 
-async def _archive_ended_show(services: Services, room: str) -> None:
+async def _archive_ended_show(services: Services, room: str, now: datetime) -> None:
     """The show's events to its recording file, before the stream trims them away."""
     def span(session: Session) -> tuple[int, int, int | None]:
-        _, show = room_show(session, room)
+        _, show = room_show(session, room, now)
         start, end = show_span(show.run or {}, int(show.planned_start.timestamp() * 1000), 0)
         return show.id, start, end
 
@@ -154,17 +147,17 @@ async def _archive_ended_show(services: Services, room: str) -> None:
 
 
 @router.get("/rooms/{room}/shows", include_in_schema=False)
-async def shows_page(room: str, request: Request, services: Svc, principal: Driver) -> Response:
-    return await _shows_page(request, services, room)
+async def shows_page(room: str, request: Request, services: Svc, principal: Driver, now: Now) -> Response:
+    return await _shows_page(request, services, room, now)
 
 
-async def _shows_page(request: Request, services: Services, room: str, *, error: str | None = None,
+async def _shows_page(request: Request, services: Services, room: str, now: datetime, *, error: str | None = None,
                       status_code: int = 200) -> Response:
     def read(session: Session) -> dict | None:
         room_row = room_by_slug(session, room)
         if room_row is None:
             return None
-        current = current_show(session, room)
+        current = current_show(session, room, now)
         return {
             "room_row": room_row, "current_id": current.id if current else None,
             "shows": [(s.id, s.title, s.planned_start, s.status, s.planned_total_s, s.rehearsal)
@@ -180,13 +173,12 @@ async def _shows_page(request: Request, services: Services, room: str, *, error:
 
 @router.post("/rooms/{room}/shows", include_in_schema=False)
 async def create_show(
-    room: str, request: Request, services: Svc, principal: Driver, title: Annotated[str, Form()] = "",
+    room: str, request: Request, services: Svc, now: Now, principal: Driver, title: Annotated[str, Form()] = "",
     planned_start: Annotated[str, Form()] = "", slot: Annotated[str, Form()] = "",
     template: Annotated[str, Form()] = "", rehearsal: Annotated[str, Form()] = "",
 ) -> Response:
     """A show planned in the room's time zone (stored in UTC), optionally from a template;
     a rehearsal (彩排) runs like a show and is kept apart from real ones."""
-    now = utcnow()
 
     def create(session: Session) -> None:
         room_row = room_by_slug(session, room)
@@ -217,8 +209,46 @@ async def create_show(
     try:
         await run_in_transaction(services.sessions, create)
     except ActionRefused as error:
-        return await _shows_page(request, services, room, error=str(error), status_code=422)
+        return await _shows_page(request, services, room, now, error=str(error), status_code=422)
     except LookupError as error:
         return render_page(request, "pages/not_found.html", status_code=404, what=str(error))
-    await publish_show(services.redis, services.sessions, room=room)
+    await services.projections.publish(room, *SHOW_PROJECTIONS)
     return RedirectResponse(f"/rooms/{room}/shows", status_code=303)
+
+
+# --- the current show's targets --------------------------------------------------------------
+
+
+@router.post("/rooms/{room}/targets", include_in_schema=False)
+async def set_targets(
+    room: str, request: Request, services: Svc, now: Now, principal: Driver,
+    interaction_rate: Annotated[str, Form()] = "", conversion_rate: Annotated[str, Form()] = "",
+    like_rate: Annotated[str, Form()] = "", comments: Annotated[str, Form()] = "",
+) -> Response:
+    """The current show's targets. Rates are typed in percent."""
+    wanted: dict[str, str] = {
+        "interaction_rate": interaction_rate, "conversion_rate": conversion_rate, "like_rate": like_rate,
+        "comments": comments,
+    }
+
+    def save(session: Session) -> dict:
+        show = current_show(session, room, now)
+        if show is None:
+            raise InvalidTarget("show", "this room has no show yet")
+        parsed = parse_targets(wanted)
+        targets = set_show_targets(session, show=show, targets=parsed)
+        record(session, actor=principal.name, user_id=principal.user_id, action="show.targets", now=now,
+               room=show.room, ip=client_ip(request), detail={"show": show.title, "targets": targets})
+        return targets
+
+    error = None
+    try:
+        await run_in_transaction(services.sessions, save)
+        await services.projections.publish(room, TARGETS.name)
+    except InvalidTarget as exc:
+        error = f"{exc.field}: {exc.message}"
+    if not request.headers.get("hx-request"):
+        return RedirectResponse(f"/rooms/{room}", status_code=303)
+    view = await services.room_view(room)
+    return render_page(request, "partials/_targets.html", status_code=422 if error else 200,
+                       room=room, targets=view.targets, error=error, saved=error is None)

@@ -9,13 +9,12 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
 
-import orjson
-import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from controlroom.bus import keys
-from controlroom.db.session import run_in_transaction
+from controlroom.live.projections import declare
 from controlroom.rooms.models import Room
 from controlroom.shows.models import Show
 from controlroom.shows.schedule import current_show
@@ -172,7 +171,7 @@ def fire_due_cues(session: Session, *, show: Show, now_ms: int) -> list[Firing]:
 # --- what the screens show ------------------------------------------------------------------
 
 
-def show_projection(session: Session, *, room: str, now: datetime | None = None) -> dict[str, Any] | None:
+def show_projection(session: Session, *, room: str, now: datetime) -> dict[str, Any] | None:
     """The room's current show as the screens need it (positions are computed at render
     time from the run, so the countdown needs no pushes)."""
     show = current_show(session, room, now)
@@ -206,26 +205,18 @@ def script_of_projection(data: dict[str, Any]) -> Script:
     )
 
 
-async def publish_show(client: aioredis.Redis, sessions: sessionmaker[Session], *, room: str) -> None:
-    data = await run_in_transaction(sessions, lambda s: show_projection(s, room=room))
-    pipe = client.pipeline(transaction=False)
-    if data is None:
-        pipe.delete(keys.show(room))
-    else:
-        pipe.set(keys.show(room), orjson.dumps(data))
-        # Workers start the room's numbers over when this changes (a show started).
-        started = (data["run"] or {}).get("started_at")
-        if started:
-            pipe.hset(keys.meta(room), "show_started_at", started)
-    pipe.publish(keys.updates_channel(room), b"show")
-    await pipe.execute()
+def _mark_show_start(pipe: Pipeline, room: str | None, data: dict[str, Any] | None) -> None:
+    # Workers start the room's numbers over when this changes (a show started).
+    started = ((data or {}).get("run") or {}).get("started_at")
+    if started and room is not None:
+        pipe.hset(keys.meta(room), "show_started_at", started)
 
 
-def room_show(session: Session, room: str) -> tuple[Room, Show]:
+def room_show(session: Session, room: str, now: datetime) -> tuple[Room, Show]:
     room_row = session.scalar(select(Room).where(Room.slug == room))
     if room_row is None:
         raise LookupError(f"room {room!r} not found")
-    show = current_show(session, room)
+    show = current_show(session, room, now)
     if show is None:
         raise ActionRefused("this room has no show yet")
     return room_row, show
@@ -257,3 +248,11 @@ def show_view(data: dict[str, Any] | None, now_ms: int, *, yellow_s: int = engin
         "now": now_ms,
         "yellow_s": yellow_s,
     }
+
+
+SHOW = declare(
+    "show",
+    build=lambda session, room, now: show_projection(session, room=room.slug, now=now),
+    present=lambda data, now_ms, options: show_view(data, now_ms, yellow_s=options.segment_warning_s),
+    extra=_mark_show_start,
+)

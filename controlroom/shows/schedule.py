@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from controlroom.live.projections import declare
 from controlroom.rooms.models import Room
 from controlroom.shows.models import Show
 
@@ -19,10 +20,9 @@ def add_show(session: Session, *, room: Room, title: str, planned_start: datetim
     return show
 
 
-def current_show(session: Session, slug: str, now: datetime | None = None) -> Show | None:
+def current_show(session: Session, slug: str, now: datetime) -> Show | None:
     """The show that screens follow: the live one; else the latest that has started;
     else the next one planned (scheduling tomorrow's show must not take over today's)."""
-    now = now or datetime.now(timezone.utc)
     shows = select(Show).join(Room).where(Room.slug == slug)
     return (
         session.scalar(shows.where(Show.status == "live").order_by(Show.planned_start.desc(), Show.id.desc()))
@@ -78,3 +78,10 @@ def set_show_targets(session: Session, *, show: Show, targets: dict[str, float |
     show.targets = cleaned
     session.flush()
     return cleaned
+
+
+# The current show's targets, for the room's numbers (unset ones: metrics' defaults).
+TARGETS = declare(
+    "targets", default={},
+    build=lambda session, room, now: (show.targets or {}) if (show := current_show(session, room.slug, now)) else {},
+)

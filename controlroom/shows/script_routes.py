@@ -4,32 +4,29 @@ export; warnings for gaps, overlaps and overruns; compliance hits in talk points
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable
+from typing import Any, Callable
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.auth.deps import Requires
-from controlroom.auth.permissions import Permission
+from controlroom.auth.deps import Driver, Svc
 from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
+from controlroom.live.changes import audited_room_change
 from controlroom.moderation.compliance import check_script
 from controlroom.moderation.live import PublishedMatcher
-from controlroom.rooms.screens import audited_room_change
-from controlroom.services import Services, get_services
+from controlroom.services import Services
 from controlroom.shows import editing
 from controlroom.shows.engine import ActionRefused, RunState, planned_starts
-from controlroom.shows.runs import load_script, publish_show, room_show, save_script
+from controlroom.shows.runs import SHOW, load_script, room_show, save_script
 from controlroom.shows.script import SEGMENT_KIND_NAMES, Script, script_warnings
 from controlroom.shows.script_io import ScriptImportError, from_csv, from_yaml, parse_duration, to_csv, to_yaml
 from controlroom.shows.templates import TEMPLATES
-from controlroom.web.pages import render_page
+from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
-Svc = Annotated[Services, Depends(get_services)]
-Driver = Annotated[Principal, Depends(Requires(Permission.DRIVE_SHOW))]
 PUBLISHED = PublishedMatcher()
 MAX_UPLOAD = 1024 * 1024
 
@@ -38,7 +35,7 @@ async def _editor(request: Request, services: Services, room: str, *, errors: di
                   editing_index: int | None = None, form: dict | None = None, status_code: int = 200,
                   problems: list[str] | None = None) -> Response:
     def read(session: Session) -> dict[str, Any]:
-        _, show = room_show(session, room)
+        _, show = room_show(session, room, services.now())
         return {"show": show, "script": load_script(session, show), "run": RunState.from_json(show.run)}
 
     try:
@@ -67,12 +64,12 @@ async def _editor(request: Request, services: Services, room: str, *, errors: di
 async def _change(request: Request, services: Services, principal: Principal, room: str, action: str,
                   change: Callable[[Script, RunState], Script], detail: dict[str, Any]) -> None:
     def work(session: Session, room_row) -> dict[str, Any]:
-        _, show = room_show(session, room)
+        _, show = room_show(session, room, services.now())
         save_script(session, show, change(load_script(session, show), RunState.from_json(show.run)))
         return {"show": show.title, **detail}
 
-    await audited_room_change(services.sessions, request, principal, room=room, action=f"script.{action}", change=work)
-    await publish_show(services.redis, services.sessions, room=room)
+    await audited_room_change(services.projections, principal, room=room, action=f"script.{action}", change=work,
+                              client_ip=client_ip(request), now=services.now(), publishes=(SHOW.name,))
 
 
 def _done(request: Request, room: str) -> Response:
@@ -207,7 +204,7 @@ async def export_script(room: str, fmt: str, services: Svc, principal: Driver) -
         return PlainTextResponse("export as .yaml or .csv\n", status_code=404)
 
     def read(session: Session) -> tuple[str, Script]:
-        _, show = room_show(session, room)
+        _, show = room_show(session, room, services.now())
         return show.title, load_script(session, show)
 
     try:

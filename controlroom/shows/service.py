@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import redis.asyncio as aioredis
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from controlroom.bus import keys
+from controlroom.live.projections import declare
 from controlroom.rooms.models import Room
-from controlroom.rooms.screens import publish_room_projection
 from controlroom.shows.schedule import current_show
 from controlroom.shows.models import HostMessage
 
@@ -59,8 +57,7 @@ def host_messages_projection(session: Session, *, room_id: int, now: datetime) -
     ]
 
 
-async def publish_host_messages(client: aioredis.Redis, sessions: sessionmaker[Session], *, room: str) -> None:
-    await publish_room_projection(
-        client, sessions, room=room, key=keys.host_messages(room), note=b"host-messages",
-        build=lambda session, room_id, now: host_messages_projection(session, room_id=room_id, now=now),
-    )
+HOST_MESSAGES = declare(
+    "host-messages", default=[],
+    build=lambda session, room, now: host_messages_projection(session, room_id=room.id, now=now),
+)

@@ -8,17 +8,16 @@ import asyncio
 from typing import Callable, Iterable
 
 import orjson
-import redis.asyncio as aioredis
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.bus import keys
-from controlroom.clock import Clock
+from controlroom.clock import Clock, ms_to_datetime
 from controlroom.db.session import run_in_transaction
+from controlroom.live.projections import Projections
 from controlroom.shows import engine
 from controlroom.shows.engine import RunState
-from controlroom.shows.runs import fire_due_cues, publish_show, room_show, script_of_projection
+from controlroom.shows.runs import SHOW, fire_due_cues, room_show, script_of_projection
 
 log = structlog.get_logger(__name__)
 
@@ -26,10 +25,10 @@ TICK_S = 0.5
 
 
 class CueTicker:
-    def __init__(self, client: aioredis.Redis, sessions: sessionmaker[Session], *, clock: Clock,
-                 rooms: Callable[[], Iterable[str]]) -> None:
-        self.redis = client
-        self.sessions = sessions
+    def __init__(self, projections: Projections, *, clock: Clock, rooms: Callable[[], Iterable[str]]) -> None:
+        self.projections = projections
+        self.redis = projections.bus.redis
+        self.sessions = projections.sessions
         self.clock = clock
         self.rooms = rooms
 
@@ -48,7 +47,7 @@ class CueTicker:
                 pass
 
     async def tick(self, room: str) -> int:
-        raw = await self.redis.get(keys.show(room))
+        raw = await self.redis.get(SHOW.key(room))
         if raw is None:
             return 0
         data = orjson.loads(raw)
@@ -58,10 +57,10 @@ class CueTicker:
             return 0
 
         def fire(session: Session) -> int:
-            _, show = room_show(session, room)
+            _, show = room_show(session, room, ms_to_datetime(now))
             return len(fire_due_cues(session, show=show, now_ms=now))
 
         fired = await run_in_transaction(self.sessions, fire)
         if fired:
-            await publish_show(self.redis, self.sessions, room=room)
+            await self.projections.publish(room, SHOW.name)
         return fired

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from controlroom.audit.service import record
 from controlroom.auth import service
 from controlroom.auth.models import ApiKey, User
 from controlroom.auth.permissions import Role
@@ -68,5 +69,5 @@ def seed_demo(session: Session, *, timezone_name: str, now: datetime, signer: Si
     link = service.current_host_link(session, show=show) or service.create_host_link(
         session, show=show, created_by="demo", now=now
     )
-    service.record(session, actor="demo", action="demo.seed", now=now, room=room)
+    record(session, actor="demo", action="demo.seed", now=now, room=room)
     return DemoAccess(passwords=passwords, api_key=api_key, host_token=signer.host_link_token(link.id, link.nonce))

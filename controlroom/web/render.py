@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from controlroom.moderation.lexicon import CATEGORIES
-from controlroom.moderation.questions import question_groups
+from controlroom.metrics.questions import question_groups
 from controlroom.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, translations
 from controlroom.paths import TEMPLATES_DIR
 

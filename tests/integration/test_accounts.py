@@ -9,8 +9,9 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select, update
 
+from controlroom.audit.models import AuditEntry
 from controlroom.auth import service
-from controlroom.auth.models import AuditEntry, LoginSession, User
+from controlroom.auth.models import LoginSession, User
 from controlroom.db.base import utcnow
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.rooms.models import Room

@@ -11,7 +11,7 @@ import httpx
 import websockets
 from sqlalchemy import select
 
-from controlroom.auth.models import AuditEntry
+from controlroom.audit.models import AuditEntry
 from controlroom.db.session import make_engine, session_factory, transaction
 from tests.support import cookie_header, csrf_of, frames_until
 

@@ -8,7 +8,7 @@ import asyncio
 import websockets
 from sqlalchemy import select
 
-from controlroom.auth.models import AuditEntry
+from controlroom.audit.models import AuditEntry
 from controlroom.db.session import make_engine, session_factory, transaction
 from tests.support import cookie_header, create_user, csrf_of, frames_until, login
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from controlroom.bus.client import connect
 from controlroom.db.session import make_engine, session_factory, transaction
-from controlroom.metrics.archive import archive_minutes
+from controlroom.live.archive import archive_minutes
 from controlroom.metrics.models import RoomMinute
 from controlroom.rooms.models import Room
 from controlroom.shows.schedule import add_show

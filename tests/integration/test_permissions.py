@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from controlroom.app import create_app
 from controlroom.auth import service
-from controlroom.auth.deps import Requires, RequiresHostLink, RequiresIngestKey, RequiresMetricsAccess
+from controlroom.auth.deps import Requires, RequiresHostLink, RequiresIngestKey
+from controlroom.web.ops import RequiresMetricsAccess
 from controlroom.auth.models import HostLink, User
 from controlroom.auth.permissions import Role, allows, is_open
 from controlroom.auth.secrets import Signer

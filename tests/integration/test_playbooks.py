@@ -9,7 +9,7 @@ import time
 
 from sqlalchemy import select
 
-from controlroom.auth.models import AuditEntry
+from controlroom.audit.models import AuditEntry
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.rooms.models import Room
 from tests.integration.test_alerts import add_rule, event, wait_for_alert

@@ -11,15 +11,18 @@ from sqlalchemy import select
 
 from controlroom.alerts.engine import AlertEngine, _Context
 from controlroom.alerts.service import RoomContext
+from controlroom.bus.client import Bus, connect
 from controlroom.clock import SystemClock
 from controlroom.db.session import make_engine, session_factory, transaction
+from controlroom.live.projections import Projections
 from controlroom.metrics.models import RoomMinute
 from controlroom.rooms.models import Room
+from controlroom.settings import Settings
 from controlroom.shows.schedule import add_show
 from tests.support import create_user, csrf_of, login
 
 
-def test_a_rehearsal_is_marked_and_kept_out_of_the_room_baseline(server, room, database_url):
+def test_a_rehearsal_is_marked_and_kept_out_of_the_room_baseline(server, room, database_url, redis_url):
     client = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
     made = client.post(f"/rooms/{room}/shows", data={
         "csrftoken": csrf_of(client), "title": "彩排：周末专场", "planned_start": "2030-01-01T20:00", "rehearsal": "on",
@@ -45,7 +48,8 @@ def test_a_rehearsal_is_marked_and_kept_out_of_the_room_baseline(server, room, d
                                        online=online, comments=5, likes=0, gmv_cents=0, enters=0, orders_paid=0,
                                        follows=0))
         room_id = room_row.id
-    alert_engine = AlertEngine(None, sessions, clock=SystemClock(), rooms=lambda: [])
+    bus = Bus.from_settings(connect(redis_url), Settings(mode="dev"))
+    alert_engine = AlertEngine(Projections(bus, sessions, SystemClock()), clock=SystemClock(), rooms=lambda: [])
     context = _Context(room=RoomContext(room_id=room_id, slug=room, show_id=None, red_escalation_s=30), rules=[],
                        live_show=True, show_started_ms=int(time.time() * 1000), read_at=0)
     baselines = asyncio.run(alert_engine._room_baselines(context))

@@ -10,14 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 import websockets
 from sqlalchemy import select
 
-from controlroom.auth.models import AuditEntry
+from controlroom.audit.models import AuditEntry
+from controlroom.bus.client import Bus
+from controlroom.clock import SystemClock
 from controlroom.db.base import utcnow
+from controlroom.live.projections import Projections
+from controlroom.settings import Settings
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.rooms.models import Room
 from controlroom.shows.schedule import add_show
 from controlroom.shows.models import CueFiring
 from controlroom.bus.client import connect
-from controlroom.shows.runs import publish_show, save_script
+from controlroom.shows.runs import SHOW, save_script
 from controlroom.shows.script import Cue, Script, Segment
 from tests.support import cookie_header, create_user, csrf_of, frames_until, login
 
@@ -40,7 +44,7 @@ def make_show(database_url: str, redis_url: str, room: str, script: Script = SCR
 
     async def publish() -> None:
         client = connect(redis_url)
-        await publish_show(client, sessions, room=room)
+        await Projections(Bus.from_settings(client, Settings(mode="dev")), sessions, SystemClock()).publish(room, SHOW.name)
         await client.aclose()
 
     with ThreadPoolExecutor(1) as thread:

@@ -9,14 +9,14 @@ from dataclasses import asdict
 
 import pytest
 
-from controlroom.bus.hub import RESYNC, Client
+from controlroom.screens.hub import RESYNC, Client
 from controlroom.metrics.state import RoomState
-from controlroom.metrics.view import room_view
+from controlroom.live.view import RoomView
 from controlroom.shows import engine
 from controlroom.shows.engine import RunState
 from controlroom.shows.runs import show_view
 from controlroom.shows.script import Script, Segment
-from controlroom.web.panels import render_panels
+from controlroom.screens.panels import render_panels
 from controlroom.web.render import Renderer
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,7 @@ async def test_a_client_that_falls_behind_is_resynced_instead_of_buffered():
     assert all(f in (RESYNC, "frame 8", "frame 9") for f in frames)
 
 
-def _view() -> dict:
+def _view() -> RoomView:
     state = RoomState()
     state.apply(
         [
@@ -42,7 +42,6 @@ def _view() -> dict:
         ],
         {},
     )
-    view = room_view(state, now_ms=1_763_700_001_000)
     firing = {
         "id": 7, "rule_key": "stream-interrupted", "level": "red", "name": "断流/黑屏", "name_en": "Stream interrupted",
         "state": "firing", "labels": {}, "advice": "切备用推流", "playbook": "stream-interruption",
@@ -50,13 +49,13 @@ def _view() -> dict:
         "acked_by": "", "resolved_at": None, "resolved_by": "", "escalated": True,
         "last_notified_at": 1_763_700_000_000, "muted": False, "muted_reason": None, "value": None, "reference": None,
     }
-    return view | {
-        "room": "r1", "alerts": {"alerts": [firing], "worst_level": "red", "silences": [], "markers": []},
-        "quick_replies": {"price": [[1, "点小黄车 <1> 号链接"]]}, "categories": [["doubt", "质疑产品", "Product doubt"]],
-        "host_messages": [{"id": 1, "text": "<b>看镜头</b>", "source": "manual", "sent_by": "c", "sent_at": 1_763_700_000_000}],
-        "hot_questions": [{"group": "price", "count": 3, "examples": ["<i>多少钱</i>"]}],
+    projections = {
+        "alerts": {"alerts": [firing], "worst_level": "red", "silences": [], "markers": []},
+        "quick-replies": {"price": [[1, "点小黄车 <1> 号链接"]]}, "lexicon-categories": [["doubt", "质疑产品", "Product doubt"]],
+        "host-messages": [{"id": 1, "text": "<b>看镜头</b>", "source": "manual", "sent_by": "c", "sent_at": 1_763_700_000_000}],
         "show": _show(),
-        "playbooks": {"available": [["stream-interruption", "断流/黑屏", "Stream interruption", "red", []]], "runs": [{
+        "playbook-catalogue": [["stream-interruption", "断流/黑屏", "Stream interruption", "red", []]],
+        "playbooks": {"runs": [{
             "id": 3, "key": "stream-interruption", "name": "断流/黑屏", "name_en": "", "level": "red",
             "status": "running", "alert_id": 7, "started_at": 1_763_700_000_000, "started_by": "<b>tech</b>",
             "ended_at": None, "late": 0, "done": 0, "notes": [{"at": 1_763_700_000_000, "by": "t", "text": "<i>备用机</i>"}],
@@ -65,6 +64,9 @@ def _view() -> dict:
                        "current": True, "phase": "green", "done_at": None, "done_by": ""}],
         }]},
     }
+    view = RoomView.of(state, room="r1", now_ms=1_763_700_001_000, projections=projections)
+    view.hot_questions = [{"group": "price", "count": 3, "examples": ["<i>多少钱</i>"]}]
+    return view
 
 
 def _show() -> dict:

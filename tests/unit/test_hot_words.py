@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from controlroom.metrics.hotwords import words_of
 from controlroom.metrics.state import MAX_WORDS_PER_MINUTE, RoomState
-from controlroom.moderation.hotwords import words_of
 
 T0 = 1_763_700_000_000
 MIN = 60_000

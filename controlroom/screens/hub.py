@@ -22,19 +22,19 @@ import redis.asyncio as aioredis
 import structlog
 
 from controlroom.bus import keys
+from controlroom.live.view import RoomView
 from controlroom.observability import FANOUT_DROPS, WEBSOCKET_CLIENTS
 
 log = structlog.get_logger(__name__)
 
 # load(room) -> the room's current view.
 # render(view, locale, since) -> {panel id: html}. `since` is the view of the previous
-# push (EMPTY_VIEW for a snapshot), so that append-only panels (the comment feed) render
-# just what is new. An empty string means "nothing to send".
-LoadView = Callable[[str], Awaitable[dict[str, Any]]]
-RenderPanels = Callable[[dict[str, Any], str, "dict[str, Any] | None"], dict[str, str]]
+# push (None for a snapshot: continue from nothing), so that append-only panels (the
+# comment feed) render just what is new. An empty string means "nothing to send".
+LoadView = Callable[[str], Awaitable[RoomView]]
+RenderPanels = Callable[[RoomView, str, "RoomView | None"], dict[str, str]]
 
 RESYNC = object()
-EMPTY_VIEW: dict[str, Any] = {"recent_comments": []}
 
 
 @dataclass(eq=False)
@@ -71,7 +71,7 @@ class RoomChannel:
     # locale -> panel -> last html offered to clients
     sent: dict[str, dict[str, str]] = field(default_factory=dict)
     # The view behind the last push (what append-only panels continue from).
-    last_view: dict[str, Any] | None = None
+    last_view: RoomView | None = None
     task: asyncio.Task[None] | None = None
 
 
@@ -138,7 +138,7 @@ class Hub:
         Append-only panels continue from nothing: the page keeps what it has (a feed of
         hundreds, a paused inbox) and drops what it already shows."""
         view = await self.load_view(client.room)
-        panels = self.render_panels(view, client.locale, EMPTY_VIEW)
+        panels = self.render_panels(view, client.locale, None)
         return "".join(html for panel, html in panels.items() if client.wants(panel))
 
     # --- the loops -------------------------------------------------------------------
@@ -161,9 +161,9 @@ class Hub:
             except Exception as exc:  # noqa: BLE001 - one bad render must not freeze the room's screens
                 log.exception("hub.render_failed", room=channel.room, error=str(exc))
 
-    def _push_changes(self, channel: RoomChannel, view: dict[str, Any]) -> None:
+    def _push_changes(self, channel: RoomChannel, view: RoomView) -> None:
         # The first push of a room continues from nothing: clients drop what they have.
-        since, channel.last_view = channel.last_view or EMPTY_VIEW, view
+        since, channel.last_view = channel.last_view, view
         for locale in {c.locale for c in channel.clients}:
             panels = self.render_panels(view, locale, since)
             previous = channel.sent.setdefault(locale, {})

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import orjson
 import redis.asyncio as aioredis
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from controlroom.bus import keys
 from controlroom.db.session import run_in_transaction
 from controlroom.metrics.models import RoomMinute
 from controlroom.metrics.state import (
@@ -22,8 +20,8 @@ from controlroom.metrics.state import (
     M_LIKES,
     M_ONLINE,
     M_PAID,
-    RoomState,
 )
+from controlroom.live.view import read_live_state, read_minute_distinct
 from controlroom.rooms.models import Room
 
 COLUMNS = {
@@ -50,11 +48,10 @@ async def archive_minutes(client: aioredis.Redis, sessions: sessionmaker[Session
     room_ids = dict(await run_in_transaction(sessions, lambda s: s.execute(select(Room.slug, Room.id)).all()))
     written = 0
     for slug, room_id in room_ids.items():
-        raw = await client.hget(keys.checkpoint(slug), "state")
-        if not raw:
+        minutes = (await read_live_state(client, slug)).state.minutes
+        if not minutes:
             continue
-        minutes = RoomState.from_json(raw).minutes
-        distinct = {int(m): orjson.loads(v) for m, v in (await client.hgetall(keys.minute_distinct(slug))).items()}
+        distinct = await read_minute_distinct(client, slug)
         rows = [
             {"room_id": room_id, "minute_at": datetime.fromtimestamp(minute / 1000, tz=timezone.utc),
              **{name: row[column] for name, column in COLUMNS.items()},

@@ -1,6 +1,8 @@
-"""Hot questions: which question group a comment belongs to. The groups' words go into
-the same automaton as the lexicon (one pass per comment), under categories of their
-own: "?<group>" for questions, "~<group>" for topics that count only in a question."""
+"""Hot questions: which question group a comment belongs to. The groups (with their
+quick replies) are read from controlroom/moderation/questions.yaml; their words go into
+the same automaton as the lexicon (one pass per comment, see
+controlroom/moderation/question_terms.py), under categories of their own: "?<group>"
+for questions, "~<group>" for topics that count only in a question."""
 
 from __future__ import annotations
 
@@ -8,11 +10,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import yaml
-
-from controlroom.moderation.lexicon import Term
 
 QUESTION, TOPIC = "?", "~"
 QUESTION_MARKERS = re.compile(r"[?？吗嘛呢么]|怎么|几|多少|什么|哪|有没有|能不能|可不可以|是不是")
@@ -30,20 +30,12 @@ class QuestionGroup:
 
 @cache
 def question_groups() -> tuple[QuestionGroup, ...]:
-    text = resources.files("controlroom.moderation").joinpath("questions.yaml").read_text(encoding="utf-8")
+    text = resources.files("controlroom").joinpath("moderation", "questions.yaml").read_text(encoding="utf-8")
     return tuple(
         QuestionGroup(key, spec["name"], spec.get("name_en", ""), tuple(spec["questions"]), tuple(spec.get("topics", ())),
                       tuple(spec.get("replies", ())))
         for key, spec in yaml.safe_load(text)["groups"].items()
     )
-
-
-def question_terms(groups: Iterable[QuestionGroup] | None = None) -> list[Term]:
-    terms = []
-    for group in groups or question_groups():
-        terms += [Term(word, QUESTION + group.key, 1) for word in group.questions]
-        terms += [Term(word, TOPIC + group.key, 1) for word in group.topics]
-    return terms
 
 
 def is_moderation(category: str) -> bool:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import rjieba
 
-STOPWORDS_FILE = Path(__file__).with_name("stopwords_zh.txt")
+# Shipped as controlroom.moderation's package data (pyproject.toml), beside its other word lists.
+STOPWORDS_FILE = Path(__file__).parent.parent / "moderation" / "stopwords_zh.txt"
 
 
 @lru_cache

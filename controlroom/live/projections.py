@@ -1,0 +1,148 @@
+"""Projections: what screens, ingest and workers read from Redis instead of SQL.
+
+SQL is the record. A domain declares each projection once, with `declare(...)`: its
+name (which is also where it is stored: `cr:{<room>}:<name>` or `cr:<name>`), how to
+build it from SQL, and what a reader gets while it is missing. `Projections.publish(room,
+*names)` after a commit, and `republish_all()` on the periodic safety net, write them;
+a Redis that restarted empty has every declared projection back after one round, by
+construction, since republishing walks the registry rather than a hand-kept list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+import orjson
+from redis.asyncio.client import Pipeline
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from controlroom.bus import keys
+from controlroom.bus.client import Bus
+from controlroom.clock import Clock
+from controlroom.db.session import run_in_transaction
+from controlroom.rooms.models import Room
+
+if TYPE_CHECKING:
+    from controlroom.live.view import ViewOptions
+
+# build(session, room, now) for a room's projection; build(session, None, now) for one
+# shared by every room. None: there is nothing to show (the stored copy is removed).
+Build = Callable[[Session, "Room | None", datetime], Any]
+# What the screens see of the stored data at a moment (e.g. where the show stands now).
+Present = Callable[[Any, int, "ViewOptions"], Any]
+# More writes in the same pipeline as the stored copy.
+Extra = Callable[[Pipeline, "str | None", Any], None]
+# A projection written some other way than as one JSON value (a set, a hash, a script).
+Write = Callable[[Bus, "str | None", Any, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Projection:
+    name: str
+    build: Build
+    per_room: bool = True
+    default: Any = None
+    present: Present | None = None
+    extra: Extra | None = None
+    write: Write | None = None
+
+    def key(self, room: str | None) -> str:
+        return keys.projection(room, self.name) if self.per_room else keys.shared_projection(self.name)
+
+    @property
+    def stored_as_json(self) -> bool:
+        return self.write is None
+
+    def read(self, raw: bytes | None, now_ms: int, options: "ViewOptions") -> Any:
+        data = orjson.loads(raw) if raw else None
+        if self.present is not None:
+            return self.present(data, now_ms, options)
+        return self.default if data is None else data
+
+
+REGISTRY: dict[str, Projection] = {}
+
+
+def declare(
+    name: str, *, build: Build, per_room: bool = True, default: Any = None, present: Present | None = None,
+    extra: Extra | None = None, write: Write | None = None,
+) -> Projection:
+    """Register a projection (once per name; a module imported twice re-declares the same)."""
+    projection = Projection(name, build, per_room, default, present, extra, write)
+    REGISTRY[name] = projection
+    return projection
+
+
+def room_projections() -> list[Projection]:
+    return [p for p in REGISTRY.values() if p.per_room]
+
+
+def shared_projections() -> list[Projection]:
+    return [p for p in REGISTRY.values() if not p.per_room]
+
+
+class Projections:
+    """Writes declared projections for a process: routes after their commit, the
+    processing role when it moves a show or an alert, the lifespan on its safety net."""
+
+    def __init__(self, bus: Bus, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self.bus = bus
+        self.sessions = sessions
+        self.clock = clock
+
+    async def publish(self, room: str | None, *names: str) -> dict[str, Any]:
+        """Build the named projections of `room` (None: shared ones) from SQL, store them
+        and wake the room's screens. Returns what was built ({} for an unknown room)."""
+        projections = [REGISTRY[name] for name in names]
+        if any(p.per_room != (room is not None) for p in projections):
+            raise ValueError(f"projections {names} are not all {'per room' if room else 'shared'}")
+        # Stamped before reading: a slower publisher holding an older snapshot can then
+        # never overwrite a newer one (a just-revoked key would come back otherwise).
+        as_of_ms = self.clock.now_ms()
+        now = datetime.fromtimestamp(as_of_ms / 1000, tz=timezone.utc)
+
+        def read(session: Session) -> dict[str, Any] | None:
+            room_row = None
+            if room is not None:
+                room_row = session.scalar(select(Room).where(Room.slug == room))
+                if room_row is None:
+                    return None
+            return {p.name: p.build(session, room_row, now) for p in projections}
+
+        built = await run_in_transaction(self.sessions, read)
+        if built is None:
+            return {}
+        pipe = self.bus.redis.pipeline(transaction=True)
+        for p in projections:
+            if p.stored_as_json:
+                data = built[p.name]
+                if data is None:
+                    pipe.delete(p.key(room))
+                else:
+                    pipe.set(p.key(room), orjson.dumps(data))
+                if p.extra is not None:
+                    p.extra(pipe, room, data)
+        await pipe.execute()
+        for p in projections:
+            if p.write is not None:
+                await p.write(self.bus, room, built[p.name], as_of_ms)
+        if room is not None:
+            await self.bus.redis.publish(keys.updates_channel(room), ",".join(names).encode())
+        return built
+
+    async def republish_all(self) -> None:
+        """Every declared projection of every room: the safety net for a Redis that lost
+        its data (restarted empty, flushed) or missed a publish."""
+        shared = [p.name for p in shared_projections()]
+        if shared:
+            await self.publish(None, *shared)
+        slugs = await run_in_transaction(self.sessions, lambda s: list(s.scalars(select(Room.slug).order_by(Room.slug))))
+        for slug in slugs:
+            await self.republish_room(slug)
+
+    async def republish_room(self, room: str) -> None:
+        """Every projection of one room (a room just added)."""
+        await self.publish(room, *(p.name for p in room_projections()))

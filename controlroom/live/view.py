@@ -1,0 +1,184 @@
+"""The one reader of a room's live state in Redis.
+
+The screens, the alert engine and the minute archive all read a room through here:
+its checkpointed state (controlroom/metrics), its distinct people, and every declared
+projection of SQL (controlroom/live/projections.py). What the screens get is a typed
+`RoomView`, built from one pipelined round trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from controlroom.bus import keys
+from controlroom.clock import Clock
+from controlroom.live.projections import REGISTRY
+from controlroom.metrics.state import USER_SETS, WINDOWED_SETS, RoomState
+from controlroom.metrics.view import change_windows, room_view
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """What a reader needs beyond Redis to present a room (from the settings)."""
+
+    segment_warning_s: int = 60
+
+
+@dataclass
+class RoomView:
+    """A room as its screens show it at `now_ms`: the numbers of metrics/view.py, and
+    each projection by name. Templates read it as `v`."""
+
+    room: str
+    now_ms: int
+    online: int
+    peak_online: int
+    viewers: int
+    viewers_total: int
+    views: int
+    avg_stay_s: float | None
+    interaction_rate: float | None
+    like_rate: float | None
+    comments: int
+    comments_per_min: float
+    likes: int
+    likes_per_min: float
+    gifts: int
+    gift_value_cents: int
+    follows: int
+    shares: int
+    product_clicks: int
+    orders_created: int
+    orders_paid: int
+    gmv_cents: int
+    refunds: int
+    refund_cents: int
+    conversion_rate: float | None
+    aov_cents: float | None
+    uv_value_cents: float | None
+    gpm_cents: float | None
+    products: list[dict[str, Any]]
+    hot_words: list[Any]
+    hot_questions: list[dict[str, Any]]
+    series: dict[str, list]
+    funnel: list[dict[str, Any]]
+    changes: dict[str, float | None]
+    targets: dict[str, Any]
+    stream_status: str
+    latency_ms: int | None
+    events_applied: int
+    last_event_ts: int | None
+    feed_age_ms: int | None
+    feed_stale: bool
+    recent_comments: list[dict[str, Any]]
+    # Every stored projection (of the room and shared), by its declared name.
+    projections: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, state: RoomState, *, room: str, now_ms: int, projections: dict[str, Any],
+           distinct: dict[str, int] | None = None, window_distinct: dict[str, dict[str, int]] | None = None,
+           targets: dict[str, Any] | None = None) -> "RoomView":
+        numbers = room_view(state, now_ms=now_ms, distinct=distinct, window_distinct=window_distinct, targets=targets)
+        return cls(room=room, now_ms=now_ms, projections=projections, **numbers)
+
+    # The projections the built-in panels read, by the names their partials use.
+    @property
+    def alerts(self) -> dict[str, Any]:
+        return self.projections["alerts"]
+
+    @property
+    def show(self) -> dict[str, Any] | None:
+        return self.projections["show"]
+
+    @property
+    def host_messages(self) -> list[dict[str, Any]]:
+        return self.projections["host-messages"]
+
+    @property
+    def playbooks(self) -> dict[str, Any]:
+        return {"runs": self.projections["playbooks"]["runs"], "available": self.projections["playbook-catalogue"]}
+
+    @property
+    def categories(self) -> list[list[str]]:
+        """[key, name, name_en] of each moderation category, for the feed's filter."""
+        return self.projections["lexicon-categories"]
+
+    @property
+    def quick_replies(self) -> dict[str, Any]:
+        return self.projections["quick-replies"]
+
+
+@dataclass
+class LiveState:
+    """A room's checkpointed numbers and its distinct people so far."""
+
+    state: RoomState
+    distinct: dict[str, int]
+
+
+async def read_live_state(client: aioredis.Redis, room: str) -> LiveState:
+    pipe = client.pipeline(transaction=False)
+    pipe.hget(keys.checkpoint(room), "state")
+    for kind in USER_SETS:
+        pipe.scard(keys.users(room, kind))
+    raw, *counts = await pipe.execute()
+    return LiveState(RoomState.from_json(raw), dict(zip(USER_SETS, counts)))
+
+
+async def read_room_view(client: aioredis.Redis, room: str, clock: Clock, options: ViewOptions) -> RoomView:
+    now_ms = clock.now_ms()
+    windows = change_windows(now_ms)
+    stored = [p for p in REGISTRY.values() if p.stored_as_json]
+    pipe = client.pipeline(transaction=False)
+    pipe.hget(keys.checkpoint(room), "state")
+    for projection in stored:
+        pipe.get(projection.key(room))
+    for kind in USER_SETS:
+        pipe.scard(keys.users(room, kind))
+    for start, end in windows.values():
+        for kind in WINDOWED_SETS:
+            pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
+    raw, *rest = await pipe.execute()
+    raw_projections, counts = rest[: len(stored)], rest[len(stored):]
+    distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
+    windowed = iter(counts[len(USER_SETS):])
+    window_distinct = {name: {kind: next(windowed) for kind in WINDOWED_SETS} for name in windows}
+    projections = {p.name: p.read(value, now_ms, options) for p, value in zip(stored, raw_projections)}
+    return RoomView.of(
+        RoomState.from_json(raw), room=room, now_ms=now_ms, projections=projections, distinct=distinct,
+        window_distinct=window_distinct, targets=projections.get("targets"),
+    )
+
+
+async def read_minute_distinct(client: aioredis.Redis, room: str) -> dict[int, dict[str, int]]:
+    """Per complete minute already counted, the distinct people of each windowed kind."""
+    raw = await client.hgetall(keys.minute_distinct(room))
+    return {int(minute): orjson.loads(value) for minute, value in raw.items()}
+
+
+async def count_minute_distinct(
+    client: aioredis.Redis, room: str, minutes: list[int], *, forget_before_ms: int | None = None
+) -> dict[int, dict[str, int]]:
+    """Count the given minutes from their short-lived HyperLogLogs and keep the counts
+    in the room's hash (the HyperLogLogs expire; the archive and the rules need them)."""
+    if not minutes:
+        return {}
+    pipe = client.pipeline(transaction=False)
+    for minute in minutes:
+        for kind in WINDOWED_SETS:
+            pipe.pfcount(keys.window_users(room, kind, minute))
+    counts = iter(await pipe.execute())
+    new = {minute: {kind: next(counts) for kind in WINDOWED_SETS} for minute in minutes}
+    pipe = client.pipeline(transaction=False)
+    pipe.hset(keys.minute_distinct(room), mapping={m: orjson.dumps(c) for m, c in new.items()})
+    if forget_before_ms is not None:
+        known = await client.hkeys(keys.minute_distinct(room))
+        stale = [m for m in known if int(m) < forget_before_ms]
+        if stale:
+            pipe.hdel(keys.minute_distinct(room), *stale)
+    await pipe.execute()
+    return new

@@ -1,0 +1,1 @@
+"""How a controlroom process runs: its lifespan, the processing role and the periodic chores."""

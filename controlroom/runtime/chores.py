@@ -1,0 +1,45 @@
+"""Background chores a serving process runs every so often: republishing every
+projection (the safety net for a Redis that lost its data), archiving the minutes to
+SQL, pruning old recordings. A failed round is logged and the next one tries again."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable
+
+import structlog
+
+from controlroom.live.archive import archive_minutes
+from controlroom.reports.recording import prune_recordings
+from controlroom.runtime.resources import Resources
+
+log = structlog.get_logger(__name__)
+
+REPUBLISH_S = 30
+ARCHIVE_S = 15
+PRUNE_S = 3600
+
+
+async def every(seconds: float, work: Callable[[], Awaitable[object]], *, name: str) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await work()
+        except Exception as exc:  # noqa: BLE001 - retried on the next round
+            log.warning(f"{name}.failed", error=str(exc))
+
+
+def start_chores(resources: Resources) -> list[asyncio.Task[None]]:
+    settings = resources.settings
+    return [
+        # A Redis that restarted empty (no persistence) or was flushed gets its rooms,
+        # keys, shows, alerts and messages back within 30 s, instead of every room
+        # answering 401/404 until the next deploy.
+        asyncio.create_task(every(REPUBLISH_S, resources.projections.republish_all, name="projections.republish"),
+                            name="projections-republisher"),
+        asyncio.create_task(every(ARCHIVE_S, lambda: archive_minutes(resources.redis, resources.sessions),
+                                  name="minutes.archive"), name="minutes-archiver"),
+        asyncio.create_task(every(PRUNE_S, lambda: asyncio.to_thread(
+            prune_recordings, settings.data_dir, retention_days=settings.recording_retention_days,
+        ), name="recordings.prune"), name="recordings-pruner"),
+    ]

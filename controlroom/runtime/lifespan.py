@@ -1,0 +1,89 @@
+"""The lifespans of the two process roles: `serve` (web, screens, chores and, by
+default, processing) and `worker` (processing alone)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+import structlog
+from fastapi import FastAPI
+
+from controlroom.auth.secrets import Signer
+from controlroom.clock import Clock, SystemClock
+from controlroom.db.session import run_in_transaction
+from controlroom.moderation.service import install_default_lexicon
+from controlroom.observability import configure_logging
+from controlroom.playbooks.service import install_default_playbooks
+from controlroom.rules.service import install_default_rules
+from controlroom.runtime.chores import start_chores
+from controlroom.runtime.processing import run_processing
+from controlroom.runtime.resources import Resources, close_resources, open_resources
+from controlroom.screens.lifecycle import start_screens, stop_screens
+from controlroom.services import Services
+from controlroom.settings import Settings
+from controlroom.web.render import Renderer
+
+log = structlog.get_logger(__name__)
+
+
+async def install_defaults(resources: Resources) -> None:
+    for install in (install_default_rules, install_default_lexicon, install_default_playbooks):
+        await run_in_transaction(resources.sessions, install)
+
+
+def serving_lifespan(settings: Settings, clock: Clock):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(json=settings.log_json, level=settings.log_level)
+        resources = await open_resources(settings, clock, migrate=settings.auto_migrate)
+        await install_defaults(resources)
+        await resources.projections.republish_all()
+        chores = start_chores(resources)
+        stop_processing = asyncio.Event()
+        processing = (asyncio.create_task(run_processing(resources, stop_processing), name="worker")
+                      if settings.run_worker else None)
+        services = Services(
+            settings=settings, redis=resources.redis, bus=resources.bus, projections=resources.projections,
+            renderer=Renderer(tz=settings.tz), engine=resources.engine, sessions=resources.sessions, clock=clock,
+            signer=Signer(settings.secret_key), worker_task=processing,
+        )
+        app.state.services = services
+        await start_screens(app, services)
+        log.info("controlroom.started", redis=resources.redis_url,
+                 database=resources.engine.url.render_as_string(hide_password=True))
+        try:
+            yield
+        finally:
+            for chore in chores:
+                chore.cancel()
+            stop_processing.set()
+            if processing is not None:
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(processing, timeout=10)
+            await stop_screens(app)
+            await close_resources(resources)
+            log.info("controlroom.stopped")
+
+    return lifespan
+
+
+def run_worker(settings: Settings) -> None:
+    """`controlroom worker`: the processing role alone, until SIGTERM or SIGINT."""
+    configure_logging(json=settings.log_json, level=settings.log_level)
+
+    async def run() -> None:
+        resources = await open_resources(settings, SystemClock(), migrate=False)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await run_processing(resources, stop)
+        finally:
+            await close_resources(resources)
+
+    asyncio.run(run())
