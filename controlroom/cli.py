@@ -89,15 +89,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from controlroom.app import create_app
+    from controlroom.runtime.serving import serve
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     if args.no_worker:
         overrides["run_worker"] = False
     settings = Settings(**overrides)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, ws="websockets-sansio")
+    serve(create_app(settings), settings)
     return 0
 
 
@@ -164,56 +163,12 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from controlroom.app import create_app
-    from controlroom.auth.secrets import Signer
-    from controlroom.db.base import utcnow
-    from controlroom.db.session import make_engine, session_factory, transaction, upgrade
-    from controlroom.sim.seed import DEMO_ROOM, seed_demo
-    from controlroom.sim.runner import run_simulation
+    from controlroom.runtime.serving import run_demo
 
     os.environ.setdefault("CONTROLROOM_MODE", "demo")
     settings = Settings(mode="demo", data_dir=args.data_dir, host=args.host, port=args.port)
-    upgrade(settings.sqlalchemy_url)
-    engine = make_engine(settings.sqlalchemy_url)
-    with transaction(session_factory(engine)) as session:
-        access = seed_demo(session, timezone_name=settings.timezone, now=utcnow(), signer=Signer(settings.secret_key))
-    engine.dispose()
-
-    base_url = f"http://{args.host}:{args.port}"
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_config=None, ws="websockets-sansio")
-    )
-
-    async def run() -> None:
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            if serving.done():
-                return
-            await asyncio.sleep(0.05)
-        accounts = "\n".join(
-            f"    {role:<11} {username:<11} {password}" for username, (role, password) in access.passwords.items()
-        )
-        print(
-            f"\n  controlroom demo is live: open {base_url}/rooms/{DEMO_ROOM}\n\n"
-            f"  Log in as any role (passwords are new on every start):\n"
-            f"    {'role':<11} {'username':<11} password\n{accounts}\n\n"
-            f"  Host screen (tablet beside the camera, no login): {base_url}/host/{access.host_token}\n"
-            f"  Ingest key of room '{DEMO_ROOM}': {access.api_key}\n\n"
-            f"  (simulating {args.rate:g} events/s; data in {settings.data_dir.resolve()}; Ctrl-C stops)\n",
-            flush=True,
-        )
-        stop = asyncio.Event()
-        simulation = asyncio.create_task(
-            run_simulation(base_url=base_url, room=DEMO_ROOM, rate=args.rate, stop=stop,
-                           headers={"X-Api-Key": access.api_key})
-        )
-        await serving
-        stop.set()
-        await simulation
-
-    asyncio.run(run())
+    run_demo(create_app(settings), settings, rate=args.rate)
     return 0
 
 

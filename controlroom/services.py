@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 import redis.asyncio as aioredis
 from fastapi import Request, WebSocket
@@ -34,6 +34,9 @@ class Services:
     sessions: sessionmaker[Session]
     clock: Clock
     signer: "Signer"
+    # What happens when a show ends (its recording is written): reports/ provides it,
+    # the lifespan wires it, so shows/ need not know reports/.
+    show_ended: Callable[[str, datetime], Awaitable[object]]
     # The worker running inside this process, if any (readiness checks it is alive).
     worker_task: asyncio.Task[None] | None = None
 

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     alert_tick_s: float = 1.0
     alert_min_interval_s: float = 0.25
 
+    # Every projection of SQL in Redis is republished this often: a Redis that restarted
+    # empty (or was flushed) is whole again within one round.
+    republish_s: float = 30.0
+
     # Shows' recordings (data_dir/recordings) are kept this many days.
     recording_retention_days: int = 30
 

@@ -130,7 +130,7 @@ def apply_observations(
             handled=alert is not None and alert.id in handled,
         )
         if alert is None and snapshot is not None:
-            alert = _new_alert(context, rule, key)
+            alert = _new_alert(context, rule, key, now)
             session.add(alert)
             by_fingerprint[key] = alert
         if alert is not None and snapshot is not None and (changes or snapshot != snapshot_of(alert)):
@@ -150,11 +150,11 @@ def _muted_reason(rule: RuleDefinition, silences: list[Silence], inhibited: dict
     return inhibited.get(rule.group)
 
 
-def _new_alert(context: RoomContext, rule: RuleDefinition, key: str) -> Alert:
+def _new_alert(context: RoomContext, rule: RuleDefinition, key: str, now: datetime) -> Alert:
     return Alert(
         room_id=context.room_id, show_id=context.show_id, rule_key=rule.key, fingerprint=key, level=rule.level,
         name=rule.name, name_en=rule.name_en, group=rule.group, labels=dict(rule.labels), advice=rule.advice,
-        playbook=rule.playbook, cue=rule.cue, state="pending", started_at=datetime.now(timezone.utc),
+        playbook=rule.playbook, cue=rule.cue, state="pending", started_at=now,
     )
 
 

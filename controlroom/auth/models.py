@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from controlroom.db.base import Base, Timestamped, UTCDateTime, utcnow
 from controlroom.rooms.models import Room
-from controlroom.shows.models import Show
+
+if TYPE_CHECKING:
+    from controlroom.shows.models import Show
 
 user_rooms = Table(
     "user_rooms",

@@ -54,8 +54,6 @@ ROLE_NAMES_ZH = {
 OPEN_PATHS = frozenset({"/login", "/healthz", "/readyz"})
 # Platform pushes authenticate by their signature (controlroom/ingest/hooks.py).
 OPEN_PREFIXES = ("/static/", "/hooks/")
-# Open to loopback, or with the metrics token.
-METRICS_PATH = "/metrics"
 
 
 def is_open(path: str) -> bool:

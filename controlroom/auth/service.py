@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -26,7 +26,9 @@ from controlroom.auth.secrets import (
     verify_password,
 )
 from controlroom.rooms.models import Room
-from controlroom.shows.models import Show
+
+if TYPE_CHECKING:
+    from controlroom.shows.models import Show
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 MIN_PASSWORD = 8
@@ -237,16 +239,6 @@ def revoke_user_sessions(session: Session, *, user_id: int, now: datetime) -> in
     return len(rows)
 
 
-def active_sessions(session: Session, *, user_id: int, now: datetime) -> list[LoginSession]:
-    return list(
-        session.scalars(
-            select(LoginSession)
-            .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None), LoginSession.expires_at > now)
-            .order_by(LoginSession.created_at.desc())
-        )
-    )
-
-
 # --- API keys ----------------------------------------------------------------------------
 
 
@@ -273,17 +265,6 @@ def room_api_keys(session: Session, *, room: Room) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).where(ApiKey.room_id == room.id).order_by(ApiKey.created_at.desc())))
 
 
-def active_key_hashes(session: Session) -> dict[str, list[str]]:
-    """room slug -> hashes of its valid keys (what Redis holds for ingest to check)."""
-    by_room: dict[str, list[str]] = {}
-    rows = session.execute(
-        select(Room.slug, ApiKey.key_hash).join(ApiKey, ApiKey.room_id == Room.id).where(ApiKey.revoked_at.is_(None))
-    )
-    for slug, key_hash in rows:
-        by_room.setdefault(slug, []).append(key_hash)
-    return by_room
-
-
 # --- host links --------------------------------------------------------------------------
 
 
@@ -305,7 +286,7 @@ def create_host_link(session: Session, *, show: Show, created_by: str, now: date
 
 def revoke_host_links(session: Session, *, room: Room, now: datetime) -> int:
     rows = session.scalars(
-        select(HostLink).join(Show).where(Show.room_id == room.id, HostLink.revoked_at.is_(None))
+        select(HostLink).where(HostLink.show.has(room_id=room.id), HostLink.revoked_at.is_(None))
     ).all()
     for row in rows:
         row.revoked_at = now
@@ -318,7 +299,7 @@ def principal_for_host_link(session: Session, *, token: str, signer: Signer) -> 
     if decoded is None:
         return None
     link_id, nonce = decoded
-    link = session.get(HostLink, link_id, options=[selectinload(HostLink.show).selectinload(Show.room)])
+    link = session.get(HostLink, link_id, options=[selectinload(HostLink.show)])
     if link is None or link.revoked_at is not None or link.nonce != nonce:
         return None
     return Principal(

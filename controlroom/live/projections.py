@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 import orjson
 from redis.asyncio.client import Pipeline
@@ -25,14 +25,18 @@ from controlroom.clock import Clock
 from controlroom.db.session import run_in_transaction
 from controlroom.rooms.models import Room
 
-if TYPE_CHECKING:
-    from controlroom.live.view import ViewOptions
+@dataclass(frozen=True)
+class ViewOptions:
+    """What a reader needs beyond Redis to present a room (from the settings)."""
+
+    segment_warning_s: int = 60
+
 
 # build(session, room, now) for a room's projection; build(session, None, now) for one
 # shared by every room. None: there is nothing to show (the stored copy is removed).
 Build = Callable[[Session, "Room | None", datetime], Any]
 # What the screens see of the stored data at a moment (e.g. where the show stands now).
-Present = Callable[[Any, int, "ViewOptions"], Any]
+Present = Callable[[Any, int, ViewOptions], Any]
 # More writes in the same pipeline as the stored copy.
 Extra = Callable[[Pipeline, "str | None", Any], None]
 # A projection written some other way than as one JSON value (a set, a hash, a script).
@@ -56,7 +60,7 @@ class Projection:
     def stored_as_json(self) -> bool:
         return self.write is None
 
-    def read(self, raw: bytes | None, now_ms: int, options: "ViewOptions") -> Any:
+    def read(self, raw: bytes | None, now_ms: int, options: ViewOptions) -> Any:
         data = orjson.loads(raw) if raw else None
         if self.present is not None:
             return self.present(data, now_ms, options)

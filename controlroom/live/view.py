@@ -16,16 +16,9 @@ import redis.asyncio as aioredis
 
 from controlroom.bus import keys
 from controlroom.clock import Clock
-from controlroom.live.projections import REGISTRY
+from controlroom.live.projections import REGISTRY, ViewOptions
 from controlroom.metrics.state import USER_SETS, WINDOWED_SETS, RoomState
 from controlroom.metrics.view import change_windows, room_view
-
-
-@dataclass(frozen=True)
-class ViewOptions:
-    """What a reader needs beyond Redis to present a room (from the settings)."""
-
-    segment_warning_s: int = 60
 
 
 @dataclass

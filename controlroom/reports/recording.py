@@ -14,18 +14,25 @@ import gzip
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 import httpx
 import orjson
 import redis.asyncio as aioredis
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from controlroom.bus import keys
+from controlroom.db.session import run_in_transaction
+from controlroom.shows.runs import room_show
 
 REPLAY_BATCH_MS = 100  # events due within this window go in one request
 MAX_BATCH = 2000
+
+log = structlog.get_logger(__name__)
 
 
 def read_recording(path: Path | str) -> list[dict]:
@@ -159,3 +166,18 @@ def prune_recordings(data_dir: Path, *, retention_days: int, now_s: float | None
             path.unlink()
             removed += 1
     return removed
+
+
+async def archive_ended_show(client: aioredis.Redis, sessions: sessionmaker[Session], *, data_dir: Path, room: str,
+                             now: datetime) -> Path:
+    """The just-ended show's events to its recording file, before the stream trims them
+    away (called by the show's `end` action through Services.show_ended)."""
+    def span(session: Session) -> tuple[int, int, int | None]:
+        _, show = room_show(session, room, now)
+        start, end = show_span(show.run or {}, int(show.planned_start.timestamp() * 1000), 0)
+        return show.id, start, end
+
+    show_id, start, end = await run_in_transaction(sessions, span)
+    path = await archive_show(client, data_dir=data_dir, room=room, show_id=show_id, start_ms=start, end_ms=end)
+    log.info("show.archived", room=room, show=show_id, path=str(path))
+    return path

@@ -96,7 +96,7 @@ async def compare(request: Request, services: Svc, principal: Reviewer, a: str =
 
 @router.get("/rooms/{room}/shows/{show_id}/audience.csv", include_in_schema=False)
 async def audience(room: str, show_id: int, request: Request, services: Svc, principal: Exporter) -> Response:
-    context = await run_in_transaction(services.sessions, lambda s: show_context(s, room, show_id))
+    context = await run_in_transaction(services.sessions, lambda s: show_context(s, room, show_id, services.now()))
     if context is None:
         return PlainTextResponse(f"no show {show_id} in room {room!r}\n", status_code=404)
     events = await show_events(services.redis, services.settings.data_dir, room, context["show"])

@@ -40,12 +40,12 @@ async def show_events(client: aioredis.Redis, data_dir: Path, room: str, show: d
     return await stream_events(client, room, start_ms=show["start"], end_ms=show["end"])
 
 
-def show_context(session: Session, room: str, show_id: int) -> dict[str, Any] | None:
+def show_context(session: Session, room: str, show_id: int, now: datetime) -> dict[str, Any] | None:
     show = session.scalar(select(Show).join(Room).where(Room.slug == room, Show.id == show_id))
     if show is None:
         return None
     start, end = show_span(show.run or {}, _ms(show.planned_start), 0)
-    span_end = datetime.fromtimestamp(end / 1000, tz=timezone.utc) if end else datetime.now(timezone.utc)
+    span_end = datetime.fromtimestamp(end / 1000, tz=timezone.utc) if end else now
     span_start = datetime.fromtimestamp(start / 1000, tz=timezone.utc)
     alerts = session.scalars(select(Alert).where(
         Alert.room_id == show.room_id, Alert.started_at >= span_start, Alert.started_at <= span_end))
@@ -90,7 +90,9 @@ async def build_show_review(
     client: aioredis.Redis, sessions: sessionmaker[Session], *, data_dir: Path, room: str, show_id: int,
     tagger: Tagger | None, now_ms: int,
 ) -> dict[str, Any] | None:
-    context = await run_in_transaction(sessions, lambda s: show_context(s, room, show_id))
+    context = await run_in_transaction(
+        sessions, lambda s: show_context(s, room, show_id, datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc))
+    )
     if context is None:
         return None
     show = context["show"]

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from controlroom.db.base import Base, Timestamped
 
-if TYPE_CHECKING:
-    from controlroom.shows.models import Show
-
 
 class Room(Timestamped, Base):
-    """A live room on a platform; one installation watches many."""
+    """A live room on a platform; one installation watches many. Its shows are
+    `room.shows` (declared with Show, which knows its room)."""
 
     __tablename__ = "rooms"
 
@@ -23,5 +19,3 @@ class Room(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     platform: Mapped[str] = mapped_column(String(32), default="generic")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
-
-    shows: Mapped[list[Show]] = relationship(back_populates="room", order_by="Show.planned_start")

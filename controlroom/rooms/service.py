@@ -26,9 +26,5 @@ def get_or_create_room(session: Session, *, slug: str, name: str, timezone: str)
     return room
 
 
-def all_rooms(session: Session) -> list[Room]:
-    return list(session.scalars(select(Room).order_by(Room.slug)))
-
-
 def room_by_slug(session: Session, slug: str) -> Room | None:
     return session.scalar(select(Room).where(Room.slug == slug))

@@ -59,10 +59,6 @@ MINUTE_RATES = {"conversion_rate": ("payers", "viewers"), "interaction_rate": ("
 HITS_PREFIX = "hits."
 
 
-def metric_names(categories: Sequence[str] = ()) -> list[str]:
-    return list(METRICS) + [HITS_PREFIX + category for category in categories]
-
-
 @dataclass(frozen=True)
 class Baseline:
     mean: float

@@ -15,7 +15,6 @@ from controlroom.runtime.resources import Resources
 
 log = structlog.get_logger(__name__)
 
-REPUBLISH_S = 30
 ARCHIVE_S = 15
 PRUNE_S = 3600
 
@@ -33,9 +32,9 @@ def start_chores(resources: Resources) -> list[asyncio.Task[None]]:
     settings = resources.settings
     return [
         # A Redis that restarted empty (no persistence) or was flushed gets its rooms,
-        # keys, shows, alerts and messages back within 30 s, instead of every room
+        # keys, shows, alerts and messages back within one round, instead of every room
         # answering 401/404 until the next deploy.
-        asyncio.create_task(every(REPUBLISH_S, resources.projections.republish_all, name="projections.republish"),
+        asyncio.create_task(every(settings.republish_s, resources.projections.republish_all, name="projections.republish"),
                             name="projections-republisher"),
         asyncio.create_task(every(ARCHIVE_S, lambda: archive_minutes(resources.redis, resources.sessions),
                                   name="minutes.archive"), name="minutes-archiver"),

@@ -18,6 +18,7 @@ from controlroom.db.session import run_in_transaction
 from controlroom.moderation.service import install_default_lexicon
 from controlroom.observability import configure_logging
 from controlroom.playbooks.service import install_default_playbooks
+from controlroom.reports.recording import archive_ended_show
 from controlroom.rules.service import install_default_rules
 from controlroom.runtime.chores import start_chores
 from controlroom.runtime.processing import run_processing
@@ -50,6 +51,8 @@ def serving_lifespan(settings: Settings, clock: Clock):
             settings=settings, redis=resources.redis, bus=resources.bus, projections=resources.projections,
             renderer=Renderer(tz=settings.tz), engine=resources.engine, sessions=resources.sessions, clock=clock,
             signer=Signer(settings.secret_key), worker_task=processing,
+            show_ended=lambda room, now: archive_ended_show(resources.redis, resources.sessions,
+                                                            data_dir=settings.data_dir, room=room, now=now),
         )
         app.state.services = services
         await start_screens(app, services)

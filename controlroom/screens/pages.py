@@ -24,7 +24,7 @@ from controlroom.db.session import run_in_transaction
 from controlroom.live.archive import archived_series
 from controlroom.metrics.view import merge_series
 from controlroom.rooms.service import InvalidRoomSlug, get_or_create_room, room_by_slug
-from controlroom.screens.panels import CONTROL_ROOM, TECH, unplaced_partials
+from controlroom.screens.panels import CONTROL_ROOM, HOST, TECH, unplaced_panels
 from controlroom.services import Services
 from controlroom.shows.models import Show
 from controlroom.shows.schedule import current_show
@@ -99,7 +99,7 @@ async def room_page(room: str, request: Request, services: Svc, principal: Dashb
 
     view.series = merge_series(await run_in_transaction(services.sessions, show_minutes), view.series)
     return render_page(request, "pages/room.html", room=room, room_name=name, v=view, oob=False,
-                       more_panels=unplaced_partials(CONTROL_ROOM))
+                       more_panels=unplaced_panels(CONTROL_ROOM))
 
 
 @router.get("/rooms/{room}/tech", response_class=HTMLResponse, include_in_schema=False)
@@ -111,7 +111,7 @@ async def tech_screen(room: str, request: Request, services: Svc, principal: Str
     view = await services.room_view(room)
     dead = await services.redis.xlen(keys.dead_letters(room))
     return render_page(request, "pages/tech.html", room=room, room_name=name, v=view, oob=False, dead_letters=dead,
-                       more_panels=unplaced_partials(TECH))
+                       more_panels=unplaced_panels(TECH))
 
 
 @router.get("/api/rooms/{room}/state", tags=["rooms"], summary="The room's live numbers, as the screens show them")
@@ -136,7 +136,7 @@ async def host_home(request: Request, services: Svc, principal: HostScreen, now:
         return _not_found(request, "show")
     return render_page(request, "pages/host.html", show_title=context["show"].title,
                        room_name=context["room"], room=context["room"], ws_path=f"/ws/rooms/{context['room']}/host",
-                       ack_base="/host/messages")
+                       ack_base="/host/messages", more_panels=unplaced_panels(HOST))
 
 
 @router.get("/host/{token}", include_in_schema=False)
@@ -146,7 +146,7 @@ async def host_screen(request: Request, token: str, services: Svc, principal: Ho
         return {"show_title": show.title, "room_name": show.room.name, "room": show.room.slug}
 
     return render_page(request, "pages/host.html", ws_path=f"/ws/host/{token}", ack_base=f"/host/{token}/messages",
-                       **await run_in_transaction(services.sessions, context))
+                       more_panels=unplaced_panels(HOST), **await run_in_transaction(services.sessions, context))
 
 
 def _qr_data_uri(url: str) -> str:

@@ -56,9 +56,9 @@ def screen_panels(screen: str) -> frozenset[str]:
     return frozenset(name for name, panel in PANELS.items() if screen in panel.screens)
 
 
-def unplaced_partials(screen: str) -> list[str]:
-    """Partials of the screen's panels that its page layout does not place."""
-    return [panel.partial for panel in PANELS.values() if screen in panel.screens and not panel.placed]
+def unplaced_panels(screen: str) -> list[tuple[str, str]]:
+    """(panel id, partial) of the screen's panels that its page layout does not place."""
+    return [(name, panel.partial) for name, panel in PANELS.items() if screen in panel.screens and not panel.placed]
 
 
 def render_panels(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, false, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from controlroom.db.base import Base, Timestamped, UTCDateTime, utcnow
 from controlroom.rooms.models import Room
@@ -37,7 +37,7 @@ class Show(Timestamped, Base):
 
     __mapper_args__ = {"version_id_col": version}
 
-    room: Mapped[Room] = relationship(back_populates="shows")
+    room: Mapped[Room] = relationship(backref=backref("shows", order_by="Show.planned_start"))
 
 
 class HostMessage(Base):

@@ -1,5 +1,7 @@
-"""Messages to the host screen (a quick reply pushed from the hot questions, a line
-typed by the controller). Thin: check, store, audit, push."""
+"""A room's shows as people drive them: planning shows, the controller's run-of-show
+actions, the show's targets, and messages to the host screen (a quick reply, a line
+typed by the controller) with the host's acknowledgement. Thin: check, store, audit,
+publish."""
 
 from __future__ import annotations
 
@@ -18,7 +20,6 @@ from controlroom.auth.deps import Driver, HostAck, HostByLink, Messenger, Now, S
 from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.live.changes import audited_room_change
-from controlroom.reports.recording import archive_show, show_span
 from controlroom.rooms.models import Room
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
@@ -124,23 +125,10 @@ async def drive_show(room: str, action: str, request: Request, services: Svc, no
         return JSONResponse({"detail": "the show moved meanwhile (a cue fired or someone else acted); try again"},
                             status_code=409)
     if action == "end":
-        await _archive_ended_show(services, room, now)
+        await services.show_ended(room, now)
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)
-
-
-async def _archive_ended_show(services: Services, room: str, now: datetime) -> None:
-    """The show's events to its recording file, before the stream trims them away."""
-    def span(session: Session) -> tuple[int, int, int | None]:
-        _, show = room_show(session, room, now)
-        start, end = show_span(show.run or {}, int(show.planned_start.timestamp() * 1000), 0)
-        return show.id, start, end
-
-    show_id, start, end = await run_in_transaction(services.sessions, span)
-    path = await archive_show(services.redis, data_dir=services.settings.data_dir, room=room, show_id=show_id,
-                              start_ms=start, end_ms=end)
-    log.info("show.archived", room=room, show=show_id, path=str(path))
 
 
 # --- a room's shows -------------------------------------------------------------------------

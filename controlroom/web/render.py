@@ -15,7 +15,6 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from controlroom.moderation.lexicon import CATEGORIES
 from controlroom.metrics.questions import question_groups
 from controlroom.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, translations
 from controlroom.paths import TEMPLATES_DIR
@@ -108,7 +107,6 @@ class Renderer:
         )
         env.globals.update(
             language_names=LANGUAGE_NAMES, timezone_name=str(tz),
-            lexicon_categories=[(key, label.zh_cn, label.en) for key, label in CATEGORIES.items()],
             question_group_names={group.key: (group.name, group.name_en) for group in question_groups()},
         )
         return env

@@ -4,9 +4,13 @@ one line in the panel registry."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
+import websockets
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select
 
@@ -22,14 +26,15 @@ from controlroom.moderation.service import install_default_lexicon
 from controlroom.playbooks.service import install_default_playbooks
 from controlroom.rooms.models import Room
 from controlroom.screens import panels
-from controlroom.screens.panels import HOST, Panel, render_panels, screen_panels, unplaced_partials
+from controlroom.screens.panels import HOST, Panel, render_panels, screen_panels, unplaced_panels
 from controlroom.settings import Settings
 from controlroom.shows.models import HostMessage
 from controlroom.shows.runs import save_script
 from controlroom.shows.schedule import add_show
 from controlroom.shows.script import Script, Segment
 from controlroom.web.render import Renderer
-from tests.support import create_room
+from controlroom.bus.embedded import EmbeddedRedis
+from tests.support import LiveServer, cookie_header, create_room, create_user, csrf_of, login, server_env
 
 
 @pytest.fixture
@@ -101,7 +106,53 @@ async def test_a_new_panel_is_a_projection_a_partial_and_one_registry_line(world
         view = await read_room_view(client, room, clock, ViewOptions())
         html = render_panels(renderer, view, "zh_CN", oob=True)
         assert html["unacked"] == '<div id="unacked" hx-swap-oob="true">未确认 1</div>'
-        assert "unacked" in screen_panels(HOST) and "partials/_unacked.html" in unplaced_partials(HOST)
+        assert "unacked" in screen_panels(HOST) and ("unacked", "partials/_unacked.html") in unplaced_panels(HOST)
     finally:
         REGISTRY.pop("unacked", None)
         await client.aclose()
+
+
+async def test_the_screens_show_everything_again_after_redis_restarts_empty(database_url, tmp_path):
+    """A Redis of its own, emptied with FLUSHALL while a show runs: within one republish
+    round the host screen shows the show and the unacknowledged urgent message again."""
+    own = EmbeddedRedis(tmp_path / "own-redis")
+    redis_url = own.start()
+    room = create_room(database_url, redis_url)
+    engine = make_engine(database_url)
+    with transaction(session_factory(engine)) as session:
+        show = add_show(session, room=session.scalar(select(Room).where(Room.slug == room)), title="不怕重启",
+                        planned_start=utcnow())
+        save_script(session, show, Script(segments=(Segment("开场福利", "opening", 300),)))
+    engine.dispose()
+    server = LiveServer(server_env(redis_url=redis_url, database_url=database_url, data_dir=tmp_path,
+                                   CONTROLROOM_REPUBLISH_S="1"), tmp_path / "log").start()
+    try:
+        controller = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
+        sent = controller.post(f"/rooms/{room}/host-messages", data={"text": "看 <镜头>", "urgent": "on"},
+                               headers={"hx-request": "true", "x-csrftoken": csrf_of(controller)})
+        assert sent.status_code == 204
+        host = login(server.url, *create_user(database_url, role="host", rooms=[room]))
+
+        async def host_screen() -> str:
+            async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}/host?lang=zh_CN",
+                                          additional_headers=cookie_header(host)) as ws:
+                return await asyncio.wait_for(ws.recv(), timeout=5)
+
+        before = await host_screen()
+        assert "看 &lt;镜头&gt;" in before and "开场福利" in before
+
+        redis.Redis.from_url(redis_url).flushall()
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                after = await host_screen()
+                if "看 &lt;镜头&gt;" in after and "开场福利" in after:
+                    break
+            except (websockets.exceptions.ConnectionClosed, websockets.exceptions.InvalidStatus, TimeoutError):
+                pass  # the room is unknown until the first republish round
+            assert time.monotonic() < deadline, "the host screen never came back after Redis restarted empty"
+            await asyncio.sleep(0.2)
+        assert 'class="host-message newest urgent"' in after  # still flashing: not yet acknowledged
+    finally:
+        server.terminate()
+        own.stop()
