@@ -97,7 +97,6 @@ async def login(
 
 @router.post("/logout")
 async def logout(request: Request, services: Svc, now: Now, principal: SignedIn) -> Response:
-
     def end(session: Session) -> None:
         if principal.session_id is not None:
             service.end_session(session, session_id=principal.session_id, now=now)
@@ -139,7 +138,6 @@ async def add_user(
     display_name: Annotated[str, Form()] = "",
     rooms: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
-
     def add(session: Session) -> None:
         user = service.create_user(
             session, username=username.strip(), password=password, role=role,
@@ -173,7 +171,6 @@ async def update_user(
     password: Annotated[str, Form()] = "",
     revoke_sessions: Annotated[str, Form()] = "",
 ) -> Response:
-
     def change(session: Session) -> None:
         user = service.get_user(session, user_id=user_id)
         if user is None:
@@ -227,7 +224,6 @@ async def api_keys_page(request: Request, room: str, services: Svc, principal: A
 async def create_api_key(
     request: Request, room: str, services: Svc, now: Now, principal: Admin, name: Annotated[str, Form()] = ""
 ) -> Response:
-
     def create(session: Session):
         found = room_by_slug(session, room)
         if found is None:
@@ -251,7 +247,6 @@ async def create_api_key(
 
 @router.post("/rooms/{room}/api-keys/{key_id}/revoke")
 async def revoke_api_key(request: Request, room: str, key_id: int, services: Svc, now: Now, principal: Admin) -> Response:
-
     def revoke(session: Session) -> bool:
         found = room_by_slug(session, room)
         row = service.revoke_api_key(session, room=found, key_id=key_id, now=now) if found else None

@@ -80,7 +80,6 @@ async def ack_message_by_link(token: str, message_id: int, request: Request, ser
 
 
 async def _ack(request: Request, services: Services, principal: Principal, message_id: int, now: datetime) -> Response:
-
     def ack(session: Session) -> str | None:
         message = session.get(HostMessage, message_id)
         room = session.get(Room, message.room_id) if message else None
