@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(IngestKeyRejected, _ingest_key_rejected)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops.router)
     app.include_router(ingest_api.router)
@@ -90,6 +92,13 @@ async def _not_authenticated(request: Request, exc: Exception) -> Response:
     # Back to the page after the login; a refused form post goes back to the start page.
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "") if request.method == "GET" else "/"
     return render_page(request, "pages/login.html", status_code=401, next=target, error=None, username="")
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """422 with one readable sentence: which parameter, and what is wrong with it."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = "; ".join(f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in errors) or "invalid request"
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def _ingest_key_rejected(request: Request, exc: Exception) -> Response:

@@ -18,6 +18,22 @@ _MAX_TS_MS = 9_999_999_999_999
 Text = Annotated[str, Field(max_length=2000)]
 Ident = Annotated[str, Field(min_length=1, max_length=128)]
 
+# Every number of the contract has a plausible range (README: "Ranges"). Strict: a
+# boolean or a string is not a number, and a value outside its range is refused with
+# its reason rather than stored, since one absurd total would poison the room's
+# numbers and the SQL archive (which holds signed 64-bit integers).
+MAX_COUNT = 1_000_000  # likes or gifts in one event
+MAX_AMOUNT_CENTS = 10_000_000_000  # ¥100,000,000 in one order or one gift event
+MAX_ONLINE = 100_000_000  # concurrent viewers
+MAX_TOTAL_VIEWERS = 10_000_000_000  # cumulative viewers of a room
+MAX_QUANTITY = 100_000  # items in one order
+MAX_LATENCY_MS = 3_600_000  # an hour of stream latency
+MAX_FANS_LEVEL = 1_000
+
+
+def _number(low: int, high: int, description: str, **extra: Any) -> Any:
+    return Field(ge=low, le=high, strict=True, description=f"{description} ({low:,}–{high:,})", **extra)
+
 
 class User(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -33,6 +49,7 @@ class _Event(BaseModel):
     ts: int = Field(
         ge=_MIN_TS_MS,
         le=_MAX_TS_MS,
+        strict=True,
         description="Event time in Unix milliseconds (not seconds).",
     )
     source: Annotated[str, Field(max_length=32)] | None = Field(
@@ -49,21 +66,21 @@ class Comment(_Event):
 class Like(_Event):
     type: Literal["like"]
     user: User
-    count: int = Field(default=1, ge=1, le=1_000_000)
+    count: int = _number(1, MAX_COUNT, "Likes in this event", default=1)
 
 
 class Gift(_Event):
     type: Literal["gift"]
     user: User
     gift: Annotated[str, Field(max_length=200)]
-    count: int = Field(default=1, ge=1, le=1_000_000)
-    value_cents: int = Field(ge=0, description="Total value of the gifts, in cents (fen).")
+    count: int = _number(1, MAX_COUNT, "Gifts in this event", default=1)
+    value_cents: int = _number(0, MAX_AMOUNT_CENTS, "Total value of the gifts, in cents (fen)")
 
 
 class Viewers(_Event):
     type: Literal["viewers"]
-    online: int = Field(ge=0, description="Concurrent viewers as the platform reports it.")
-    total: int | None = Field(default=None, ge=0, description="Cumulative viewers, if known.")
+    online: int = _number(0, MAX_ONLINE, "Concurrent viewers as the platform reports it")
+    total: int | None = _number(0, MAX_TOTAL_VIEWERS, "Cumulative viewers, if known", default=None)
 
 
 class Enter(_Event):
@@ -84,8 +101,8 @@ class Share(_Event):
 class FansClub(_Event):
     type: Literal["fansclub"]
     user: User
-    level: int | None = Field(default=None, ge=0)
-    joined: bool = False
+    level: int | None = _number(0, MAX_FANS_LEVEL, "Fans-club level", default=None)
+    joined: bool = Field(default=False, strict=True)
 
 
 class ProductClick(_Event):
@@ -100,14 +117,14 @@ class Order(_Event):
     order_id: Ident
     status: Literal["created", "paid", "cancelled", "refunded"]
     sku: Ident | None = None
-    quantity: int = Field(default=1, ge=1)
-    amount_cents: int = Field(ge=0, description="Order amount in cents (fen).")
+    quantity: int = _number(1, MAX_QUANTITY, "Items in the order", default=1)
+    amount_cents: int = _number(0, MAX_AMOUNT_CENTS, "Order amount in cents (fen)")
 
 
 class Stream(_Event):
     type: Literal["stream"]
     status: Literal["live", "interrupted", "ended"]
-    latency_ms: int | None = Field(default=None, ge=0)
+    latency_ms: int | None = _number(0, MAX_LATENCY_MS, "Stream latency in milliseconds", default=None)
 
 
 Event = Annotated[

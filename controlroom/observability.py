@@ -12,6 +12,10 @@ EVENTS_INGESTED = Counter("controlroom_events_ingested_total", "Events accepted 
 EVENTS_REJECTED = Counter("controlroom_events_rejected_total", "Events refused as invalid", ["room"])
 EVENTS_DUPLICATE = Counter("controlroom_events_duplicate_total", "Events dropped as repeats of an id", ["room"])
 EVENTS_APPLIED = Counter("controlroom_events_applied_total", "Events applied to room state by a worker", ["room"])
+EVENTS_NOT_APPLIED = Counter(
+    "controlroom_events_not_applied_total",
+    "Events a worker could not apply (left out of their batch and dead-lettered with the error)", ["room"],
+)
 STREAM_LAG_SECONDS = Gauge(
     "controlroom_stream_lag_seconds",
     "How far the room's applied state is behind its stream (newest entry minus last applied), at scrape time",
@@ -23,6 +27,16 @@ STREAM_BACKLOG = Gauge(
 WEBSOCKET_CLIENTS = Gauge("controlroom_websocket_clients", "Connected websocket clients", ["room"])
 FANOUT_DROPS = Counter(
     "controlroom_fanout_drops_total", "Frames dropped for a slow client (resynced with a snapshot)", ["room"]
+)
+PUSH_REPLAYS = Counter(
+    "controlroom_push_replays_total",
+    "Signed platform pushes refused as byte-identical replays of one already received (answered 2xx, nothing stored)",
+    ["platform"],
+)
+PUSH_ITEMS_SKIPPED = Counter(
+    "controlroom_push_items_skipped_total",
+    "Platform push items not counted because the platform marked them as test messages (kept in the dead letters)",
+    ["platform"],
 )
 
 

@@ -20,13 +20,14 @@ from controlroom.alerts.service import (
     cancel_silence,
     create_silence,
 )
-from controlroom.auth.deps import CanAck, CanManage, Dashboard, Svc
+from controlroom.auth.deps import CanAck, CanManage, Dashboard, PathNumber, Svc
 from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.live.changes import audited_room_change
 from controlroom.rooms.models import Room
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
+from controlroom.web.answers import ROOM_API, json_list
 from controlroom.web.pages import client_ip
 
 router = APIRouter()
@@ -56,12 +57,12 @@ async def _act(
 
 
 @router.post("/rooms/{room}/alerts/{alert_id}/ack", include_in_schema=False)
-async def acknowledge(room: str, alert_id: int, request: Request, services: Svc, principal: CanAck) -> Response:
+async def acknowledge(room: str, alert_id: PathNumber, request: Request, services: Svc, principal: CanAck) -> Response:
     return await _move_alert(request, services, principal, room, alert_id, "acknowledge")
 
 
 @router.post("/rooms/{room}/alerts/{alert_id}/resolve", include_in_schema=False)
-async def resolve(room: str, alert_id: int, request: Request, services: Svc, principal: CanManage) -> Response:
+async def resolve(room: str, alert_id: PathNumber, request: Request, services: Svc, principal: CanManage) -> Response:
     return await _move_alert(request, services, principal, room, alert_id, "resolve")
 
 
@@ -103,7 +104,7 @@ async def silence(
 
 
 @router.post("/rooms/{room}/silences/{silence_id}/cancel", include_in_schema=False)
-async def end_silence(room: str, silence_id: int, request: Request, services: Svc, principal: CanManage) -> Response:
+async def end_silence(room: str, silence_id: PathNumber, request: Request, services: Svc, principal: CanManage) -> Response:
     def change(session: Session, room_row: Room) -> dict:
         ended = cancel_silence(session, room=room_row, silence_id=silence_id, by=principal.name, now=services.now())
         return {"silence": ended.id}
@@ -111,7 +112,8 @@ async def end_silence(room: str, silence_id: int, request: Request, services: Sv
     return await _act(request, services, principal, room, "alert.unsilence", change)
 
 
-@router.get("/api/rooms/{room}/alerts", tags=["alerts"], summary="The room's alerts with every transition")
+@router.get("/api/rooms/{room}/alerts", tags=["alerts"], summary="The room's alerts with every transition",
+            responses={**json_list("Newest first, each with its transitions"), **ROOM_API})
 async def alert_history(room: str, services: Svc, principal: Dashboard, limit: int = 100) -> Response:
     def read(session: Session) -> list[dict] | None:
         room_row = room_by_slug(session, room)

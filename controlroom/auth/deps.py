@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request, WebSocket, WebSocketException
+from fastapi import Depends, Path, Request, WebSocket, WebSocketException
 from starlette.status import WS_1008_POLICY_VIOLATION
 
 from controlroom.auth.permissions import Permission
@@ -192,6 +192,9 @@ def _now(request: Request) -> datetime:
 
 
 Svc = Annotated[Services, Depends(get_services)]
+# A whole number in a path (a row id, a segment or step number): ids are 32-bit in the
+# database, so a larger number is a 422 that says so, not a database error.
+PathNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 # The injected clock's time: routes never read the wall clock, so a fake clock drives them.
 Now = Annotated[datetime, Depends(_now)]
 SignedIn = Annotated[Principal, Depends(Requires(None))]

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from controlroom.audit.service import record
 from controlroom.auth import service
-from controlroom.auth.deps import SESSION_COOKIE, Admin, Now, SignedIn, Svc
+from controlroom.auth.deps import Admin, Now, PathNumber, SESSION_COOKIE, SignedIn, Svc
 from controlroom.auth.permissions import ROLE_NAMES_ZH, Role
 from controlroom.auth.projection import ROOM
 from controlroom.auth.ratelimit import LoginLimiter
+from controlroom.auth.revocation import announce, session_ended, user_changed
 from controlroom.auth.service import AccountError
 from controlroom.db.session import run_in_transaction
 from controlroom.rooms.models import Room
@@ -104,6 +105,8 @@ async def logout(request: Request, services: Svc, now: Now, principal: SignedIn)
                        ip=client_ip(request))
 
     await _in_transaction(services, end)
+    if principal.session_id is not None:
+        await announce(services.redis, session_ended(principal.session_id))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -164,7 +167,7 @@ async def update_user(
     request: Request,
     services: Svc, now: Now,
     principal: Admin,
-    user_id: int,
+    user_id: PathNumber,
     role: Annotated[str, Form()] = "",
     rooms: Annotated[list[str], Form()] = [],  # noqa: B006
     disabled: Annotated[str, Form()] = "",
@@ -189,6 +192,7 @@ async def update_user(
         await _in_transaction(services, change)
     except AccountError as error:
         return await _users_page_with_error(request, services, error)
+    await announce(services.redis, user_changed(user_id))
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -246,7 +250,7 @@ async def create_api_key(
 
 
 @router.post("/rooms/{room}/api-keys/{key_id}/revoke")
-async def revoke_api_key(request: Request, room: str, key_id: int, services: Svc, now: Now, principal: Admin) -> Response:
+async def revoke_api_key(request: Request, room: str, key_id: PathNumber, services: Svc, now: Now, principal: Admin) -> Response:
     def revoke(session: Session) -> bool:
         found = room_by_slug(session, room)
         row = service.revoke_api_key(session, room=found, key_id=key_id, now=now) if found else None

@@ -212,10 +212,10 @@ def still_valid(session: Session, *, principal: Principal, now: datetime) -> boo
     connections that are already open."""
     if principal.session_id is not None:
         row = session.get(LoginSession, principal.session_id)
-        return (
-            row is not None and row.revoked_at is None and row.expires_at > now
-            and not row.user.disabled and row.user.role == principal.role
-        )
+        if row is None or row.revoked_at is not None or row.expires_at <= now or row.user.disabled:
+            return False
+        # A changed role or set of rooms ends what was opened under the old ones.
+        return principal_of(row.user, session_id=row.id) == principal
     if principal.host_link_id is not None:
         link = session.get(HostLink, principal.host_link_id)
         return link is not None and link.revoked_at is None

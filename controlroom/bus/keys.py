@@ -100,6 +100,9 @@ def updates_channel(room: str) -> str:
 
 
 UPDATES_PATTERN = "cr:{*}:updates"
+# Pub/sub: access just ended or changed (controlroom/auth/revocation.py); every web
+# process closes the websockets it concerns.
+REVOCATIONS = "cr:revocations"
 
 
 def bindings(platform: str) -> str:
@@ -110,6 +113,19 @@ def bindings(platform: str) -> str:
 def unbound(platform: str) -> str:
     """Stream: pushes for platform rooms bound to none of ours, kept for tech staff."""
     return f"cr:unbound:{platform}"
+
+
+def push_seen(room: str, platform: str, fingerprint: str) -> str:
+    """String with a TTL: a signed platform push for the room already accepted, named
+    by the sha256 (hex) of its replay fingerprint (signature, nonce, time stamp); set
+    with SET NX EX so a byte-identical replay inside the push's time window is refused."""
+    return f"cr:{{{room}}}:push-seen:{platform}:{fingerprint}"
+
+
+def unbound_push_seen(platform: str, fingerprint: str) -> str:
+    """As push_seen, for a push whose platform room is bound to none of ours (kept on
+    /feeds/unbound): no room is known yet, so the key is platform-level."""
+    return f"cr:push-seen:{platform}:{fingerprint}"
 
 
 def room_from_channel(channel: str) -> str:

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from starlette.status import WS_1008_POLICY_VIOLATION
+from starlette.status import WS_1003_UNSUPPORTED_DATA, WS_1008_POLICY_VIOLATION
 
 from controlroom.auth.deps import (
     IngestKeyRejected,
@@ -22,6 +22,7 @@ from controlroom.auth.deps import (
 from controlroom.bus import keys
 from controlroom.bus.client import BacklogFull, InvalidApiKey, UnknownRoom
 from controlroom.ingest.parse import BodyError, is_ndjson, parse_body
+from controlroom.web.answers import ROOM_API, ErrorDetail, json_list
 from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
 from controlroom.services import Services, get_services, get_ws_services
 
@@ -44,9 +45,6 @@ class IngestResult(BaseModel):
     duplicate_indexes: list[int]
     rejections: list[RejectedItem]
 
-
-class ErrorDetail(BaseModel):
-    detail: str
 
 
 @router.post(
@@ -105,6 +103,9 @@ async def accept_batch(
         batch = parse_body(body, ndjson=ndjson, max_events=settings.max_events_per_request,
                            now_ms=services.clock.now_ms())
     except BodyError as exc:
+        if exc.status == 400 and body.strip():
+            # Unreadable as a whole: kept (its start) for tech staff like any refused item.
+            await _dead_letter_body(services, room, body, exc.message, key_hash)
         return exc.status, {"detail": exc.message}, {}
     try:
         outcome = await services.bus.ingest(
@@ -135,6 +136,20 @@ async def accept_batch(
     return (422 if all_invalid else 200), result.model_dump(), {}
 
 
+DEAD_BODY_BYTES = 64 * 1024
+
+
+async def _dead_letter_body(services: Services, room: str, body: bytes, reason: str, key_hash: str) -> None:
+    kept = body[:DEAD_BODY_BYTES]
+    if len(body) > DEAD_BODY_BYTES:
+        reason += f" (the first {DEAD_BODY_BYTES} of {len(body)} bytes are kept)"
+    try:
+        await services.bus.ingest(room, [], [(kept, f"(body): {reason}".encode())], key_hash=key_hash)
+    except (InvalidApiKey, UnknownRoom, BacklogFull):
+        pass  # the answer says what is wrong with the body; nothing else to keep
+    EVENTS_REJECTED.labels(room=room).inc()
+
+
 async def _read_limited(request: Request, limit: int) -> bytes:
     too_large = f"body too large: the limit is {limit} bytes ({limit // (1024 * 1024)} MiB); split the batch"
     declared = request.headers.get("content-length")
@@ -161,7 +176,14 @@ async def ingest_socket(
     await websocket.accept()
     try:
         while True:
-            message = await websocket.receive_text()
+            received = await websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                return
+            if received.get("text") is None:
+                await websocket.close(code=WS_1003_UNSUPPORTED_DATA,
+                                      reason="binary frames are not accepted: send each batch as a text frame of JSON")
+                return
+            message = received["text"]
             body = message.encode()
             if len(body) > services.settings.max_body_bytes:
                 await websocket.send_json({"status": 413, "detail": "message too large; split the batch"})
@@ -178,7 +200,8 @@ async def ingest_socket(
         return
 
 
-@router.get("/api/rooms/{room}/dead-letters", summary="Recently refused items with their reasons")
+@router.get("/api/rooms/{room}/dead-letters", summary="Recently refused items with their reasons",
+            responses={**json_list("Newest first: [{id, raw, reason}]"), **ROOM_API})
 async def dead_letters(room: str, services: Svc, principal: StreamHealth, limit: int = 100) -> Response:
     if await services.bus.room_name(room) is None:
         return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)

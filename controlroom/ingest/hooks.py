@@ -6,25 +6,42 @@ room's stream like any other (same dedup, same dead letters, same backpressure).
 Answered from Redis alone, well inside the platform's 2-second limit. A push for a
 platform room bound to none of ours is answered 2xx when its signature is one of ours,
 and kept aside for tech staff (`/feeds/unbound`), never dropped.
+
+Replays: every verified push that is about to be stored (or kept aside) is remembered
+by its adapter's replay fingerprint (signature, nonce, time stamp) with SET NX EX for
+the adapter's `replay_ttl_s` (a little longer than the window its time stamp is
+accepted in), so checking and remembering are one atomic step. A byte-identical replay
+inside that window is answered 2xx with `"replay": true` (the platform must not retry
+it), stores nothing and is counted in `controlroom_push_replays_total`. A push that
+could not be stored (503) is forgotten again, so the platform's retry goes through.
+msg_id deduplication in the stream stays as it is (a resent push with a new signature).
+
+Items the platform marks as test messages are not counted: they go to the room's dead
+letters with "skipped: platform test message" and are listed in the reply's `skipped`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from controlroom.auth.deps import Admin, StreamHealth, Svc
+from controlroom.auth.deps import Admin, PathNumber, StreamHealth, Svc
 from controlroom.bus import keys
 from controlroom.bus.client import BacklogFull, UnknownRoom
 from controlroom.db.session import run_in_transaction
-from controlroom.live.changes import audited_room_change
 from controlroom.ingest.adapters import doudian, douyin  # noqa: F401 - each registers its adapter
 from controlroom.ingest.adapters.base import (
     ADAPTERS,
+    Adapter,
     PushRejected,
     SignatureRejected,
     Translated,
@@ -40,24 +57,60 @@ from controlroom.ingest.bindings import (
     unbind,
 )
 from controlroom.ingest.parse import MAX_FUTURE_MS
-from controlroom.observability import EVENTS_DUPLICATE, EVENTS_INGESTED, EVENTS_REJECTED
+from controlroom.live.changes import audited_room_change
+from controlroom.observability import (
+    EVENTS_DUPLICATE,
+    EVENTS_INGESTED,
+    EVENTS_REJECTED,
+    PUSH_ITEMS_SKIPPED,
+    PUSH_REPLAYS,
+)
 from controlroom.rooms.models import Room
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
+from controlroom.web.answers import ErrorDetail
 from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
 UNBOUND_MAXLEN = 10_000
 MAX_PUSH_BYTES = 2 * 1024 * 1024
+REPLAY_DETAIL = "a byte-identical replay of a push already received within its time window: nothing stored"
 
 
 def _unauthorized(message: str) -> Response:
     return JSONResponse({"detail": message}, status_code=401)
 
 
-async def _receive(platform: str, request: Request, services: Services) -> tuple[Translated | None, str | None]:
-    """The verified push's (translation, room); (None, None) when it was kept aside for
-    an unbound room. Refusals are raised as _Refused with their response."""
+@dataclass(frozen=True)
+class _Push:
+    # None when the push was kept aside for an unbound room (nothing more to store).
+    translated: Translated | None
+    room: str | None
+    # The key remembering this push against replays (forgotten if it cannot be stored).
+    seen_key: str
+
+
+def _fingerprint(adapter: Adapter, headers: dict[str, str]) -> str:
+    return hashlib.sha256(f"{adapter.platform}\n{adapter.replay_fingerprint(headers)}".encode()).hexdigest()
+
+
+async def _remember(services: Services, adapter: Adapter, key: str) -> None:
+    """Remember a verified push; raise _Replayed if it already was (atomic: SET NX EX)."""
+    first = await services.redis.set(key, services.clock.now_ms(), nx=True, ex=adapter.replay_ttl_s)
+    if not first:
+        PUSH_REPLAYS.labels(platform=adapter.platform).inc()
+        raise _Replayed()
+
+
+async def _forget(services: Services, key: str) -> None:
+    """Best effort: the push was not stored, so the platform's retry must get through."""
+    with contextlib.suppress(RedisError):
+        await services.redis.delete(key)
+
+
+async def _receive(platform: str, request: Request, services: Services) -> _Push:
+    """The verified push, remembered against replays. Refusals are raised as _Refused
+    with their response, a replay as _Replayed."""
     adapter = ADAPTERS[platform]
     body = await _read_limited(request, MAX_PUSH_BYTES)
     headers = {name.lower(): value for name, value in request.headers.items()}
@@ -79,7 +132,9 @@ async def _receive(platform: str, request: Request, services: Services) -> tuple
             raise _Refused(_unauthorized(str(error))) from None
         if rejection:
             raise _Refused(JSONResponse({"detail": rejection}, status_code=400))
-        return translated, binding["room"]
+        seen = keys.push_seen(binding["room"], platform, _fingerprint(adapter, headers))
+        await _remember(services, adapter, seen)
+        return _Push(translated, binding["room"], seen)
     # Bound to none of our rooms: keep it if it is signed with one of our secrets.
     secrets = {orjson.loads(v)["secret"] for v in (await services.redis.hvals(keys.bindings(platform)))}
     problems = []
@@ -89,17 +144,27 @@ async def _receive(platform: str, request: Request, services: Services) -> tuple
         except SignatureRejected as error:
             problems.append(str(error))
             continue
-        await services.redis.xadd(keys.unbound(platform), {
-            "external": external or "", "headers": orjson.dumps(headers), "body": body,
-            "reason": rejection or f"{platform} room {external!r} is bound to no room here",
-        }, maxlen=UNBOUND_MAXLEN, approximate=True)
-        return None, None
+        seen = keys.unbound_push_seen(platform, _fingerprint(adapter, headers))
+        await _remember(services, adapter, seen)
+        try:
+            await services.redis.xadd(keys.unbound(platform), {
+                "external": external or "", "headers": orjson.dumps(headers), "body": body,
+                "reason": rejection or f"{platform} room {external!r} is bound to no room here",
+            }, maxlen=UNBOUND_MAXLEN, approximate=True)
+        except BaseException:
+            await _forget(services, seen)
+            raise
+        return _Push(None, None, seen)
     raise _Refused(_unauthorized(problems[0] if problems else f"no {platform} binding: nothing can verify this push"))
 
 
 class _Refused(Exception):
     def __init__(self, response: Response) -> None:
         self.response = response
+
+
+class _Replayed(Exception):
+    """A byte-identical replay of a push already received: answered 2xx, not stored."""
 
 
 async def _store(services: Services, room: str, translated: Translated) -> Response | None:
@@ -110,6 +175,9 @@ async def _store(services: Services, room: str, translated: Translated) -> Respo
     events = [(event["id"], orjson.dumps(event)) for event in translated.events if event["ts"] <= limit]
     dead = [(raw.encode() if isinstance(raw, str) else raw, reason.encode()) for raw, reason in translated.rejected]
     dead += [(orjson.dumps(e), f"ts {e['ts']} is more than 5 minutes in the future".encode()) for e in future]
+    rejected = len(dead)
+    # Test messages: not counted, but kept where tech staff look for what was left out.
+    dead += [(raw.encode() if isinstance(raw, str) else raw, reason.encode()) for raw, reason in translated.skipped]
     try:
         outcome = await services.bus.ingest(room, events, dead, key_hash=keys.PUSH_KEY)
     except BacklogFull:
@@ -119,33 +187,69 @@ async def _store(services: Services, room: str, translated: Translated) -> Respo
         return JSONResponse({"detail": "the bound room is gone"}, status_code=503, headers={"Retry-After": RETRY_AFTER_S})
     EVENTS_INGESTED.labels(room=room).inc(outcome.accepted)
     EVENTS_DUPLICATE.labels(room=room).inc(len(outcome.duplicate_indexes))
-    EVENTS_REJECTED.labels(room=room).inc(len(dead))
+    EVENTS_REJECTED.labels(room=room).inc(rejected)
     return None
 
 
-async def _handle(platform: str, request: Request, services: Services, success: Response) -> Response:
+async def _handle(platform: str, request: Request, services: Services,
+                  reply: Callable[[dict[str, Any]], Response]) -> Response:
+    """`reply(extra)` is the platform's success answer, with `extra` fields (a replay,
+    skipped test messages) when there is something to report."""
     try:
-        translated, room = await _receive(platform, request, services)
+        push = await _receive(platform, request, services)
     except _Refused as refused:
         return refused.response
+    except _Replayed:
+        return reply({"replay": True, "detail": REPLAY_DETAIL})
     except BodyError as error:
         return JSONResponse({"detail": error.message}, status_code=error.status)
-    if translated is not None and room is not None:
-        failed = await _store(services, room, translated)
+    extra: dict[str, Any] = {}
+    if push.translated is not None and push.room is not None:
+        stored = False
+        try:
+            failed = await _store(services, push.room, push.translated)
+            stored = failed is None
+        finally:
+            if not stored:
+                await _forget(services, push.seen_key)
         if failed is not None:
             return failed
-    return success
+        if push.translated.skipped:
+            PUSH_ITEMS_SKIPPED.labels(platform=platform).inc(len(push.translated.skipped))
+            extra["skipped"] = [reason for _, reason in push.translated.skipped]
+    return reply(extra)
 
 
-@router.post("/hooks/douyin", tags=["platform pushes"], summary="Douyin live-room data push")
+def _douyin_reply(extra: dict[str, Any]) -> Response:
+    return JSONResponse({"err_no": 0, "err_msg": "success", **extra})
+
+
+def _doudian_reply(extra: dict[str, Any]) -> Response:
+    # Exactly the bytes the platform expects, unless there is something to report
+    # (then the same code and msg, with the report beside them).
+    if not extra:
+        return Response(doudian.reply(), media_type="application/json")
+    return Response(orjson.dumps({"code": 0, "msg": "success", **extra}), media_type="application/json")
+
+
+PUSH_ANSWERS = {
+    200: {"description": "Received (stored, kept aside for an unbound room, or a replay: nothing stored)",
+          "content": {"application/json": {"schema": {"type": "object"}}}},
+    400: {"model": ErrorDetail, "description": "The push cannot be read"},
+    401: {"model": ErrorDetail, "description": "The signature is missing, stale or not one of ours"},
+    413: {"model": ErrorDetail, "description": "The push is over the size limit"},
+    503: {"model": ErrorDetail, "description": "The room is behind or the event store is unreachable: retry"},
+}
+
+
+@router.post("/hooks/douyin", tags=["platform pushes"], summary="Douyin live-room data push", responses=PUSH_ANSWERS)
 async def douyin_push(request: Request, services: Svc) -> Response:
-    return await _handle("douyin", request, services, JSONResponse({"err_no": 0, "err_msg": "success"}))
+    return await _handle("douyin", request, services, _douyin_reply)
 
 
-@router.post("/hooks/doudian", tags=["platform pushes"], summary="Douyin shop (抖店) order push")
+@router.post("/hooks/doudian", tags=["platform pushes"], summary="Douyin shop (抖店) order push", responses=PUSH_ANSWERS)
 async def doudian_push(request: Request, services: Svc) -> Response:
-    return await _handle("doudian", request, services,
-                         Response(b'{"code":0,"msg":"success"}', media_type="application/json"))
+    return await _handle("doudian", request, services, _doudian_reply)
 
 
 # --- bindings (room settings) and what arrived unbound ----------------------------------------
@@ -194,7 +298,7 @@ async def add_binding(room: str, request: Request, services: Svc, principal: Adm
 
 
 @router.post("/rooms/{room}/bindings/{binding_id}/delete", include_in_schema=False)
-async def remove_binding(room: str, binding_id: int, request: Request, services: Svc, principal: Admin) -> Response:
+async def remove_binding(room: str, binding_id: PathNumber, request: Request, services: Svc, principal: Admin) -> Response:
     def change(session: Session, room_row: Room) -> dict:
         binding = unbind(session, room=room_row, binding_id=binding_id)
         return {"platform": binding.platform, "external_id": binding.external_id}

@@ -20,6 +20,7 @@ at most its fair share and hands back rooms above it when more workers join.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import socket
@@ -37,8 +38,9 @@ from controlroom.bus import keys, scripts
 from controlroom.bus.client import StreamId, known_rooms, parse_id
 from controlroom.bus.client import ensure_group
 from controlroom.clock import Clock, SystemClock
-from controlroom.metrics.state import USER_SETS, BatchEffects, RoomState, Tagger
-from controlroom.observability import EVENTS_APPLIED
+from controlroom.events import event_adapter
+from controlroom.metrics.state import USER_SETS, BatchEffects, RoomState, Tagger, apply_isolating
+from controlroom.observability import EVENTS_APPLIED, EVENTS_NOT_APPLIED
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +58,8 @@ class OwnedRoom:
     # The newest id read from the stream (applied or not): where the wake-up XREAD starts.
     read_id_text: str
     renewed_at: float = 0.0
+    # The state as last checkpointed: where a batch that fails starts over from.
+    checkpointed: bytes | None = None
 
 
 class LeaseLost(Exception):
@@ -74,6 +78,7 @@ class Worker:
         name: str | None = None,
         tagger: Tagger | None = None,
         on_applied: Callable[[str], None] | None = None,
+        dead_maxlen: int = 10_000,
     ) -> None:
         self.redis = client
         self.batch = batch
@@ -86,6 +91,7 @@ class Worker:
         self.tagger = tagger
         # Told after every checkpoint (the alert engine evaluates the room's rules).
         self.on_applied = on_applied
+        self.dead_maxlen = dead_maxlen
         self._acquire = client.register_script(scripts.ACQUIRE_LEASE)
         self._release = client.register_script(scripts.RELEASE_LEASE)
         self._read = client.register_script(scripts.READ)
@@ -209,7 +215,7 @@ class Worker:
         if not ok:
             self._drop(room, "lease lost before a show reset")
             return False
-        owned.state = fresh
+        owned.state, owned.checkpointed = fresh, fresh.to_json()
         log.info("worker.show_started", room=room, started_at=started)
         return True
 
@@ -224,6 +230,7 @@ class Worker:
             last_id_text=last_text,
             read_id_text=last_text,
             renewed_at=now,
+            checkpointed=raw_state,
         )
         await ensure_group(self.redis, room)
         log.info("worker.room_taken", room=room, last_id=last_text)
@@ -316,8 +323,16 @@ class Worker:
             if entry > newest_id:
                 newest_id, newest_text = entry, entry_id.decode()
         owned.read_id_text = f"{read_id[0]}-{read_id[1]}"
-        effects = owned.state.apply(fresh, owned.ledger, self.tagger) if fresh else BatchEffects()
-        owned.state.prune(self.clock.now_ms())
+        try:
+            effects = owned.state.apply(fresh, owned.ledger, self.tagger) if fresh else BatchEffects()
+            owned.state.prune(self.clock.now_ms())
+            if not owned.state.within_sql_range():
+                raise OverflowError("a total would exceed the archive's 64-bit integers")
+            state_json, refused = owned.state.to_json(), []
+        except Exception as exc:  # noqa: BLE001 - an event the state cannot take must not stop the room
+            log.warning("worker.batch_failed", room=room, events=len(fresh), error=f"{type(exc).__name__}: {exc}")
+            effects, refused = await self._apply_isolating(room, owned, fresh)
+            state_json = owned.state.to_json()
         ok = await self._checkpoint(
             keys=[
                 keys.lease(room), keys.checkpoint(room), keys.order_statuses(room),
@@ -325,7 +340,7 @@ class Worker:
             ],
             args=[
                 self.name,
-                owned.state.to_json(),
+                state_json,
                 newest_text,
                 keys.CONSUMER_GROUP,
                 keys.updates_channel(room),
@@ -342,10 +357,43 @@ class Worker:
         if not ok:
             self._drop(room, "lease lost before checkpoint")
             return
-        owned.last_id, owned.last_id_text = newest_id, newest_text
-        EVENTS_APPLIED.labels(room=room).inc(len(fresh))
+        owned.last_id, owned.last_id_text, owned.checkpointed = newest_id, newest_text, state_json
+        if refused:
+            await self._dead_letter(room, refused)
+        EVENTS_APPLIED.labels(room=room).inc(len(fresh) - len(refused))
         if fresh and self.on_applied is not None:
             self.on_applied(room)
+
+    async def _apply_isolating(self, room: str, owned: OwnedRoom, events: list[dict]) -> tuple[BatchEffects, list]:
+        """Start over from the checkpoint and apply the batch without the events that
+        break it (out of the contract's ranges, or failing to apply)."""
+        ledger = {k.decode(): int(v) for k, v in (await self.redis.hgetall(keys.order_statuses(room))).items()}
+        isolated = apply_isolating(owned.checkpointed, ledger, events, self.tagger, refuse=_contract_error)
+        isolated.state.prune(self.clock.now_ms())
+        owned.state, owned.ledger = isolated.state, isolated.ledger
+        return isolated.effects, isolated.refused
+
+    async def _dead_letter(self, room: str, refused: list[tuple[dict, str]]) -> None:
+        """Events left out of their batch go where refused items go: the room's dead
+        letters, which tech staff see, with the reason."""
+        pipe = self.redis.pipeline(transaction=False)
+        for event, reason in refused:
+            pipe.xadd(keys.dead_letters(room), {"raw": json.dumps(event, ensure_ascii=False, default=str),
+                                                "reason": f"not applied: {reason}"[:2000]},
+                      maxlen=self.dead_maxlen, approximate=True)
+        await pipe.execute()
+        EVENTS_NOT_APPLIED.labels(room=room).inc(len(refused))
+        log.warning("worker.events_not_applied", room=room, count=len(refused), reason=refused[0][1])
+
+
+def _contract_error(event: dict) -> str | None:
+    """Why an event read from the stream breaks the canonical contract (one written
+    before the contract's ranges were enforced, or by a buggy feed), else None."""
+    try:
+        event_adapter.validate_python(event)
+    except ValueError as exc:
+        return str(exc).replace("\n", " ")[:500]
+    return None
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

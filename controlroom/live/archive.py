@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import redis.asyncio as aioredis
+import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,8 @@ from controlroom.metrics.state import (
 )
 from controlroom.live.view import read_live_state, read_minute_distinct
 from controlroom.rooms.models import Room
+
+log = structlog.get_logger(__name__)
 
 COLUMNS = {
     "online": M_ONLINE, "comments": M_COMMENTS, "likes": M_LIKES, "gmv_cents": M_GMV,
@@ -44,25 +47,33 @@ def _upsert(session: Session, rows: list[dict]) -> None:
 
 
 async def archive_minutes(client: aioredis.Redis, sessions: sessionmaker[Session]) -> int:
-    """Write every room's per-minute rows; returns how many rows were written."""
+    """Write every room's per-minute rows; returns how many rows were written. One
+    room that cannot be archived (logged) never keeps the others from it."""
     room_ids = dict(await run_in_transaction(sessions, lambda s: s.execute(select(Room.slug, Room.id)).all()))
     written = 0
     for slug, room_id in room_ids.items():
-        minutes = (await read_live_state(client, slug)).state.minutes
-        if not minutes:
-            continue
-        distinct = await read_minute_distinct(client, slug)
-        rows = [
-            {"room_id": room_id, "minute_at": datetime.fromtimestamp(minute / 1000, tz=timezone.utc),
-             **{name: row[column] for name, column in COLUMNS.items()},
-             **{name: distinct[minute].get(kind) if minute in distinct else None
-                for name, kind in DISTINCT_COLUMNS.items()}}
-            for minute, row in minutes.items()
-        ]
-        for start in range(0, len(rows), 500):
-            await run_in_transaction(sessions, lambda s, chunk=rows[start:start + 500]: _upsert(s, chunk))
-        written += len(rows)
+        try:
+            written += await _archive_room(client, sessions, slug, room_id)
+        except Exception as exc:  # noqa: BLE001 - the next room and the next round go on
+            log.warning("minutes.archive_room_failed", room=slug, error=f"{type(exc).__name__}: {exc}"[:500])
     return written
+
+
+async def _archive_room(client: aioredis.Redis, sessions: sessionmaker[Session], slug: str, room_id: int) -> int:
+    minutes = (await read_live_state(client, slug)).state.minutes
+    if not minutes:
+        return 0
+    distinct = await read_minute_distinct(client, slug)
+    rows = [
+        {"room_id": room_id, "minute_at": datetime.fromtimestamp(minute / 1000, tz=timezone.utc),
+         **{name: row[column] for name, column in COLUMNS.items()},
+         **{name: distinct[minute].get(kind) if minute in distinct else None
+            for name, kind in DISTINCT_COLUMNS.items()}}
+        for minute, row in minutes.items()
+    ]
+    for start in range(0, len(rows), 500):
+        await run_in_transaction(sessions, lambda s, chunk=rows[start:start + 500]: _upsert(s, chunk))
+    return len(rows)
 
 
 def archived_series(session: Session, *, room_slug: str, since: datetime) -> dict[str, list]:

@@ -389,6 +389,14 @@ class RoomState:
             return sum(values) / len(values) if values else 0.0
         return float(sum(values))
 
+    def within_sql_range(self) -> bool:
+        """Every total still fits the archive's signed 64-bit integers (the minute rows
+        and products are what is archived; the scalars are the headline numbers)."""
+        numbers = [getattr(self, name) for name in _SCALARS]
+        numbers += [value for row in self.minutes.values() for value in row]
+        numbers += [value for row in self.products.values() for value in row]
+        return all(not isinstance(n, int) or -SQL_INT_MAX <= n <= SQL_INT_MAX for n in numbers)
+
     # --- checkpointing ---------------------------------------------------------------
 
     def to_json(self) -> bytes:
@@ -441,3 +449,66 @@ def _bump(buckets: dict[int, int], key: int, by: int) -> None:
 def _window_sum(buckets: dict[int, int], now_ms: int) -> int:
     start = now_ms - RATE_WINDOW_MS
     return sum(count for second, count in buckets.items() if start < second <= now_ms)
+
+
+SQL_INT_MAX = 2**63 - 1
+
+
+@dataclass
+class IsolatedBatch:
+    """A batch applied with the events that could not be applied left out."""
+
+    state: RoomState
+    ledger: dict[str, int]
+    effects: BatchEffects
+    # (event, why it was left out)
+    refused: list[tuple[dict[str, Any], str]]
+
+
+def apply_isolating(
+    state_json: bytes | None, ledger: dict[str, int], events: list[dict[str, Any]], tagger: Tagger | None,
+    *, refuse: Callable[[dict[str, Any]], str | None],
+) -> IsolatedBatch:
+    """Apply `events` to the state serialised in `state_json`, leaving out each event
+    that `refuse` names a reason for, or that makes applying fail (bisecting, so a batch
+    with one poison event costs about log2(n) re-applications). The worker falls back to
+    this when a batch fails: no event can stop a room."""
+    refused = []
+    fit = []
+    for event in events:
+        reason = refuse(event)
+        if reason is None:
+            fit.append(event)
+        else:
+            refused.append((event, reason))
+    state, ledger, effects, failed = _bisect(state_json, dict(ledger), fit, tagger)
+    return IsolatedBatch(state, ledger, effects, refused + failed)
+
+
+def _bisect(
+    state_json: bytes | None, ledger: dict[str, int], events: list[dict[str, Any]], tagger: Tagger | None
+) -> tuple[RoomState, dict[str, int], BatchEffects, list[tuple[dict[str, Any], str]]]:
+    state, trial = RoomState.from_json(state_json), dict(ledger)
+    try:
+        effects = state.apply(events, trial, tagger)
+        if not state.within_sql_range():
+            raise OverflowError("a total would exceed the archive's 64-bit integers")
+        state.to_json()
+        return state, trial, effects, []
+    except Exception as exc:  # noqa: BLE001 - whatever an event does, it is isolated
+        if len(events) <= 1:
+            return RoomState.from_json(state_json), ledger, BatchEffects(), [(e, f"{type(exc).__name__}: {exc}") for e in events]
+    half = len(events) // 2
+    state, ledger, first, failed_first = _bisect(state_json, ledger, events[:half], tagger)
+    state, ledger, second, failed_second = _bisect(state.to_json(), ledger, events[half:], tagger)
+    return state, ledger, _merge(first, second), failed_first + failed_second
+
+
+def _merge(first: BatchEffects, second: BatchEffects) -> BatchEffects:
+    merged = BatchEffects(ledger={**first.ledger, **second.ledger})
+    for kind in USER_SETS:
+        merged.users[kind] = first.users[kind] | second.users[kind]
+    for effects in (first, second):
+        for key, ids in effects.minute_users.items():
+            merged.minute_users.setdefault(key, set()).update(ids)
+    return merged

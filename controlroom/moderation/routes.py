@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from controlroom.auth.deps import Driver, Editor, Svc
+from controlroom.auth.deps import Driver, Editor, PathNumber, Svc
 from controlroom.audit.service import record
 from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
@@ -109,7 +109,7 @@ async def add_allow(request: Request, services: Svc, principal: Editor, text: An
 
 
 @router.post("/lexicon/allow/{phrase_id}/delete", include_in_schema=False)
-async def remove_allow(phrase_id: int, request: Request, services: Svc, principal: Editor) -> Response:
+async def remove_allow(phrase_id: PathNumber, request: Request, services: Svc, principal: Editor) -> Response:
     def change(session: Session) -> dict:
         return {"allow": service.remove_allow(session, phrase_id=phrase_id).text}
 
@@ -167,7 +167,7 @@ async def add_reply(
 
 
 @router.post("/lexicon/replies/{reply_id}/delete", include_in_schema=False)
-async def remove_reply(reply_id: int, request: Request, services: Svc, principal: Editor) -> Response:
+async def remove_reply(reply_id: PathNumber, request: Request, services: Svc, principal: Editor) -> Response:
     def change(session: Session) -> dict:
         reply = service.remove_quick_reply(session, reply_id=reply_id)
         return {"group": reply.group, "reply": reply.text}
@@ -205,7 +205,7 @@ async def add_term(
 
 
 @router.post("/lexicon/{key}/terms/{term_id}/delete", include_in_schema=False)
-async def remove_term(key: str, term_id: int, request: Request, services: Svc, principal: Editor) -> Response:
+async def remove_term(key: str, term_id: PathNumber, request: Request, services: Svc, principal: Editor) -> Response:
     def change(session: Session) -> dict:
         term = service.remove_term(session, category=_in_category(session, key), term_id=term_id)
         return {"category": key, "term": term.text}

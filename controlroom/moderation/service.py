@@ -26,6 +26,7 @@ from controlroom.moderation.matcher import Matcher
 from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm, QuickReply
 from controlroom.moderation.normalise import normalise
 from controlroom.metrics.questions import question_groups
+from controlroom.web.exports import restore_cell, safe_cell
 from controlroom.moderation.question_terms import question_terms
 
 CATEGORY_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -203,10 +204,13 @@ def import_terms(session: Session, *, category: LexiconCategory, text: str, by: 
             continue
         fields = line.split("\t")
         where = f"line {number}"
+        # export_terms wrote "'-5元" for a term "-5元" (a spreadsheet would run it as a
+        # formula); restore_cell takes off exactly that one quote, so export -> import
+        # round-trips.
         parsed.append((
-            _clean_term(fields[0], where),
+            _clean_term(restore_cell(fields[0].strip()), where),
             _severity(fields[1], where) if len(fields) > 1 and fields[1].strip() else 2,
-            fields[2].strip()[:200] if len(fields) > 2 else "",
+            restore_cell(fields[2].strip())[:200] if len(fields) > 2 else "",
         ))
     existing = {term.text for term in category.terms}
     result = ImportResult()
@@ -222,8 +226,11 @@ def import_terms(session: Session, *, category: LexiconCategory, text: str, by: 
 
 
 def export_terms(category: LexiconCategory) -> str:
+    """The category as import_terms reads it. Opened in a spreadsheet it is a
+    tab-separated table, so a term or suggestion that would run as a formula gets a
+    leading quote (safe_cell)."""
     lines = [f"# {category.key}: {category.name} — term<TAB>severity<TAB>suggestion"]
-    lines += [f"{t.text}\t{t.severity}\t{t.suggestion}".rstrip("\t") for t in category.terms]
+    lines += [f"{safe_cell(t.text)}\t{t.severity}\t{safe_cell(t.suggestion)}".rstrip("\t") for t in category.terms]
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from controlroom.audit.service import record
-from controlroom.auth.deps import Admin, Dashboard, Runner, Starter, Svc
+from controlroom.auth.deps import Admin, Dashboard, PathNumber, Runner, Starter, Svc
 from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.live.changes import audited_room_change
@@ -25,6 +25,7 @@ from controlroom.rooms.models import Room
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.shows.service import HOST_MESSAGES
+from controlroom.web.answers import ROOM_API, json_list
 from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
@@ -61,7 +62,7 @@ async def start(room: str, key: str, request: Request, services: Svc, principal:
 
 
 @router.post("/rooms/{room}/playbook-runs/{run_id}/steps/{number}/done", include_in_schema=False)
-async def tick(room: str, run_id: int, number: int, request: Request, services: Svc, principal: Runner) -> Response:
+async def tick(room: str, run_id: PathNumber, number: PathNumber, request: Request, services: Svc, principal: Runner) -> Response:
     def change(session: Session, room_row: Room) -> dict:
         late = service.tick_step(session, room=room_row, run_id=run_id, number=number, by=principal.name, now=services.now())
         return {"run": run_id, "step": number, "late": late}
@@ -70,7 +71,7 @@ async def tick(room: str, run_id: int, number: int, request: Request, services: 
 
 
 @router.post("/rooms/{room}/playbook-runs/{run_id}/notes", include_in_schema=False)
-async def note(room: str, run_id: int, request: Request, services: Svc, principal: Runner,
+async def note(room: str, run_id: PathNumber, request: Request, services: Svc, principal: Runner,
                text: Annotated[str, Form()] = "") -> Response:
     def change(session: Session, room_row: Room) -> dict:
         service.add_note(session, room=room_row, run_id=run_id, text=text, by=principal.name, now=services.now())
@@ -80,7 +81,7 @@ async def note(room: str, run_id: int, request: Request, services: Svc, principa
 
 
 @router.post("/rooms/{room}/playbook-runs/{run_id}/close", include_in_schema=False)
-async def close(room: str, run_id: int, request: Request, services: Svc, principal: Runner,
+async def close(room: str, run_id: PathNumber, request: Request, services: Svc, principal: Runner,
                 status: Annotated[str, Form()] = "") -> Response:
     def change(session: Session, room_row: Room) -> dict:
         late = service.close_run(session, room=room_row, run_id=run_id, status=status, by=principal.name, now=services.now())
@@ -89,7 +90,8 @@ async def close(room: str, run_id: int, request: Request, services: Svc, princip
     return await _act(request, services, principal, room, "playbook.close", change)
 
 
-@router.get("/api/rooms/{room}/playbook-runs", tags=["playbooks"], summary="The room's playbook runs with timelines")
+@router.get("/api/rooms/{room}/playbook-runs", tags=["playbooks"], summary="The room's playbook runs with timelines",
+            responses={**json_list("Newest first, each with its steps and timeline"), **ROOM_API})
 async def run_timelines(room: str, services: Svc, principal: Dashboard, limit: int = 50) -> Response:
     def read(session: Session) -> list[dict] | None:
         room_row = room_by_slug(session, room)

@@ -4,20 +4,19 @@ two shows side by side, and the engaged audience for the team's CRM."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from controlroom.auth.deps import Exporter, Reviewer, Svc
+from controlroom.auth.deps import Exporter, Reviewer, PathNumber, Svc
 from controlroom.audit.service import record
 from controlroom.db.session import run_in_transaction
 from controlroom.moderation.live import PublishedMatcher, tagger_of
 from controlroom.reports.service import build_show_review, engaged_audience, show_context, show_events
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
+from controlroom.web.answers import ROOM_API, csv_answer, json_object
+from controlroom.web.exports import csv_text
 from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
@@ -32,15 +31,17 @@ async def _review(services: Services, room: str, show_id: int) -> dict | None:
 
 
 @router.get("/rooms/{room}/shows/{show_id}/review", response_class=HTMLResponse, include_in_schema=False)
-async def review_page(room: str, show_id: int, request: Request, services: Svc, principal: Reviewer) -> Response:
+async def review_page(room: str, show_id: PathNumber, request: Request, services: Svc, principal: Reviewer) -> Response:
     review = await _review(services, room, show_id)
     if review is None:
         return render_page(request, "pages/not_found.html", status_code=404, what=f"{room} #{show_id}")
     return render_page(request, "pages/review.html", r=review)
 
 
-@router.get("/rooms/{room}/shows/{show_id}/review.json", tags=["reviews"], summary="A show's whole review")
-async def review_json(room: str, show_id: int, services: Svc, principal: Reviewer) -> Response:
+@router.get("/rooms/{room}/shows/{show_id}/review.json", tags=["reviews"], summary="A show's whole review",
+            responses={**json_object("The review: headline, segments, products, words, incidents, findings"),
+                       **ROOM_API})
+async def review_json(room: str, show_id: PathNumber, services: Svc, principal: Reviewer) -> Response:
     review = await _review(services, room, show_id)
     if review is None:
         return Response(orjson.dumps({"detail": f"no show {show_id} in room {room!r}"}), status_code=404,
@@ -48,33 +49,25 @@ async def review_json(room: str, show_id: int, services: Svc, principal: Reviewe
     return Response(orjson.dumps(review), media_type="application/json")
 
 
-def _csv(rows: list[dict] | list[list], header: list[str] | None = None) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    if header:
-        writer.writerow(header)
-    for row in rows:
-        writer.writerow([row.get(name) for name in header] if isinstance(row, dict) and header else row)
-    return "\ufeff" + out.getvalue()
-
-
-@router.get("/rooms/{room}/shows/{show_id}/review.csv", tags=["reviews"], summary="A table of the review as CSV")
-async def review_csv(room: str, show_id: int, services: Svc, principal: Reviewer, table: str = "minutes") -> Response:
+@router.get("/rooms/{room}/shows/{show_id}/review.csv", tags=["reviews"], summary="A table of the review as CSV",
+            responses={**csv_answer("One table (minutes, segments or products); formula cells neutralised"),
+                       **ROOM_API})
+async def review_csv(room: str, show_id: PathNumber, services: Svc, principal: Reviewer, table: str = "minutes") -> Response:
     if table not in TABLES:
-        return PlainTextResponse(f"table: one of {', '.join(TABLES)}\n", status_code=422)
+        return JSONResponse({"detail": f"table: one of {', '.join(TABLES)}"}, status_code=422)
     review = await _review(services, room, show_id)
     if review is None:
-        return PlainTextResponse(f"no show {show_id} in room {room!r}\n", status_code=404)
+        return JSONResponse({"detail": f"no show {show_id} in room {room!r}"}, status_code=404)
     if table == "minutes":
         s = review["series"]
-        body = _csv([list(row) for row in zip(s["x"], s["online"], s["comments"], s["likes"], s["gmv"])],
-                    ["minute_unix_s", "online", "comments", "likes", "gmv_yuan"])
+        body = csv_text([list(row) for row in zip(s["x"], s["online"], s["comments"], s["likes"], s["gmv"])],
+                        ["minute_unix_s", "online", "comments", "likes", "gmv_yuan"])
     elif table == "segments":
-        body = _csv(review["segments"], ["index", "title", "kind", "planned_start_s", "planned_s", "actual_s", "over_s",
-                                         "skipped", "avg_online", "new_viewers", "comments", "orders_paid", "gmv_cents",
-                                         "gmv_per_min_cents", "conversion_rate", "rank"])
+        body = csv_text(review["segments"], ["index", "title", "kind", "planned_start_s", "planned_s", "actual_s",
+                                             "over_s", "skipped", "avg_online", "new_viewers", "comments", "orders_paid",
+                                             "gmv_cents", "gmv_per_min_cents", "conversion_rate", "rank"])
     else:
-        body = _csv(review["products"], ["sku", "clicks", "orders", "gmv_cents", "refunds"])
+        body = csv_text(review["products"], ["sku", "clicks", "orders", "gmv_cents", "refunds"])
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{room}-show-{show_id}-{table}.csv"'})
 
@@ -95,7 +88,7 @@ async def compare(request: Request, services: Svc, principal: Reviewer, a: str =
 
 
 @router.get("/rooms/{room}/shows/{show_id}/audience.csv", include_in_schema=False)
-async def audience(room: str, show_id: int, request: Request, services: Svc, principal: Exporter) -> Response:
+async def audience(room: str, show_id: PathNumber, request: Request, services: Svc, principal: Exporter) -> Response:
     context = await run_in_transaction(services.sessions, lambda s: show_context(s, room, show_id, services.now()))
     if context is None:
         return PlainTextResponse(f"no show {show_id} in room {room!r}\n", status_code=404)
@@ -107,6 +100,6 @@ async def audience(room: str, show_id: int, request: Request, services: Svc, pri
                room=room_by_slug(session, room), ip=client_ip(request), detail={"show": show_id, "people": len(rows)})
 
     await run_in_transaction(services.sessions, audit)
-    body = _csv(rows, ["user_id", "name", "comments", "gifts", "gift_value_cents", "orders_paid", "paid_cents"])
+    body = csv_text(rows, ["user_id", "name", "comments", "gifts", "gift_value_cents", "orders_paid", "paid_cents"])
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{room}-show-{show_id}-audience.csv"'})

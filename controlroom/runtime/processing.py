@@ -29,6 +29,7 @@ async def run_processing(resources: Resources, stop: asyncio.Event) -> None:
         lease_ttl_ms=settings.lease_ttl_ms,
         clock=clock,
         tagger=lexicon.tagger,
+        dead_maxlen=settings.dead_letter_maxlen,
     )
     engine = AlertEngine(
         resources.projections, clock=clock, rooms=lambda: list(worker.rooms),

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from controlroom.screens.hub import Hub
 from controlroom.screens.panels import render_panels
+from controlroom.screens.revocations import Revocations
 from controlroom.services import Services
 
 
@@ -23,7 +24,11 @@ async def start_screens(app: FastAPI, services: Services) -> None:
     )
     await hub.start()
     app.state.hub = hub
+    revocations = Revocations(services.redis)
+    await revocations.start()
+    app.state.revocations = revocations
 
 
 async def stop_screens(app: FastAPI) -> None:
+    await app.state.revocations.stop()
     await app.state.hub.stop()

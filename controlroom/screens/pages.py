@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from controlroom.auth import service
 from controlroom.auth.deps import Admin, Dashboard, HostByLink, HostScreen, Messenger, Now, SignedIn, StreamHealth, Svc
 from controlroom.auth.permissions import Role
+from controlroom.auth.revocation import announce, host_links_changed
 from controlroom.auth.service import Principal
 from controlroom.audit.service import record
 from controlroom.bus import keys
@@ -28,6 +29,7 @@ from controlroom.screens.panels import CONTROL_ROOM, HOST, TECH, unplaced_panels
 from controlroom.services import Services
 from controlroom.shows.models import Show
 from controlroom.shows.schedule import current_show
+from controlroom.web.answers import ROOM_API, json_object
 from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
@@ -114,7 +116,8 @@ async def tech_screen(room: str, request: Request, services: Svc, principal: Str
                        more_panels=unplaced_panels(TECH))
 
 
-@router.get("/api/rooms/{room}/state", tags=["rooms"], summary="The room's live numbers, as the screens show them")
+@router.get("/api/rooms/{room}/state", tags=["rooms"], summary="The room's live numbers, as the screens show them",
+            responses={**json_object("The room's live view: numbers, and each projection by name"), **ROOM_API})
 async def room_state(room: str, services: Svc, principal: Dashboard) -> Response:
     if await services.bus.room_name(room) is None:
         return JSONResponse({"detail": f"room {room!r} not found"}, status_code=404)
@@ -193,4 +196,6 @@ async def rotate_host_link(request: Request, room: str, services: Svc, principal
 
     if not await run_in_transaction(services.sessions, change):
         return _not_found(request, room)
+    # Every earlier link of the room stops working: tablets still open on one go dark now.
+    await announce(services.redis, host_links_changed(room))
     return RedirectResponse(f"/rooms/{room}/host-link", status_code=303)

@@ -18,6 +18,7 @@ from controlroom.db.session import run_in_transaction
 from controlroom.i18n import pick_locale
 from controlroom.screens.hub import RESYNC, Hub
 from controlroom.screens.panels import CONTROL_ROOM, HOST, TECH, screen_panels
+from controlroom.screens.revocations import Revocations
 from controlroom.services import get_ws_services
 from controlroom.web.pages import LANG_COOKIE
 
@@ -72,23 +73,34 @@ async def stream_room(websocket: WebSocket, room: str, principal: Principal, *, 
     await websocket.accept()
     hub = hub_of(websocket)
     client = hub.connect(room, locale, screen_panels(screen))
+    revocations: Revocations = websocket.app.state.revocations
+    revoked = revocations.watch(principal)
     receiver = asyncio.create_task(_discard_incoming(websocket))
     next_frame: asyncio.Future | None = None
+    revoked_wait: asyncio.Future | None = None
     try:
         await websocket.send_text(await hub.snapshot(client))
         while True:
             next_frame = next_frame or asyncio.ensure_future(client.next_frame())
+            revoked_wait = revoked_wait or asyncio.ensure_future(revoked.wait())
             done, _ = await asyncio.wait(
-                {next_frame, receiver}, timeout=services.settings.auth_recheck_s, return_when=asyncio.FIRST_COMPLETED
+                {next_frame, receiver, revoked_wait}, timeout=services.settings.auth_recheck_s,
+                return_when=asyncio.FIRST_COMPLETED,
             )
             if receiver in done:
                 return
-            if not done:
+            if revoked_wait in done or not done:
+                # Announced (a logout, a changed user, a replaced link) or the periodic
+                # safety net: the record decides.
+                if revoked_wait.done():
+                    revoked.clear()
+                    revoked_wait = None
                 if not await run_in_transaction(
                     services.sessions, lambda s: still_valid(s, principal=principal, now=services.now())
                 ):
                     await websocket.close(code=WS_1008_POLICY_VIOLATION, reason="session ended")
                     return
+            if next_frame not in done:
                 continue
             frame, next_frame = next_frame.result(), None
             if frame is RESYNC:
@@ -97,8 +109,10 @@ async def stream_room(websocket: WebSocket, room: str, principal: Principal, *, 
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
-        if next_frame is not None:
-            next_frame.cancel()
+        for waiting in (next_frame, revoked_wait):
+            if waiting is not None:
+                waiting.cancel()
+        revocations.forget(revoked)
         hub.disconnect(client)
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

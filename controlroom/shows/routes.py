@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import orjson
 import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from controlroom.audit.service import record
-from controlroom.auth.deps import Driver, HostAck, HostByLink, Messenger, Now, Svc
+from controlroom.auth.deps import Driver, HostAck, HostByLink, Messenger, Now, PathNumber, Svc
 from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.live.changes import audited_room_change
@@ -24,7 +25,7 @@ from controlroom.rooms.models import Room
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.shows.engine import ActionRefused
-from controlroom.shows.models import HostMessage
+from controlroom.shows.models import HostMessage, Show
 from controlroom.shows.runs import SHOW, act, room_show, save_script
 from controlroom.shows.schedule import TARGETS, InvalidTarget, add_show, current_show, parse_targets, set_show_targets
 from controlroom.shows.script import Script
@@ -67,13 +68,13 @@ async def message_host(
 
 
 @router.post("/host/messages/{message_id}/ack", include_in_schema=False)
-async def ack_message(message_id: int, request: Request, services: Svc, now: Now, principal: HostAck) -> Response:
+async def ack_message(message_id: PathNumber, request: Request, services: Svc, now: Now, principal: HostAck) -> Response:
     """A host signed in with a password taps 收到."""
     return await _ack(request, services, principal, message_id, now)
 
 
 @router.post("/host/{token}/messages/{message_id}/ack", include_in_schema=False)
-async def ack_message_by_link(token: str, message_id: int, request: Request, services: Svc, now: Now,
+async def ack_message_by_link(token: str, message_id: PathNumber, request: Request, services: Svc, now: Now,
                               principal: HostByLink) -> Response:
     """The host screen opened from its link taps 收到 (the only thing it can do)."""
     return await _ack(request, services, principal, message_id, now)
@@ -108,26 +109,48 @@ async def drive_show(room: str, action: str, request: Request, services: Svc, no
     form = await request.form()
     params = {name: str(value) for name, value in form.items() if name != "csrftoken"}
 
+    seen: list[bytes] = []
+
     def change(session: Session, room_row: Room) -> dict:
         _, show = room_show(session, room, now)
+        seen.append(_position(show))
         detail = act(session, show=show, action=action, now_ms=int(now.timestamp() * 1000), params=params)
         return {"show": show.title, **detail}
 
-    try:
-        await audited_room_change(services.projections, principal, room=room, action=f"show.{action}", change=change,
-                                  client_ip=client_ip(request), now=now, publishes=SHOW_PROJECTIONS)
-    except ActionRefused as error:
-        return JSONResponse({"detail": str(error)}, status_code=409)
-    except LookupError as error:
-        return JSONResponse({"detail": str(error)}, status_code=404)
-    except StaleDataError:
-        return JSONResponse({"detail": "the show moved meanwhile (a cue fired or someone else acted); try again"},
-                            status_code=409)
+    for _attempt in range(CONCURRENT_RETRIES + 1):
+        try:
+            await audited_room_change(services.projections, principal, room=room, action=f"show.{action}",
+                                      change=change, client_ip=client_ip(request), now=now, publishes=SHOW_PROJECTIONS)
+            break
+        except ActionRefused as error:
+            return JSONResponse({"detail": str(error)}, status_code=409)
+        except LookupError as error:
+            return JSONResponse({"detail": str(error)}, status_code=404)
+        except StaleDataError:
+            # Someone wrote the show meanwhile. A cue firing (the ticker) leaves the show
+            # where it was, and the controller's action still means the same: apply it
+            # again. If the show itself moved, the controller must look first.
+            now_at = await run_in_transaction(services.sessions, lambda s: _position(room_show(s, room, now)[1]))
+            if now_at != seen[-1]:
+                return JSONResponse({"detail": "the show moved meanwhile (someone else acted); look and try again"},
+                                    status_code=409)
+    else:
+        return JSONResponse({"detail": "the show kept changing meanwhile; try again"}, status_code=409)
     if action == "end":
         await services.show_ended(room, now)
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)
+
+
+CONCURRENT_RETRIES = 2
+
+
+def _position(show: Show) -> bytes:
+    """Where the show stands, as a controller's action depends on it: its run without
+    the cues fired (which is all the cue ticker changes)."""
+    return orjson.dumps({key: value for key, value in (show.run or {}).items() if key != "fired"},
+                        option=orjson.OPT_SORT_KEYS)
 
 
 # --- a room's shows -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from controlroom.shows.script import AUDIENCES, SEGMENT_KIND_NAMES, SEGMENT_KINDS, Cue, Script, Segment
+from controlroom.web.exports import csv_text, restore_cell
 
 # Limits of an import. A 14-hour show (日不落直播) in one-minute segments is 840 rows;
 # a day's script is split into shows well before 500.
@@ -382,23 +383,11 @@ def from_yaml(text: str | bytes) -> Script:
 
 # --- CSV -------------------------------------------------------------------------------
 
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection):
-# export prefixes it with an apostrophe, import takes the apostrophe off again.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 # Cue items split at ；/;/newline only where the next item starts with its time, so
 # a cue text may itself hold a ； ("开福袋；提醒点关注").
 _CUE_SPLIT = re.compile(r"\s*[；;\r\n]+\s*(?=\+?\d{1,4}[:：]\d)")
 _CUE_ITEM = re.compile(r"\+?((?:\d{1,3}[:：])?\d{1,4}[:：]\d\d)(?![\d:：])\s*(.*)", re.S)
 _CUE_AUDIENCE = re.compile(r"\s*[@＠]\s*([^\s@＠]+)\s*$")
-
-
-def _escape_cell(value: str) -> str:
-    return "'" + value if value.lstrip("'").startswith(_FORMULA_START) else value
-
-
-def _unescape_cell(value: str) -> str:
-    return value[1:] if value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START) else value
 
 
 def _looks_like_audience(text: str) -> bool:
@@ -462,9 +451,7 @@ def to_csv(script: Script) -> str:
     """A UTF-8 CSV with a BOM (so Excel reads the Chinese) and one row per segment.
     ValueError if a cue text cannot be written so that it reads back the same (it
     ends with a ； or holds a ； followed by a time)."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS.values())
+    rows = []
     start = 0
     for number, segment in enumerate(script.segments, start=1):
         if segment.starts_at_s is not None:
@@ -472,11 +459,12 @@ def to_csv(script: Script) -> str:
         cues = _cue_cell(segment.cues)
         if _parse_cue_cell(cues, None, 0, "", _Problems()) != segment.cues:
             raise ValueError(f"segment {number}: a cue text cannot be written to CSV as it is")
-        row = (format_duration(start), format_duration(segment.planned_s), segment.title,
-               SEGMENT_KIND_NAMES[segment.kind][0], segment.sku, segment.talk_points, cues, segment.notes)
-        writer.writerow([_escape_cell(cell) for cell in row])
+        rows.append((format_duration(start), format_duration(segment.planned_s), segment.title,
+                     SEGMENT_KIND_NAMES[segment.kind][0], segment.sku, segment.talk_points, cues, segment.notes))
         start += segment.planned_s
-    return "\ufeff" + out.getvalue()
+    # csv_text defuses cells a spreadsheet would run as formulas (a talk point "-5 元立减"
+    # is written "'-5 元立减"); from_csv takes that quote off again.
+    return csv_text(rows, list(CSV_HEADERS.values()))
 
 
 def _header_key(header: str) -> str:
@@ -568,7 +556,10 @@ def _csv_segment(row: int, record: list[str], columns: dict[str, tuple[int, str]
         if field not in columns:
             return "", CSV_HEADERS[field]
         index, header = columns[field]
-        value = _unescape_cell(record[index]).replace("\r\n", "\n") if index < len(record) else ""
+        # to_csv put a quote before a cell a spreadsheet would run as a formula ("'-5 元立减");
+        # restore_cell takes off exactly that one quote, so export -> import gives back the
+        # same text (a cell that itself began "'=" was written "''=" and keeps its own quote).
+        value = restore_cell(record[index]).replace("\r\n", "\n") if index < len(record) else ""
         return value, header
 
     before = len(problems)

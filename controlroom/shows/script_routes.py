@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.auth.deps import Driver, Svc
+from controlroom.auth.deps import Driver, PathNumber, Svc
 from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.live.changes import audited_room_change
@@ -111,7 +111,7 @@ async def add_segment(room: str, request: Request, services: Svc, principal: Dri
 
 
 @router.post("/rooms/{room}/script/segments/{number}", include_in_schema=False)
-async def edit_segment(room: str, number: int, request: Request, services: Svc, principal: Driver) -> Response:
+async def edit_segment(room: str, number: PathNumber, request: Request, services: Svc, principal: Driver) -> Response:
     return await _segment_change(request, services, principal, room, number - 1, "edit",
                                  lambda script, run, segment: editing.replace_segment(script, number - 1, segment))
 
@@ -132,13 +132,13 @@ async def _structural(request: Request, services: Services, principal: Principal
 
 
 @router.post("/rooms/{room}/script/segments/{number}/duplicate", include_in_schema=False)
-async def duplicate_segment(room: str, number: int, request: Request, services: Svc, principal: Driver) -> Response:
+async def duplicate_segment(room: str, number: PathNumber, request: Request, services: Svc, principal: Driver) -> Response:
     return await _structural(request, services, principal, room, "duplicate",
                              lambda s, r: editing.duplicate_segment(s, r, number - 1), {"segment": number})
 
 
 @router.post("/rooms/{room}/script/segments/{number}/delete", include_in_schema=False)
-async def delete_segment(room: str, number: int, request: Request, services: Svc, principal: Driver) -> Response:
+async def delete_segment(room: str, number: PathNumber, request: Request, services: Svc, principal: Driver) -> Response:
     return await _structural(request, services, principal, room, "delete",
                              lambda s, r: editing.delete_segment(s, r, number - 1), {"segment": number})
 

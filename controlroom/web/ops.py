@@ -47,7 +47,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Redis and the database answer")
+@router.get("/readyz", summary="Redis and the database answer", responses={
+    200: {"description": "Ready: {ready: true, checks}", "content": {"application/json": {"schema": {"type": "object"}}}},
+    503: {"description": "Not ready: {ready: false, checks} says which part is down",
+          "content": {"application/json": {"schema": {"type": "object"}}}},
+})
 async def readyz(services: Annotated[Services, Depends(get_services)]) -> Response:
     checks: dict[str, str] = {}
     try:

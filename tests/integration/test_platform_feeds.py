@@ -137,3 +137,77 @@ def test_a_replay_of_the_sample_show_at_60x_reproduces_its_totals(server, room, 
                   "orders_created", "orders_paid", "gmv_cents", "refunds", "refund_cents", "peak_online"):
         assert state[total] == getattr(expected, total), total
     assert "0 duplicates, 0 rejected" in replay.log_text()
+
+
+def replays_counted(server, platform: str) -> float:
+    """controlroom_push_replays_total{platform=…} as /metrics shows it (0 before the first)."""
+    text = httpx.get(f"{server.url}/metrics", timeout=10).text
+    for line in text.splitlines():
+        if line.startswith("controlroom_push_replays_total{") and f'platform="{platform}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_a_byte_identical_douyin_replay_is_answered_as_a_replay_and_stores_nothing(server, room):
+    external = f"7{uuid.uuid4().int % 10**12}"
+    assert bind(server, room, "douyin", external, "replay-secret").status_code == 303
+    # A fresh msg_id in the replay would get past msg_id dedup; the signature does not.
+    body = orjson.dumps([comment_item(f"r-{uuid.uuid4().hex[:8]}", "第一条")])
+    headers = {"x-nonce-str": "n0nce", "x-timestamp": str(int(time.time()) - 20), "x-roomid": external,
+               "x-msg-type": "live_comment", "content-type": "application/json"}
+    headers["x-signature"] = douyin_signature(headers, body, "replay-secret")
+    before = replays_counted(server, "douyin")
+    first = httpx.post(f"{server.url}/hooks/douyin", content=body, headers=headers, timeout=10)
+    assert first.status_code == 200 and "replay" not in first.json(), first.text
+    server.wait_for_state(room, lambda s: s["comments"] == 1)
+    again = httpx.post(f"{server.url}/hooks/douyin", content=body, headers=headers, timeout=10)
+    assert again.status_code == 200, again.text
+    assert again.json()["replay"] is True and again.json()["err_no"] == 0
+    time.sleep(1)
+    state = server.state(room)
+    assert state["comments"] == 1 and state["events_applied"] == 1  # not even offered as a duplicate
+    assert replays_counted(server, "douyin") == before + 1
+    # Another push (new nonce and signature) still goes through.
+    assert douyin_push(server, external, [comment_item(f"r-{uuid.uuid4().hex[:8]}", "第二条")],
+                       "replay-secret").status_code == 200
+    server.wait_for_state(room, lambda s: s["comments"] == 2)
+
+
+def test_a_byte_identical_doudian_replay_is_answered_as_a_replay_and_stores_nothing(server, room):
+    shop = f"shop-{uuid.uuid4().hex[:6]}"
+    assert bind(server, room, "doudian", shop, "app-key-2:app-secret-2").status_code == 303
+    paid = {"p_id": 5102, "s_ids": [1], "shop_id": shop, "order_status": 2, "pay_type": 1,
+            "pay_time": int(time.time()), "pay_amount": 990}
+    body = orjson.dumps([{"tag": "101", "msg_id": f"{shop}-{uuid.uuid4().hex[:6]}", "data": orjson.dumps(paid).decode()}])
+    headers = {"event-sign": hashlib.md5(b"app-key-2" + body + b"app-secret-2").hexdigest(), "app-id": "app-key-2",
+               "content-type": "application/json"}
+    before = replays_counted(server, "doudian")
+    first = httpx.post(f"{server.url}/hooks/doudian", content=body, headers=headers, timeout=10)
+    assert first.status_code == 200 and first.content == b'{"code":0,"msg":"success"}'
+    server.wait_for_state(room, lambda s: s["orders_paid"] == 1)
+    # The same bytes again, even with the signature in capitals: a replay.
+    headers["event-sign"] = headers["event-sign"].upper()
+    again = httpx.post(f"{server.url}/hooks/doudian", content=body, headers=headers, timeout=10)
+    assert again.status_code == 200, again.text
+    assert again.json()["replay"] is True and again.json()["code"] == 0
+    time.sleep(1)
+    state = server.state(room)
+    assert state["orders_paid"] == 1 and state["events_applied"] == 1
+    assert replays_counted(server, "doudian") == before + 1
+
+
+def test_a_douyin_test_gift_beside_a_real_one_is_skipped_into_the_dead_letters(server, room):
+    external = f"7{uuid.uuid4().int % 10**12}"
+    assert bind(server, room, "douyin", external, "gift-secret").status_code == 303
+    real = {"msg_id": f"g-{uuid.uuid4().hex[:8]}", "sec_openid": "sec-u9", "sec_gift_id": "rose", "gift_num": 2,
+            "gift_value": 200, "avatar_url": "", "nickname": "大壮", "timestamp": int(time.time()), "test": False}
+    test_gift = dict(real, msg_id=f"g-test-{uuid.uuid4().hex[:8]}", test=True, gift_value=99_900)
+    response = douyin_push(server, external, [test_gift, real], "gift-secret", msg_type="live_gift")
+    assert response.status_code == 200, response.text
+    assert any("skipped: platform test message" in reason for reason in response.json()["skipped"])
+    state = server.wait_for_state(room, lambda s: s["gifts"] >= 1)
+    assert state["gift_value_cents"] == 200
+    dead = server.admin.get(f"/api/rooms/{room}/dead-letters").json()
+    (skipped,) = [d for d in dead if test_gift["msg_id"] in d["raw"]]
+    assert "skipped: platform test message" in skipped["reason"]
+    assert all(real["msg_id"] not in d["raw"] for d in dead)

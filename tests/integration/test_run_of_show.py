@@ -80,7 +80,7 @@ async def test_next_on_the_control_room_moves_the_host_screen(server, room, data
         assert "开场" in snapshot and "欢迎来到直播间" in snapshot
         assert (await asyncio.to_thread(drive, controller, room, "next")).status_code == 204
         frame = await frames_until(ws, lambda f: 'id="prompter"' in f and "先讲成分" in f, timeout=5)
-    assert "2/3</span> 讲品：面霜" in frame and "A1" in frame and "福袋互动" in frame  # current, its SKU, what is next
+    assert "2/3</span> <bdi>讲品：面霜</bdi>" in frame and "A1" in frame and "福袋互动" in frame  # current, its SKU, what is next
     assert audit_actions(database_url, room)[-2:] == ["show.start", "show.next"]
 
 

@@ -160,17 +160,42 @@ def test_douyin_gifts_carry_the_gift_count_and_value_in_fen():
     assert_canonical(event)
 
 
-def test_douyin_test_gifts_are_not_counted():
+def test_douyin_test_gifts_are_not_counted_but_skipped_with_a_reason():
     good = {"msg_id": "g-real", "sec_openid": "u", "sec_gift_id": "rose", "gift_num": 1, "gift_value": 10,
             "nickname": "n", "timestamp": NOW_S, "test": False}
     test_gift = dict(good, msg_id="g-test", test=True)
     headers, body = douyin_push("live_gift", [test_gift, good])
     result = DOUYIN.translate(headers, body)
     assert [e["id"] for e in result.events] == ["dy-g-real"]
-    assert len(result.rejected) == 1
-    raw, reason = result.rejected[0]
-    assert reason == "item 0: test gift (test=true): not counted"
+    assert result.rejected == []
+    (raw, reason), = result.skipped
+    assert reason == "item 0: skipped: platform test message (test=true): not counted"
     assert json.loads(raw)["msg_id"] == "g-test"
+
+
+@pytest.mark.parametrize("flag", [True, 1, "true", "1"])
+def test_a_douyin_test_message_is_skipped_before_its_fields_are_checked(flag):
+    # The debug tools' items may lack the fields of a real one: still a test message.
+    headers, body = douyin_push("live_gift", [{"msg_id": "g-debug", "test": flag}])
+    result = DOUYIN.translate(headers, body)
+    assert result.events == [] and result.rejected == []
+    assert [reason.split(" (")[0] for _, reason in result.skipped] == ["item 0: skipped: platform test message"]
+
+
+def test_a_douyin_push_is_fingerprinted_by_its_signature_nonce_and_timestamp():
+    headers, body = douyin_push("live_comment", [])
+    DOUYIN.verify(headers, body, SECRET, now_s=NOW_S)
+    fingerprint = DOUYIN.replay_fingerprint(headers)
+    # Byte-identical, or with header names in other casing or the signature padded: the same push.
+    assert DOUYIN.replay_fingerprint({k.lower(): v for k, v in headers.items()}) == fingerprint
+    assert DOUYIN.replay_fingerprint(dict(headers, **{"X-Signature": f" {headers['X-Signature']} "})) == fingerprint
+    # A new nonce or time stamp is a new push (and a new signature).
+    assert DOUYIN.replay_fingerprint(douyin_push("live_comment", [], ts=NOW_S + 1)[0]) != fingerprint
+    other = dict(headers, **{"X-Nonce-Str": "other"})
+    other["X-Signature"] = douyin_signature(other, body, SECRET)
+    assert DOUYIN.replay_fingerprint(other) != fingerprint
+    # Remembered for the whole window x-timestamp is accepted in (either side of our clock), and a little more.
+    assert DOUYIN.replay_ttl_s > 2 * 300
 
 
 @pytest.mark.parametrize(("reason_type", "joined"), [(1, False), (2, True)])
@@ -316,6 +341,15 @@ def test_a_doudian_push_for_another_app_is_rejected():
 
 def test_the_doudian_reply_is_exactly_what_the_platform_expects():
     assert reply() == b'{"code":0,"msg":"success"}'
+
+
+def test_a_doudian_push_is_fingerprinted_by_its_sign_as_verify_compares_it():
+    headers, _ = doudian_push([(101, "m1", {"p_id": P_ID, "shop_id": SHOP, "pay_amount": 100})])
+    fingerprint = DOUDIAN.replay_fingerprint(headers)
+    assert DOUDIAN.replay_fingerprint({"Event-Sign": headers["event-sign"].upper() + " "}) == fingerprint
+    other_headers, _ = doudian_push([(101, "m2", {"p_id": P_ID, "shop_id": SHOP, "pay_amount": 100})])
+    assert DOUDIAN.replay_fingerprint(other_headers) != fingerprint
+    assert DOUDIAN.replay_ttl_s >= 3600  # no time stamp in the push: a chosen window
 
 
 def order_lifecycle() -> list[tuple[int, str, dict]]:
@@ -473,3 +507,24 @@ def test_the_registry_names_both_platforms():
         adapter("kuaishou")
     # The official example signature is base64 of a raw 16-byte MD5.
     assert len(base64.b64decode(OFFICIAL_SIGNATURE)) == 16
+
+
+def test_platform_amounts_beyond_the_contract_are_refused_with_their_field():
+    """A gift_value or pay_amount of 2**63 would poison the room's totals and the archive."""
+    headers, body = douyin_push("live_gift", [
+        {"msg_id": "m-huge", "sec_openid": "u-9", "sec_gift_id": "g", "gift_num": 1, "gift_value": 2**63,
+         "nickname": "x", "timestamp": NOW_S},
+        {"msg_id": "m-fine", "sec_openid": "u-9", "sec_gift_id": "g", "gift_num": 1, "gift_value": 100,
+         "nickname": "x", "timestamp": NOW_S},
+    ])
+    result = DOUYIN.translate(headers, body)
+    assert [e["value_cents"] for e in result.events] == [100]
+    [(raw, reason)] = result.rejected
+    assert "m-huge" in raw and reason.startswith("item 0: ") and "value_cents" in reason
+
+    paid = (101, "m-big", {"p_id": P_ID, "s_ids": [P_ID + 1], "shop_id": SHOP, "order_status": 2, "order_type": 0,
+                           "pay_type": 1, "pay_time": NOW_S + 30, "pay_amount": 2**63, "biz": 2})
+    result = DOUDIAN.translate(*doudian_push([paid]))
+    assert result.events == []
+    [(raw, reason)] = result.rejected
+    assert "amount_cents" in reason

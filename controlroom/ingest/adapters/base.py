@@ -1,6 +1,6 @@
 """The adapter interface: a platform's signed push in, canonical events out (pure; no I/O).
 
-An adapter does two things, both without touching the network, Redis or the clock
+An adapter does three things, all without touching the network, Redis or the clock
 (the caller passes the time in):
 
 - `verify(headers, body, secret, now_s=...)` checks the platform's signature (and, where
@@ -10,11 +10,19 @@ An adapter does two things, both without touching the network, Redis or the cloc
   (`controlroom.events`). Each item is translated on its own: an item that cannot be
   mapped comes back in `rejected` with its raw text and a reason naming its index
   (0-based, as in the generic ingest API) and field; the others go through. A body that
-  is not the platform's format at all raises `PushRejected`.
+  is not the platform's format at all raises `PushRejected`. An item the platform
+  itself marks as not real (a test / debug message) comes back in `skipped`, not
+  counted but kept as a trace.
+- `replay_fingerprint(headers)` names a verified push by what its signature covers
+  (the signature itself, with the nonce and time stamp when the platform signs them),
+  in the form the adapter compares it: the caller remembers it for `replay_ttl_s`
+  seconds (a little longer than the time window `verify` accepts a push in) and
+  refuses a byte-identical replay inside that window.
 
 Adding a platform (Kuaishou, Bilibili, WeChat Channels, …) is one module in this package:
-a class with `platform`, `verify` and `translate`, an instance passed to `register()`,
-and one import line in `controlroom/ingest/adapters/__init__.py`.
+a class with `platform`, `replay_ttl_s`, `verify`, `translate` and `replay_fingerprint`,
+an instance passed to `register()`, and one import line in
+`controlroom/ingest/adapters/__init__.py`.
 """
 
 from __future__ import annotations
@@ -57,6 +65,9 @@ class Translated:
     # (raw item text, reason) for each item that was not mapped; the reason starts with
     # "item N: " (N is the 0-based index in the pushed array).
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    # (raw item text, reason) for each item the platform marked as a test / debug
+    # message: not counted, kept as a trace; the reason is "item N: skipped: …".
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     # The platform's id of the room / shop the push is for (Douyin x-roomid, Doudian
     # shop_id), to be resolved to one of our rooms through a binding; None if unknown.
     external_room: str | None = None
@@ -64,6 +75,9 @@ class Translated:
 
 class Adapter(Protocol):
     platform: str
+    # How long (s) a verified push is remembered so a byte-identical replay is refused:
+    # a little longer than the window `verify` accepts the push's time stamp in.
+    replay_ttl_s: int
 
     def verify(self, headers: Mapping[str, str], body: bytes, secret: str, *, now_s: float) -> None:
         """Raise SignatureRejected unless the push is signed with `secret` (and fresh)."""
@@ -71,6 +85,10 @@ class Adapter(Protocol):
 
     def translate(self, headers: Mapping[str, str], body: bytes, *, now_ms: int | None = None) -> Translated:
         """Map the push to canonical events; raise PushRejected if the body is unreadable."""
+        ...
+
+    def replay_fingerprint(self, headers: Mapping[str, str]) -> str:
+        """What identifies this (verified) push: equal for a byte-identical replay."""
         ...
 
 
@@ -98,6 +116,14 @@ def signature_header(headers: Mapping[str, str], name: str) -> tuple[dict[str, s
 
 class ItemError(Exception):
     """One pushed item cannot be mapped; the message names the field."""
+
+
+class SkipItem(Exception):
+    """One pushed item is well formed but must not be counted (the platform's test
+    message); the message says why. Reported as skipped, not as rejected."""
+
+
+SKIPPED_TEST_MESSAGE = "skipped: platform test message"
 
 
 def item_text(item: Any) -> str:

@@ -34,6 +34,11 @@ Mapping decisions:
 - Times: created → create_time, paid → pay_time, cancelled → cancel_time / update_time,
   refunded → success_time / update_time; seconds or milliseconds. When missing, the
   caller's `now_ms` (the time the push arrived) is used; without it the item is rejected.
+- Replays: the push carries no time stamp, so its age cannot be checked; a verified
+  push is remembered by its event-sign (lower-cased, as compared; it covers the whole
+  body) for REPLAY_TTL_S, and a byte-identical replay within that time is refused.
+  Later ones still meet msg_id deduplication and the order ledger (each status of an
+  order is counted once).
 - Cash-on-delivery orders (pay_type 0) send 101 when the shop confirms them, not on
   payment; they are counted as paid like the others (pay_type is kept on the event).
 """
@@ -57,6 +62,7 @@ from controlroom.ingest.adapters.base import (
     item_text,
     json_array,
     json_kind,
+    lower_headers,
     register,
     require,
     signature_header,
@@ -78,6 +84,11 @@ TIME_FIELDS = {
 AFTERSALE_CLOSED = 28
 
 _REPLY = b'{"code":0,"msg":"success"}'
+
+# How long a verified push is remembered against byte-identical replays. The push has
+# no time stamp to bound the window, so this is a choice: a day, well past the
+# platform's own retries of a push it got no success for.
+REPLAY_TTL_S = 24 * 3600
 
 
 def reply() -> bytes:
@@ -169,6 +180,7 @@ def _translate_item(item: Any, data: dict[str, Any], tag: int, now_ms: int | Non
 
 class DoudianAdapter:
     platform = PLATFORM
+    replay_ttl_s = REPLAY_TTL_S
 
     def verify(self, headers: Mapping[str, str], body: bytes, secret: str, *, now_s: float) -> None:
         # now_s is unused: the push carries no time stamp, so its age cannot be checked.
@@ -205,6 +217,11 @@ class DoudianAdapter:
             except ItemError as exc:
                 rejected.append((item_text(item), f"item {index}: {exc}"))
         return Translated(events=events, rejected=rejected, external_room=shop)
+
+    def replay_fingerprint(self, headers: Mapping[str, str]) -> str:
+        # As verify compares it (stripped, lower case): the signature covers the whole
+        # body; app-id is not signed (and may be left out), so it is not part of it.
+        return lower_headers(headers).get("event-sign", "").strip().lower()
 
 
 ADAPTER = register(DoudianAdapter())

@@ -15,7 +15,13 @@ Mapping decisions:
   downstream as a duplicate id.
 - Users are `sec_openid` (the per-app buyer id the push carries) with the nickname.
 - gift_value is fen and taken as the value of the whole item (all `gift_num` gifts).
-- Gifts marked test=true (sent from the open platform's debug tools) are not counted.
+- Items marked test=true (gifts carry the flag; sent from the open platform's debug
+  tools) are not counted: they come back in `skipped` ("skipped: platform test
+  message"), checked before anything else so a sparse test item is still skipped.
+- Replays: a verified push is named by x-signature (which covers the body, x-nonce-str
+  and x-timestamp) with the nonce and time stamp; x-timestamp is accepted within
+  MAX_SKEW_S either side of our clock, so a push is remembered for 2 × MAX_SKEW_S plus
+  a margin (`replay_ttl_s`) and a byte-identical replay inside that window is refused.
 - Timestamps arrive in seconds in the official samples although the text says
   milliseconds: both are accepted (a value below 10^11 is seconds).
 """
@@ -30,9 +36,11 @@ from typing import Any
 
 from controlroom.ingest.adapters.base import (
     MS_THRESHOLD,
+    SKIPPED_TEST_MESSAGE,
     ItemError,
     PushRejected,
     SignatureRejected,
+    SkipItem,
     Translated,
     as_id,
     as_int,
@@ -54,6 +62,10 @@ SIGNED_HEADERS = ("x-msg-type", "x-nonce-str", "x-roomid", "x-timestamp")
 
 # A push whose x-timestamp is further than this from our clock is refused as a replay.
 MAX_SKEW_S = 300
+# How long a verified push is remembered against byte-identical replays: the whole
+# window its x-timestamp can be accepted in (from MAX_SKEW_S before to MAX_SKEW_S
+# after our clock), plus a margin for clock steps.
+REPLAY_TTL_S = 2 * MAX_SKEW_S + 60
 
 
 def douyin_signature(headers: Mapping[str, str], body: bytes, secret: str) -> str:
@@ -75,9 +87,19 @@ def _like(item: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "like", "count": as_int(require(item, "like_num"), "like_num")}
 
 
+def _is_test(item: Any) -> bool:
+    """The platform's test / debug message: test=true (also true as 1 or "true")."""
+    if not isinstance(item, dict):
+        return False
+    flag = item.get("test")
+    if isinstance(flag, bool):
+        return flag
+    if isinstance(flag, int):
+        return flag == 1
+    return isinstance(flag, str) and flag.strip().lower() in ("true", "1")
+
+
 def _gift(item: Mapping[str, Any]) -> dict[str, Any]:
-    if item.get("test") is True:
-        raise ItemError("test gift (test=true): not counted")
     return {
         "type": "gift",
         "gift": as_id(require(item, "sec_gift_id"), "sec_gift_id"),
@@ -121,6 +143,7 @@ def _translate_item(item: Any, mapper: Callable[[Mapping[str, Any]], dict[str, A
 
 class DouyinAdapter:
     platform = PLATFORM
+    replay_ttl_s = REPLAY_TTL_S
 
     def verify(self, headers: Mapping[str, str], body: bytes, secret: str, *, now_s: float) -> None:
         present, sent = signature_header(headers, "x-signature")
@@ -155,13 +178,24 @@ class DouyinAdapter:
         items = json_array(body)
         events: list[dict[str, Any]] = []
         rejected: list[tuple[str, str]] = []
+        skipped: list[tuple[str, str]] = []
         for index, item in enumerate(items):
             try:
+                if _is_test(item):
+                    raise SkipItem(f"{SKIPPED_TEST_MESSAGE} (test={item_text(item['test'])}): not counted")
                 events.append(_translate_item(item, mapper))
+            except SkipItem as exc:
+                skipped.append((item_text(item), f"item {index}: {exc}"))
             except ItemError as exc:
                 rejected.append((item_text(item), f"item {index}: {exc}"))
         room = present.get("x-roomid", "").strip() or None
-        return Translated(events=events, rejected=rejected, external_room=room)
+        return Translated(events=events, rejected=rejected, skipped=skipped, external_room=room)
+
+    def replay_fingerprint(self, headers: Mapping[str, str]) -> str:
+        # As verify compares them: the signature stripped, the signed headers verbatim.
+        present = lower_headers(headers)
+        return "\n".join([present.get("x-signature", "").strip(), present.get("x-nonce-str", ""),
+                          present.get("x-timestamp", "")])
 
 
 ADAPTER = register(DouyinAdapter())
