@@ -62,7 +62,7 @@ def test_next_on_the_control_room_moves_the_host_screen_within_a_second(server, 
 def test_an_urgent_message_flashes_until_the_host_taps_it(server, room, database_url, redis_url, browser):
     make_show(database_url, redis_url, room)
     control, host = _pages(browser, server, room, database_url)
-    form = control.locator("#run-of-show form.message-host")
+    form = control.locator("#show-controls form.message-host")
     form.locator("input[name=text]").fill("讲一下质量")
     form.locator("input[name=urgent]").check()
     form.get_by_role("button", name="发送").click()
