@@ -138,6 +138,9 @@ def _describe(exc: ValidationError, item: Any) -> list[tuple[str, str]]:
             loc = loc[1:]
         field_path = ".".join(str(part) for part in loc)
         message = error["msg"]
+        if isinstance(error.get("input"), float) and abs(error["input"]) >= 2**63:
+            # JSON readers turn integers past 64 bits into floats: say what was sent.
+            message = f"{error['input']:.3g} is far outside the field's range (see the contract's ranges)"
         if field_path == "ts" and error["type"] in {"greater_than_equal", "less_than_equal"}:
             message = f"must be Unix time in milliseconds, got {error['input']!r}"
             if error["type"] == "greater_than_equal":

@@ -88,3 +88,11 @@ def test_ndjson_content_types():
     assert is_ndjson("application/jsonl")
     assert not is_ndjson("application/json")
     assert not is_ndjson(None)
+
+
+def test_an_integer_past_64_bits_is_refused_as_out_of_range_not_as_a_float():
+    """A JSON reader turns 10**30 into a float; the reason still says what is wrong."""
+    body = b'[{"id":"g","type":"gift","ts":1763700000000,"user":{"id":"u"},"gift":"x","value_cents":1000000000000000000000000000000}]'
+    batch = parse_body(body, ndjson=False, max_events=10, now_ms=1_763_700_000_000)
+    [rejection] = batch.rejections
+    assert rejection.field == "value_cents" and "far outside the field's range" in rejection.reason
