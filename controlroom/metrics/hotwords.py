@@ -13,7 +13,7 @@ from pathlib import Path
 import rjieba
 
 # Shipped as controlroom.moderation's package data (pyproject.toml), beside its other word lists.
-STOPWORDS_FILE = Path(__file__).parent.parent / "moderation" / "stopwords_zh.txt"
+STOPWORDS_FILE = Path(__file__).parent / "stopwords_zh.txt"
 
 
 @lru_cache

@@ -1,5 +1,5 @@
 """Hot questions: which question group a comment belongs to. The groups (with their
-quick replies) are read from controlroom/moderation/questions.yaml; their words go into
+quick replies) are read from controlroom/metrics/questions.yaml; their words go into
 the same automaton as the lexicon (one pass per comment, see
 controlroom/moderation/question_terms.py), under categories of their own: "?<group>"
 for questions, "~<group>" for topics that count only in a question."""
@@ -30,7 +30,7 @@ class QuestionGroup:
 
 @cache
 def question_groups() -> tuple[QuestionGroup, ...]:
-    text = resources.files("controlroom").joinpath("moderation", "questions.yaml").read_text(encoding="utf-8")
+    text = resources.files("controlroom").joinpath("metrics", "questions.yaml").read_text(encoding="utf-8")
     return tuple(
         QuestionGroup(key, spec["name"], spec.get("name_en", ""), tuple(spec["questions"]), tuple(spec.get("topics", ())),
                       tuple(spec.get("replies", ())))
