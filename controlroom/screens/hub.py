@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from controlroom.bus import keys
+from controlroom.bus.pubsub import listen_forever
 from controlroom.live.view import RoomView
 from controlroom.observability import FANOUT_DROPS, WEBSOCKET_CLIENTS
 
@@ -182,25 +183,15 @@ class Hub:
                     client.offer(frame)
 
     async def _listen(self) -> None:
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.psubscribe(keys.UPDATES_PATTERN)
-                async for message in pubsub.listen():
-                    if message["type"] != "pmessage":
-                        continue
-                    channel = self.channels.get(keys.room_from_channel(message["channel"].decode()))
-                    if channel is not None:
-                        channel.dirty.set()
-            except asyncio.CancelledError:
-                await pubsub.aclose()
-                raise
-            except Exception as exc:  # noqa: BLE001 - reconnect whatever broke the subscription
-                log.warning("hub.pubsub_lost", error=str(exc))
-                # Whatever was published meanwhile is lost: mark every room dirty on return.
-                await asyncio.sleep(1.0)
-                for channel in self.channels.values():
-                    channel.dirty.set()
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        await listen_forever(self.redis, patterns=(keys.UPDATES_PATTERN,), on_message=self._updated,
+                             on_lost=self._everything_dirty, name="hub")
+
+    def _updated(self, message: dict) -> None:
+        channel = self.channels.get(keys.room_from_channel(message["channel"].decode()))
+        if channel is not None:
+            channel.dirty.set()
+
+    def _everything_dirty(self) -> None:
+        # Whatever was published while the subscription was down is lost: re-render all.
+        for channel in self.channels.values():
+            channel.dirty.set()

@@ -9,13 +9,11 @@ import contextlib
 
 import orjson
 import redis.asyncio as aioredis
-import structlog
 
 from controlroom.auth.revocation import concerns
 from controlroom.auth.service import Principal
 from controlroom.bus import keys
-
-log = structlog.get_logger(__name__)
+from controlroom.bus.pubsub import listen_forever
 
 
 class Revocations:
@@ -48,19 +46,7 @@ class Revocations:
                 event.set()
 
     async def _listen(self) -> None:
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(keys.REVOCATIONS)
-                async for message in pubsub.listen():
-                    if message["type"] == "message":
-                        self._notify(orjson.loads(message["data"]))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - resubscribe whatever broke
-                log.warning("revocations.pubsub_lost", error=str(exc))
-                await asyncio.sleep(1.0)
-                self._notify(None)  # what was announced meanwhile is lost: everyone re-checks
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        # What was announced while the subscription was down is lost: everyone re-checks.
+        await listen_forever(self.redis, channels=(keys.REVOCATIONS,), name="revocations",
+                             on_message=lambda message: self._notify(orjson.loads(message["data"])),
+                             on_lost=lambda: self._notify(None))
