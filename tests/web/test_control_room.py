@@ -119,7 +119,7 @@ def test_the_comment_feed_keeps_hundreds_and_pauses_with_a_count(server, room, c
         expect(feed).to_have_count(40 * (batch + 1))
     expect(feed.first.locator(".text")).to_have_text("第119条")  # newest first
 
-    page.get_by_role("button", name="暂停").click()
+    page.get_by_role("button", name="暂停滚动").click()
     server.post_events(room, [comment(f"p{i}", f"暂停时{i}", ts=BASE_TS + 200 + i) for i in range(5)])
     expect(page.locator(".feed-waiting")).to_have_text("5")
     expect(feed).to_have_count(120)

@@ -78,4 +78,9 @@ def test_an_analyst_and_tech_staff_see_no_driving_button(server, room, database_
     sign_in(controller, server, *create_user(database_url, role="controller", rooms=[room]), then=f"/rooms/{room}")
     expect(controller.locator('#run-of-show [data-action="start"]')).to_be_visible()
     expect(controller.locator("#show-controls form.message-host")).to_be_visible()
+    # Pausing the comment feed and holding the whole show are different buttons, and say so.
+    controller.locator('#run-of-show [data-action="start"]').click()
+    hold = controller.locator('#run-of-show [data-action="hold"]')
+    expect(hold).to_have_text("暂停流程")
+    expect(controller.locator("#comments .when-running")).to_have_text("暂停滚动")
     controller.context.close()
