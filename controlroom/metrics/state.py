@@ -390,12 +390,12 @@ class RoomState:
         return float(sum(values))
 
     def within_sql_range(self) -> bool:
-        """Every total still fits the archive's signed 64-bit integers (the minute rows
-        and products are what is archived; the scalars are the headline numbers)."""
-        numbers = [getattr(self, name) for name in _SCALARS]
-        numbers += [value for row in self.minutes.values() for value in row]
-        numbers += [value for row in self.products.values() for value in row]
-        return all(not isinstance(n, int) or -SQL_INT_MAX <= n <= SQL_INT_MAX for n in numbers)
+        """Every total still fits the archive's signed 64-bit integers. The headline
+        totals bound everything else (a minute's or a product's sum of non-negative
+        amounts never exceeds the show's total), so checking them is enough, and cheap
+        enough for every batch."""
+        return all(not isinstance(n, int) or -SQL_INT_MAX <= n <= SQL_INT_MAX
+                   for n in (getattr(self, name) for name in _SCALARS))
 
     # --- checkpointing ---------------------------------------------------------------
 
