@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from controlroom.db.models import Base
-from controlroom.db.session import make_engine
+from controlroom.db.session import Timeouts, make_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,6 +19,9 @@ def _url() -> str:
     return Settings(mode="dev").sqlalchemy_url
 
 
+MIGRATION_TIMEOUTS = Timeouts(statement_s=3600)
+
+
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
@@ -26,7 +29,8 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(_url(), poolclass=pool.NullPool)
+    # A migration may rewrite a large table: no statement timeout worth the name.
+    engine = make_engine(_url(), MIGRATION_TIMEOUTS, poolclass=pool.NullPool)
     with engine.connect() as connection:
         # Batch mode lets ALTER TABLE migrations run on SQLite too.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)

@@ -6,11 +6,9 @@ from __future__ import annotations
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from controlroom import __version__
 from controlroom.alerts import routes as alert_routes
@@ -30,7 +28,7 @@ from controlroom.screens import pages, sockets
 from controlroom.settings import Settings, get_settings
 from controlroom.shows import routes as show_routes
 from controlroom.shows import script_routes
-from controlroom.web import ops
+from controlroom.web import ops, outages
 from controlroom.web.pages import render_page
 from controlroom.web.security import CsrfProtection, SecurityHeaders
 
@@ -57,8 +55,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         cookie_secure=settings.secure_cookies,
     )
     app.add_middleware(SecurityHeaders)
-    app.add_exception_handler(RedisConnectionError, _redis_unreachable)
-    app.add_exception_handler(RedisTimeoutError, _redis_unreachable)
+    outages.install(app)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(IngestKeyRejected, _ingest_key_rejected)
@@ -115,16 +112,6 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path in {"/openapi.json", "/metrics"}
-
-
-async def _redis_unreachable(request: Request, exc: Exception) -> Response:
-    """Any page or API call that needs Redis while it is down: say so, and when to retry."""
-    log.warning("redis.unreachable", path=request.url.path, error=str(exc))
-    message = "the event store (Redis) is unreachable; nothing from this request was stored, retry later"
-    headers = {"Retry-After": "5"}
-    if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": message}, status_code=503, headers=headers)
-    return PlainTextResponse(f"503 {message}\n", status_code=503, headers=headers)
 
 
 def _openapi_with_events(app: FastAPI) -> dict:

@@ -112,13 +112,13 @@ def _record(args: argparse.Namespace) -> int:
 
     from controlroom.bus.client import connect
     from controlroom.bus.embedded import resolve_redis_url
-    from controlroom.db.session import make_engine, session_factory, transaction
+    from controlroom.db.session import Timeouts, make_engine, session_factory, transaction
     from controlroom.reports.recording import read_recording, recording_path, show_span, stream_events, write_recording
     from controlroom.rooms.models import Room
     from controlroom.shows.models import Show
 
     settings = Settings()
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings))
     with transaction(session_factory(engine)) as session:
         show = session.scalar(select(Show).join(Room).where(Room.slug == args.room, Show.id == args.show))
         span = show_span(show.run or {}, int(show.planned_start.timestamp() * 1000), 0) if show else None
@@ -209,12 +209,12 @@ def _user(args: argparse.Namespace) -> int:
 
     from controlroom.auth import service
     from controlroom.db.base import utcnow
-    from controlroom.db.session import make_engine, session_factory, transaction, upgrade
+    from controlroom.db.session import Timeouts, make_engine, session_factory, transaction, upgrade
 
     settings = Settings(mode=os.environ.get("CONTROLROOM_MODE", "dev"))
     password = args.password or getpass.getpass(f"password for {args.username}: ")
     upgrade(settings.sqlalchemy_url)
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings))
     try:
         with transaction(session_factory(engine)) as session:
             user = service.create_user(
@@ -235,12 +235,12 @@ def _user(args: argparse.Namespace) -> int:
 def _room(args: argparse.Namespace) -> int:
     from controlroom.bus.client import Bus, connect
     from controlroom.bus.embedded import resolve_redis_url
-    from controlroom.db.session import make_engine, session_factory, transaction, upgrade
+    from controlroom.db.session import Timeouts, make_engine, session_factory, transaction, upgrade
     from controlroom.rooms.service import InvalidRoomSlug, get_or_create_room
 
     settings = Settings(mode=os.environ.get("CONTROLROOM_MODE", "dev"))
     upgrade(settings.sqlalchemy_url)
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings))
     try:
         with transaction(session_factory(engine)) as session:
             room = get_or_create_room(session, slug=args.slug, name=args.name, timezone=settings.timezone)

@@ -27,6 +27,22 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Feeds post to their own process on this port, so that pushing to hundreds of
+    # screens never slows ingest down (and the other way round). None: port + 1;
+    # 0: no separate ingest process (ingest is served on `port` only).
+    ingest_port: int | None = None
+
+    # Every Redis call gives up after these (the ingest answers 503 with Retry-After),
+    # whatever the client library's own defaults are.
+    redis_connect_timeout_s: float = 2.0
+    redis_socket_timeout_s: float = 3.0
+    # SQL: how long to wait to connect, for one statement, and for a pooled connection.
+    # A request that hits one of them answers 503 with Retry-After, never 500 or a hang.
+    database_connect_timeout_s: int = 3
+    database_statement_timeout_s: float = 5.0
+    database_pool_timeout_s: float = 3.0
+    # SQLite: how long a writer waits for another one's lock.
+    sqlite_busy_timeout_s: float = 5.0
 
     # Ingest limits. The platform pushes are small; generic scripts send bulk.
     max_events_per_request: int = 5000
@@ -48,7 +64,9 @@ class Settings(BaseSettings):
     run_worker: bool = True
     worker_batch: int = 2000
     worker_block_ms: int = 200
-    lease_ttl_ms: int = 10_000
+    # A worker renews its rooms' leases several times per TTL; when it dies another
+    # takes its rooms once the TTL has run out (a clean stop hands them over at once).
+    lease_ttl_ms: int = 2_500
 
     # Alerts: a red alert nobody acknowledged escalates after this long (a rule may set
     # its own); rules are evaluated after applied batches, at most every
@@ -71,6 +89,9 @@ class Settings(BaseSettings):
     # queued per websocket before the client is resynced with a full snapshot.
     panel_max_hz: float = 10.0
     client_queue_frames: int = 64
+    # A screen that has not taken a frame within this long (it stopped reading) is
+    # disconnected, so its socket and buffers do not linger.
+    client_send_timeout_s: float = 10.0
     # Panels are re-rendered this often without updates, for values that move with the
     # clock alone (rates per minute, "feed silent").
     panel_idle_refresh_s: float = 1.0
@@ -120,6 +141,12 @@ class Settings(BaseSettings):
                 "CONTROLROOM_MAX_BACKLOG + CONTROLROOM_MAX_EVENTS_PER_REQUEST"
             )
         return self
+
+    @property
+    def effective_ingest_port(self) -> int | None:
+        if self.ingest_port == 0:
+            return None
+        return self.ingest_port if self.ingest_port is not None else self.port + 1
 
     @property
     def tz(self) -> ZoneInfo:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -14,15 +15,37 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from controlroom.paths import ALEMBIC_DIR
 
+if TYPE_CHECKING:
+    from controlroom.settings import Settings
+
 T = TypeVar("T")
 
 
-def make_engine(url: str, **options) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long SQL may keep a caller waiting. Unbounded waits hung every SQL route for
+    as long as a blackholed PostgreSQL stayed away; with these they fail (503) instead."""
+
+    connect_s: int = 3
+    statement_s: float = 5.0
+    pool_s: float = 3.0
+    sqlite_busy_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "Timeouts":
+        return cls(connect_s=settings.database_connect_timeout_s, statement_s=settings.database_statement_timeout_s,
+                   pool_s=settings.database_pool_timeout_s, sqlite_busy_s=settings.sqlite_busy_timeout_s)
+
+
+def make_engine(url: str, timeouts: Timeouts = Timeouts(), **options) -> Engine:
+    options.setdefault("pool_timeout", timeouts.pool_s)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": timeouts.sqlite_busy_s}, **options
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -32,7 +55,22 @@ def make_engine(url: str, **options) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    statement_ms = int(timeouts.statement_s * 1000)
+    connect_args = {}
+    if url.startswith("postgresql"):
+        connect_args = {
+            # libpq: give up connecting after this (it takes at least 2 s).
+            "connect_timeout": max(2, timeouts.connect_s),
+            # The server cancels a statement running longer than this...
+            "options": f"-c statement_timeout={statement_ms}",
+            # ...and the kernel drops a connection whose sent data stays unacknowledged
+            # this long: a blackholed server cannot answer, so nothing server-side helps.
+            "tcp_user_timeout": statement_ms + 1000,
+            "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+        }
+    if "poolclass" in options:
+        options.pop("pool_timeout", None)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

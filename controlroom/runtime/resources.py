@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from controlroom.bus.client import Bus, connect
 from controlroom.bus.embedded import EmbeddedRedis, resolve_redis_url
 from controlroom.clock import Clock
-from controlroom.db.session import make_engine, session_factory, upgrade
+from controlroom.db.session import Timeouts, make_engine, session_factory, upgrade
 from controlroom.live.projections import Projections
 from controlroom.settings import Settings
 
@@ -35,7 +35,7 @@ class Resources:
 async def open_resources(settings: Settings, clock: Clock, *, migrate: bool) -> Resources:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     redis_url, embedded = await asyncio.to_thread(resolve_redis_url, settings.redis_url, settings.data_dir)
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings))
     if migrate:
         await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
     client = connect(redis_url)

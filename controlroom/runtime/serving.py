@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from controlroom.auth.secrets import Signer
 from controlroom.clock import SystemClock, ms_to_datetime
-from controlroom.db.session import make_engine, session_factory, transaction, upgrade
+from controlroom.db.session import Timeouts, make_engine, session_factory, transaction, upgrade
 from controlroom.settings import Settings
 from controlroom.sim.runner import run_simulation
 from controlroom.sim.seed import DEMO_ROOM, DemoAccess, seed_demo
@@ -27,7 +27,7 @@ def serve(app: FastAPI, settings: Settings) -> None:
 
 def seed(settings: Settings) -> DemoAccess:
     upgrade(settings.sqlalchemy_url)
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings))
     with transaction(session_factory(engine)) as session:
         access = seed_demo(session, timezone_name=settings.timezone, now=ms_to_datetime(SystemClock().now_ms()),
                            signer=Signer(settings.secret_key))

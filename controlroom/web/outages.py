@@ -1,0 +1,67 @@
+"""What a request gets while Redis or SQL is away: 503 with Retry-After and a sentence in
+the reader's language saying what is down and that nothing of the request was stored;
+never a 500 or a dropped connection."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from controlroom.i18n import pick_locale, translations
+from controlroom.web.pages import LANG_COOKIE
+
+log = structlog.get_logger(__name__)
+
+RETRY_AFTER_S = 5
+REDIS_DOWN = "The event store (Redis) is unreachable; nothing from this request was stored. Retry in a few seconds."
+DATABASE_DOWN = "The database is unavailable; nothing from this request was stored. Retry in a few seconds."
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """SQL failures that mean "the database is away", not "this query is wrong": lost or
+    refused connections, timeouts, a full pool. Disconnects are flagged by the driver."""
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        name = type(exc.orig).__name__ if exc.orig is not None else ""
+        return name in {"OperationalError", "InterfaceError", "QueryCanceled", "ConnectionTimeout",
+                        "ConnectionFailure", "AdminShutdown", "CannotConnectNow"}
+    return False
+
+
+def _answer(request: Request, message: str) -> Response:
+    services = getattr(request.app.state, "services", None)
+    default = services.settings.default_locale if services is not None else "zh_CN"
+    locale = pick_locale(query=request.query_params.get("lang"), cookie=request.cookies.get(LANG_COOKIE),
+                         default=default)
+    text = translations(locale).gettext(message)
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"detail": text}, status_code=503, headers=headers)
+    return PlainTextResponse(f"503 {text}\n", status_code=503, headers=headers)
+
+
+async def redis_unreachable(request: Request, exc: Exception) -> Response:
+    log.warning("redis.unreachable", path=request.url.path, error=str(exc))
+    return _answer(request, REDIS_DOWN)
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    if not database_unavailable(exc):
+        raise exc
+    log.warning("database.unavailable", path=request.url.path, error=str(exc).splitlines()[0][:300])
+    return _answer(request, DATABASE_DOWN)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RedisConnectionError, redis_unreachable)
+    app.add_exception_handler(RedisTimeoutError, redis_unreachable)
+    app.add_exception_handler(PoolTimeoutError, database_error)
+    app.add_exception_handler(DBAPIError, database_error)
