@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from controlroom.bus.client import Bus
 from controlroom.clock import Clock
+from controlroom.db.health import DatabaseHealth
+from controlroom.db.recent import RecentAnswers
 from controlroom.live.projections import Projections
 from controlroom.live.view import RoomView, ViewOptions, read_room_view
 from controlroom.settings import Settings
@@ -39,6 +41,14 @@ class Services:
     show_ended: Callable[[str, datetime], Awaitable[object]]
     # The worker running inside this process, if any (readiness checks it is alive).
     worker_task: asyncio.Task[None] | None = None
+    # Is SQL answering, as this process sees it (kept by a DatabaseWatch).
+    database: DatabaseHealth | None = None
+    # Sessions and host links SQL confirmed lately: they still open screens while SQL is away.
+    principals: RecentAnswers | None = None
+
+    def __post_init__(self) -> None:
+        self.database = self.database or DatabaseHealth(self.clock)
+        self.principals = self.principals or RecentAnswers(self.clock, self.database)
 
     @property
     def view_options(self) -> ViewOptions:

@@ -5,6 +5,11 @@ from Redis, context from SQL (cached), the pure evaluator and lifecycle in betwe
 It runs beside the stream worker and evaluates exactly the rooms whose lease the worker
 holds, so each room is evaluated by one process. It never runs inside a batch: ingest
 and the worker's checkpoints do not wait for rules or SQL.
+
+SQL is the record, not a gate: while it is away the engine keeps evaluating with what
+it last read (rules, show, baselines) and steps the alerts in Redis, so they reach the
+screens at once; their changes wait in an outbox and are recorded, at the times they
+happened, when SQL answers again (controlroom/alerts/outbox.py).
 """
 
 from __future__ import annotations
@@ -14,15 +19,17 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from statistics import fmean, pstdev
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.alerts.service import ALERTS, RoomContext, apply_observations, open_alerts
+from controlroom.alerts.outbox import outbox_waiting, record_outbox, step_without_sql
+from controlroom.alerts.service import ALERTS, RoomContext, apply_observations, open_alerts, room_alerts_projection
 from controlroom.clock import Clock, ms_to_datetime
+from controlroom.db.health import DatabaseAway, DatabaseHealth, DatabaseWatch, database_unavailable
 from controlroom.db.session import run_in_transaction
 from controlroom.live.projections import Projections
 from controlroom.live.view import count_minute_distinct, read_live_state, read_minute_distinct
@@ -45,6 +52,10 @@ BASELINE_DAYS = 30
 # Per-minute distinct counts are read from HyperLogLogs that live 40 minutes.
 MINUTE_DISTINCT_LOOKBACK = 30
 MINUTE_DISTINCT_KEEP_MS = 24 * 3600_000
+# A round's SQL must answer within this, or the round goes on without SQL (its work is
+# idempotent with what the outbox records, should the late answer still commit).
+SQL_WAIT_S = 1.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -73,6 +84,7 @@ class AlertEngine:
         red_escalation_s: int = 30,
         tick_s: float = 1.0,
         min_interval_s: float = 0.25,
+        database: DatabaseHealth | None = None,
     ) -> None:
         self.projections = projections
         self.redis = projections.bus.redis
@@ -85,11 +97,29 @@ class AlertEngine:
         self.wake = asyncio.Event()
         self._contexts: dict[str, _Context] = {}
         self._baselines: dict[str, _Baselines] = {}
+        # None: this process has no watcher of its own yet; run() starts one.
+        self.database = database
+        self._watch: DatabaseWatch | None = None
+        # Rooms whose outbox may hold changes not yet recorded in SQL.
+        self._outbox: set[str] = set()
+        self._outbox_checked: set[str] = set()
 
     def batch_applied(self, room: str) -> None:
         self.wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        watching = None
+        if self.database is None:
+            self.database = DatabaseHealth(self.clock)
+            self._watch = DatabaseWatch(self.sessions, self.redis, self.database)
+            watching = asyncio.create_task(self._watch.run(stop), name="database-watch")
+        try:
+            await self._rounds(stop)
+        finally:
+            if watching is not None:
+                watching.cancel()
+
+    async def _rounds(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             started = time.monotonic()
             for room in list(self.rooms()):
@@ -102,7 +132,8 @@ class AlertEngine:
                     log.info("alerts.changed_meanwhile", room=room)
                 except Exception as exc:  # noqa: BLE001 - one room's failure must not stop the others
                     log.exception("alerts.evaluation_failed", room=room, error=str(exc))
-                    self._contexts.pop(room, None)
+                    if not database_unavailable(exc):
+                        self._contexts.pop(room, None)
             # Coalesce: at most 1/min_interval evaluations a second, at least one per tick.
             await asyncio.sleep(max(0.0, self.min_interval_s - (time.monotonic() - started)))
             self.wake.clear()
@@ -110,6 +141,26 @@ class AlertEngine:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.tick_s)
             except asyncio.TimeoutError:
                 pass
+
+    @property
+    def sql_away(self) -> bool:
+        return self.database is not None and self.database.down
+
+    async def _sql(self, work: Callable[[Session], T]) -> T:
+        """SQL for a round, given SQL_WAIT_S to answer: an alert must not wait behind a
+        database that has stopped answering (the watch would say so only later)."""
+        try:
+            return await asyncio.wait_for(run_in_transaction(self.sessions, work), timeout=SQL_WAIT_S)
+        except asyncio.TimeoutError:
+            raise DatabaseAway(f"no answer within {SQL_WAIT_S:g} s") from None
+
+    def _sql_failed(self, exc: BaseException) -> bool:
+        """True when `exc` says SQL is away (then the round goes on without it)."""
+        if not database_unavailable(exc):
+            return False
+        if self.database is not None:
+            self.database.failed(exc)
+        return True
 
     async def evaluate_room(self, room: str) -> bool:
         """One round for one room; returns whether its alerts changed."""
@@ -127,25 +178,82 @@ class AlertEngine:
         )
         rules = [rule for rule in context.rules if rule.applies_to(room)]
         observations = {rule.key: evaluate(rule, signals) for rule in rules}
+        if not await self._outbox_recorded(room, context):
+            return await self._evaluate_without_sql(room, context, rules, observations, now_ms)
         if not context.has_open_alerts and not any(o.holds for o in observations.values()):
             return False  # nothing open, nothing to open: no SQL this round
+        if self.sql_away:
+            return await self._evaluate_without_sql(room, context, rules, observations, now_ms)
 
-        def apply(session: Session) -> bool:
-            return apply_observations(
+        def apply(session: Session) -> dict | None:
+            changed = apply_observations(
                 session, context=context.room, rules=rules, observations=observations, now_ms=now_ms
             )
+            return self._shown(session, context, now_ms) if changed else None
 
-        changed = await run_in_transaction(self.sessions, apply)
-        if changed:
-            projection = (await self.projections.publish(room, ALERTS.name)).get(ALERTS.name) or {}
-            context.has_open_alerts = any(row["state"] != "resolved" for row in projection.get("alerts", []))
-        return changed
+        try:
+            projection = await self._sql(apply)
+        except Exception as exc:
+            if not self._sql_failed(exc):
+                raise
+            return await self._evaluate_without_sql(room, context, rules, observations, now_ms)
+        if projection is not None:
+            await self._store(room, context, projection)
+        return projection is not None
+
+    @staticmethod
+    def _shown(session: Session, context: _Context, now_ms: int) -> dict:
+        """The alerts projection, built in the transaction that changed the alerts: no
+        second round trip, so no moment where SQL has a change the screens lack."""
+        return room_alerts_projection(session, room_id=context.room.room_id, now=ms_to_datetime(now_ms))
+
+    async def _store(self, room: str, context: _Context, projection: dict) -> None:
+        await self.projections.store(room, {ALERTS.name: projection})
+        context.has_open_alerts = any(row["state"] != "resolved" for row in projection["alerts"])
+
+    async def _evaluate_without_sql(
+        self, room: str, context: _Context, rules: list[RuleDefinition], observations: dict, now_ms: int
+    ) -> bool:
+        shown = await step_without_sql(
+            self.redis, room=room, show_id=context.room.show_id, rules=rules, observations=observations,
+            red_escalation_s=self.red_escalation_s, now_ms=now_ms,
+        )
+        if shown is None:
+            return False
+        self._outbox.add(room)
+        context.has_open_alerts = any(row["state"] != "resolved" for row in shown)
+        log.info("alerts.shown_before_recorded", room=room)
+        return True
+
+    async def _outbox_recorded(self, room: str, context: _Context) -> bool:
+        """Record what the room's outbox holds (changes shown while SQL was away), before
+        SQL takes the room's alerts on again; False while it cannot be recorded yet."""
+        if room not in self._outbox_checked:
+            self._outbox_checked.add(room)
+            if await outbox_waiting(self.redis, room):
+                self._outbox.add(room)
+        if room not in self._outbox:
+            return True
+        if self.sql_away:
+            return False
+        now_ms = self.clock.now_ms()
+        try:
+            recorded = await record_outbox(self.redis, self._sql, room=room, room_id=context.room.room_id)
+            projection = await self._sql(lambda session: self._shown(session, context, now_ms))
+        except Exception as exc:
+            if not self._sql_failed(exc):
+                raise
+            return False
+        self._outbox.discard(room)
+        log.info("alerts.outbox_recorded", room=room, changes=recorded)
+        await self._store(room, context, projection)
+        return True
 
     # --- inputs ----------------------------------------------------------------------
 
     async def _context(self, room: str) -> _Context | None:
         cached = self._contexts.get(room)
-        if cached is not None and time.monotonic() - cached.read_at < CONTEXT_TTL_S:
+        if cached is not None and (time.monotonic() - cached.read_at < CONTEXT_TTL_S or self.sql_away):
             return cached
 
         def read(session: Session) -> _Context | None:
@@ -166,7 +274,12 @@ class AlertEngine:
                 has_open_alerts=bool(open_alerts(session, room_id=room_row.id)),
             )
 
-        context = await run_in_transaction(self.sessions, read)
+        try:
+            context = await self._sql(read)
+        except Exception as exc:
+            if cached is None or not self._sql_failed(exc):
+                raise
+            return cached  # what SQL said last: rules and shows rarely change mid-outage
         if context is not None:
             self._contexts[room] = context
         return context
@@ -211,7 +324,14 @@ class AlertEngine:
             ]
             return [m for m in minutes if not any(a <= m.minute_at.timestamp() * 1000 < b for a, b in spans)]
 
-        rows = await run_in_transaction(self.sessions, read)
+        if self.sql_away:
+            return cached.values
+        try:
+            rows = await self._sql(read)
+        except Exception as exc:
+            if not self._sql_failed(exc):
+                raise
+            return cached.values
         cached.values = baselines_of(rows)
         cached.read_at = time.monotonic()
         return cached.values

@@ -85,7 +85,27 @@ def active_silences(session: Session, *, room_id: int, now: datetime) -> list[Si
     ))
 
 
-def silence_matches(silence: Silence, *, rule_key: str, labels: dict[str, str]) -> bool:
+@dataclass(frozen=True)
+class SilenceRule:
+    """What matching an alert against a silence needs: read from SQL, or from the
+    projection in Redis while SQL is away."""
+
+    id: int
+    rule_key: str | None
+    labels: dict[str, str]
+    created_by: str
+    ends_at_ms: int
+
+    @classmethod
+    def of(cls, silence: Silence) -> "SilenceRule":
+        return cls(silence.id, silence.rule_key, dict(silence.labels or {}), silence.created_by, _ms(silence.ends_at))
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "SilenceRule":
+        return cls(row["id"], row["rule_key"], dict(row["labels"] or {}), row["created_by"], row["ends_at"])
+
+
+def silence_matches(silence: SilenceRule | Silence, *, rule_key: str, labels: dict[str, str]) -> bool:
     if silence.rule_key and silence.rule_key != rule_key:
         return False
     return all(labels.get(name) == value for name, value in (silence.labels or {}).items())
@@ -99,6 +119,52 @@ class RoomContext:
     red_escalation_s: int
 
 
+@dataclass(frozen=True)
+class Stepped:
+    """One alert moved on by a round: as it is now, and the changes to record."""
+
+    rule: RuleDefinition
+    fingerprint: str
+    alert: AlertSnapshot
+    changes: list[Change]
+
+
+def step_rules(
+    *,
+    slug: str,
+    rules: Iterable[RuleDefinition],
+    observations: dict[str, Observation],
+    open_alerts: dict[str, AlertSnapshot],
+    handled: set[str],
+    silences: list[SilenceRule],
+    red_escalation_s: int,
+    now_ms: int,
+) -> list[Stepped]:
+    """Move a room's open alerts (by fingerprint) on by what the rules observe now.
+    Pure: the same round whether the alerts come from SQL or, while SQL is away, from
+    the projection in Redis. Rules that mute others (inhibits) go first, so a stream
+    outage mutes traffic alerts in the same round. `handled`: fingerprints of alerts
+    a playbook is running for."""
+    inhibited: dict[str, str] = {}  # group -> reason
+    moved: list[Stepped] = []
+    for rule in sorted(rules, key=lambda rule: not rule.inhibits):
+        observation = observations.get(rule.key)
+        if observation is None:
+            continue
+        key = fingerprint(slug, rule.key, rule.labels)
+        before = open_alerts.get(key)
+        snapshot, changes = lifecycle.step(
+            before, observation, now_ms=now_ms, timing=timing_of(rule, red_escalation_s=red_escalation_s),
+            muted_reason=_muted_reason(rule, silences, inhibited), handled=key in handled,
+        )
+        if snapshot is not None and (changes or snapshot != before):
+            moved.append(Stepped(rule, key, snapshot, changes))
+        if rule.inhibits and snapshot is not None and snapshot.state in ("firing", "acknowledged"):
+            for group in rule.inhibits:
+                inhibited.setdefault(group, f"inhibited by {rule.key}")
+    return moved
+
+
 def apply_observations(
     session: Session,
     *,
@@ -107,55 +173,70 @@ def apply_observations(
     observations: dict[str, Observation],
     now_ms: int,
 ) -> bool:
-    """Move the room's alerts on by what the rules observe now. Rules that mute others
-    (inhibits) go first, so a stream outage mutes traffic alerts in the same round.
-    Returns whether anything changed."""
+    """Move the room's alerts in SQL on by what the rules observe now. Returns whether
+    anything changed."""
     now = _dt(now_ms)
     by_fingerprint = {alert.fingerprint: alert for alert in open_alerts(session, room_id=context.room_id)}
-    handled = running_alert_ids(session, room_id=context.room_id)
-    silences = active_silences(session, room_id=context.room_id, now=now)
-    ordered = sorted(rules, key=lambda rule: not rule.inhibits)
-    inhibited: dict[str, str] = {}  # group -> reason
-    changed = False
-    for rule in ordered:
-        observation = observations.get(rule.key)
-        if observation is None:
-            continue
-        key = fingerprint(context.slug, rule.key, rule.labels)
-        alert = by_fingerprint.get(key)
-        muted = _muted_reason(rule, silences, inhibited)
-        snapshot, changes = lifecycle.step(
-            snapshot_of(alert) if alert else None, observation, now_ms=now_ms,
-            timing=timing_of(rule, red_escalation_s=context.red_escalation_s), muted_reason=muted,
-            handled=alert is not None and alert.id in handled,
-        )
-        if alert is None and snapshot is not None:
-            alert = _new_alert(context, rule, key, now)
+    running = running_alert_ids(session, room_id=context.room_id)
+    moved = step_rules(
+        slug=context.slug, rules=rules, observations=observations,
+        open_alerts={key: snapshot_of(alert) for key, alert in by_fingerprint.items()},
+        handled={key for key, alert in by_fingerprint.items() if alert.id in running},
+        silences=[SilenceRule.of(s) for s in active_silences(session, room_id=context.room_id, now=now)],
+        red_escalation_s=context.red_escalation_s, now_ms=now_ms,
+    )
+    for step in moved:
+        alert = by_fingerprint.get(step.fingerprint)
+        if alert is None:
+            alert = _new_alert(context.room_id, context.show_id, rule_facts(step.rule), step.fingerprint, now)
             session.add(alert)
-            by_fingerprint[key] = alert
-        if alert is not None and snapshot is not None and (changes or snapshot != snapshot_of(alert)):
-            _store(alert, snapshot, changes, now=now)
-            changed = True
-        if rule.inhibits and snapshot is not None and snapshot.state in ("firing", "acknowledged"):
-            for group in rule.inhibits:
-                inhibited.setdefault(group, f"inhibited by {rule.key}")
+        _store(alert, step.alert, step.changes, now=now)
     session.flush()
-    return changed
+    return bool(moved)
 
 
-def _muted_reason(rule: RuleDefinition, silences: list[Silence], inhibited: dict[str, str]) -> str | None:
+def _muted_reason(rule: RuleDefinition, silences: list[SilenceRule], inhibited: dict[str, str]) -> str | None:
     for silence in silences:
         if silence_matches(silence, rule_key=rule.key, labels=rule.labels):
-            return f"silenced by {silence.created_by} until {silence.ends_at:%Y-%m-%dT%H:%M}Z (#{silence.id})"
+            return f"silenced by {silence.created_by} until {_dt(silence.ends_at_ms):%Y-%m-%dT%H:%M}Z (#{silence.id})"
     return inhibited.get(rule.group)
 
 
-def _new_alert(context: RoomContext, rule: RuleDefinition, key: str, now: datetime) -> Alert:
-    return Alert(
-        room_id=context.room_id, show_id=context.show_id, rule_key=rule.key, fingerprint=key, level=rule.level,
-        name=rule.name, name_en=rule.name_en, group=rule.group, labels=dict(rule.labels), advice=rule.advice,
-        playbook=rule.playbook, cue=rule.cue, state="pending", started_at=now,
+def rule_facts(rule: RuleDefinition) -> dict[str, Any]:
+    """What an alert copies from its rule (so later edits of the rule rewrite nothing)."""
+    return {"rule_key": rule.key, "level": rule.level, "name": rule.name, "name_en": rule.name_en,
+            "group": rule.group, "labels": dict(rule.labels), "advice": rule.advice, "playbook": rule.playbook,
+            "cue": rule.cue}
+
+
+def _new_alert(room_id: int, show_id: int | None, facts: dict[str, Any], key: str, now: datetime) -> Alert:
+    return Alert(room_id=room_id, show_id=show_id, fingerprint=key, state="pending", started_at=now, **facts)
+
+
+def record_outboxed(session: Session, *, room_id: int, show_id: int | None, fingerprint_key: str,
+                    facts: dict[str, Any], alert: AlertSnapshot, changes: list[tuple[Change, int]]) -> None:
+    """Record in SQL one change shown on the screens while SQL was away, at the times it
+    happened. Idempotent: an alert is its fingerprint and start, and a change already
+    recorded (the same event at the same moment) is not recorded twice, so an outbox
+    entry recorded again after a crash changes nothing."""
+    started = _dt(alert.started_at)
+    row = session.scalar(
+        select(Alert).where(Alert.room_id == room_id, Alert.fingerprint == fingerprint_key,
+                            Alert.started_at >= started - timedelta(milliseconds=1),
+                            Alert.started_at <= started + timedelta(milliseconds=1))
+        .order_by(Alert.id.desc()).limit(1)
     )
+    if row is None:
+        row = _new_alert(room_id, show_id, facts, fingerprint_key, started)
+        session.add(row)
+        session.flush()
+    recorded = {(t.event, _ms(t.at)) for t in row.transitions}
+    for change, at_ms in changes:
+        if (change.event, at_ms) not in recorded:
+            row.transitions.append(AlertTransition(at=_dt(at_ms), event=change.event, from_state=change.from_state,
+                                                   reason=change.reason[:300], actor=""))
+    _store(row, alert, [], now=_dt(alert.started_at))
+    session.flush()
 
 
 class AlertActionRefused(ValueError):
@@ -225,9 +306,7 @@ def room_alerts_projection(session: Session, *, room_id: int, now: datetime) -> 
         .limit(50)
     ))
     handled = running_alert_ids(session, room_id=room_id)
-    rows = [_alert_row(alert) | {"playbook_running": alert.id in handled} for alert in alerts]
-    rows.sort(key=lambda row: (row["state"] == RESOLVED, row["muted"], -LEVEL_RANK[row["level"]], -row["started_at"]))
-    loud = [row for row in rows if row["state"] in ("firing", "acknowledged") and not row["muted"]]
+    rows = arrange([_alert_row(alert) | {"playbook_running": alert.id in handled} for alert in alerts])
     fired = session.execute(
         select(Alert.fired_at, Alert.level, Alert.name, Alert.name_en)
         .where(Alert.room_id == room_id, Alert.fired_at >= now - MARKERS_SPAN, Alert.muted_reason.is_(None))
@@ -239,7 +318,7 @@ def room_alerts_projection(session: Session, *, room_id: int, now: datetime) -> 
             {"x": int(at.timestamp()), "level": level, "name": name, "name_en": name_en}
             for at, level, name, name_en in reversed(fired)
         ],
-        "worst_level": max((row["level"] for row in loud), key=LEVEL_RANK.get, default=None),
+        "worst_level": worst_level(rows),
         "silences": [
             {"id": s.id, "rule_key": s.rule_key, "labels": s.labels, "comment": s.comment,
              "created_by": s.created_by, "ends_at": _ms(s.ends_at)}
@@ -248,18 +327,50 @@ def room_alerts_projection(session: Session, *, room_id: int, now: datetime) -> 
     }
 
 
-def _alert_row(alert: Alert) -> dict[str, Any]:
+def arrange(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Worst first: open before resolved, loud before muted, red before yellow, newest first."""
+    return sorted(rows, key=lambda row: (row["state"] == RESOLVED, row["muted"], -LEVEL_RANK[row["level"]],
+                                         -row["started_at"]))
+
+
+def worst_level(rows: list[dict[str, Any]]) -> str | None:
+    loud = [row for row in rows if row["state"] in ("firing", "acknowledged") and not row["muted"]]
+    return max((row["level"] for row in loud), key=LEVEL_RANK.get, default=None)
+
+
+def alert_row(facts: dict[str, Any], snapshot: AlertSnapshot, *, alert_id: int | None, acked_by: str = "",
+              resolved_by: str = "") -> dict[str, Any]:
+    """One alert as the screens show it; every field of its snapshot is kept, so that the
+    engine can step it from here while SQL is away (alert_id None: not recorded yet)."""
     return {
-        "id": alert.id, "rule_key": alert.rule_key, "level": alert.level, "name": alert.name,
-        "name_en": alert.name_en, "state": alert.state, "labels": alert.labels, "advice": alert.advice,
-        "playbook": alert.playbook, "cue": alert.cue, "started_at": _ms(alert.started_at),
-        "fired_at": _ms(alert.fired_at), "acked_at": _ms(alert.acked_at), "acked_by": alert.acked_by,
-        "resolved_at": _ms(alert.resolved_at), "resolved_by": alert.resolved_by,
-        "escalated": alert.escalated_at is not None and alert.state == "firing",
-        "last_notified_at": _ms(alert.last_notified_at), "muted": bool(alert.muted_reason),
-        "clearing": alert.clear_since is not None and alert.state in ("firing", "acknowledged"),
-        "muted_reason": alert.muted_reason, "value": alert.value, "reference": alert.reference,
+        "id": alert_id, **{name: facts[name] for name in ("rule_key", "level", "name", "name_en", "labels",
+                                                           "advice", "playbook", "cue")},
+        "state": snapshot.state, "started_at": snapshot.started_at, "fired_at": snapshot.fired_at,
+        "acked_at": snapshot.acked_at, "acked_by": acked_by, "resolved_at": snapshot.resolved_at,
+        "resolved_by": resolved_by, "escalated": snapshot.escalated_at is not None and snapshot.state == "firing",
+        "escalated_at": snapshot.escalated_at, "last_notified_at": snapshot.last_notified_at,
+        "loud_since": snapshot.loud_since, "clear_since": snapshot.clear_since,
+        "muted": bool(snapshot.muted_reason),
+        "clearing": snapshot.clear_since is not None and snapshot.state in ("firing", "acknowledged"),
+        "muted_reason": snapshot.muted_reason, "value": snapshot.value, "reference": snapshot.reference,
     }
+
+
+def snapshot_of_row(row: dict[str, Any]) -> AlertSnapshot:
+    return AlertSnapshot(
+        state=row["state"], started_at=row["started_at"], fired_at=row["fired_at"], acked_at=row["acked_at"],
+        resolved_at=row["resolved_at"], clear_since=row.get("clear_since"),
+        last_notified_at=row["last_notified_at"], loud_since=row.get("loud_since"),
+        escalated_at=row.get("escalated_at"), muted_reason=row["muted_reason"], value=row["value"],
+        reference=row["reference"],
+    )
+
+
+def _alert_row(alert: Alert) -> dict[str, Any]:
+    facts = {"rule_key": alert.rule_key, "level": alert.level, "name": alert.name, "name_en": alert.name_en,
+             "labels": alert.labels, "advice": alert.advice, "playbook": alert.playbook, "cue": alert.cue}
+    return alert_row(facts, snapshot_of(alert), alert_id=alert.id, acked_by=alert.acked_by,
+                     resolved_by=alert.resolved_by)
 
 
 NO_ALERTS: dict[str, Any] = {"alerts": [], "markers": [], "worst_level": None, "silences": []}

@@ -42,13 +42,20 @@ def _principal_from_cookie(services: Services, cookie: str | None) -> Principal 
     token = services.signer.session_token(cookie) if cookie else None
     if token is None:
         return None
-    with transaction(services.sessions) as session:
-        return principal_for_session(session, token=token, now=services.now())
+
+    def read() -> Principal | None:
+        with transaction(services.sessions) as session:
+            return principal_for_session(session, token=token, now=services.now())
+
+    return services.principals.look_up(f"session:{token_hash(token)}", read)
 
 
 def _principal_from_host_link(services: Services, token: str) -> Principal | None:
-    with transaction(services.sessions) as session:
-        return principal_for_host_link(session, token=token, signer=services.signer)
+    def read() -> Principal | None:
+        with transaction(services.sessions) as session:
+            return principal_for_host_link(session, token=token, signer=services.signer)
+
+    return services.principals.look_up(f"link:{token_hash(token)}", read)
 
 
 def authorize(principal: Principal | None, permission: Permission | None, room: str | None) -> Principal:

@@ -95,6 +95,17 @@ def lease(room: str) -> str:
     return f"cr:{{{room}}}:lease"
 
 
+def alert_outbox(room: str) -> str:
+    """Stream: alert changes shown on the screens while SQL was away, in order, until
+    they are recorded in SQL (controlroom/alerts/outbox.py)."""
+    return f"cr:{{{room}}}:alert-outbox"
+
+
+# JSON {"down_since": ms, "error": "..."} while SQL is unreachable (expires by itself
+# when nobody refreshes it); absent when SQL answers.
+DATABASE_HEALTH = "cr:health:database"
+
+
 def updates_channel(room: str) -> str:
     return f"cr:{{{room}}}:updates"
 

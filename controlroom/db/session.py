@@ -13,6 +13,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from controlroom.db.health import refuse_while_away
+from controlroom.db.watchdog import guard
 from controlroom.paths import ALEMBIC_DIR
 
 if TYPE_CHECKING:
@@ -38,7 +40,6 @@ class Timeouts:
 
 
 def make_engine(url: str, timeouts: Timeouts = Timeouts(), **options) -> Engine:
-    options.setdefault("pool_timeout", timeouts.pool_s)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -68,9 +69,14 @@ def make_engine(url: str, timeouts: Timeouts = Timeouts(), **options) -> Engine:
             "tcp_user_timeout": statement_ms + 1000,
             "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
         }
-    if "poolclass" in options:
-        options.pop("pool_timeout", None)
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
+    if "poolclass" not in options:
+        options.setdefault("pool_timeout", timeouts.pool_s)
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
+    if url.startswith("postgresql"):
+        # Past the statement timeout a reachable server has cancelled the statement
+        # already: still waiting then means it cannot be reached at all.
+        guard(engine, limit_s=timeouts.statement_s + 2)
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -79,7 +85,9 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """The caller owns the transaction: services only add and flush."""
+    """The caller owns the transaction: services only add and flush. While the process
+    knows SQL is away, this fails at once rather than after a connect timeout."""
+    refuse_while_away(factory)
     with factory() as session, session.begin():
         yield session
 

@@ -119,6 +119,15 @@ class Projections:
         built = await run_in_transaction(self.sessions, read)
         if built is None:
             return {}
+        await self.store(room, built, as_of_ms=as_of_ms)
+        return built
+
+    async def store(self, room: str | None, built: dict[str, Any], *, as_of_ms: int | None = None) -> None:
+        """Store projections already built (by name) and wake the room's screens: for a
+        caller that built them in its own transaction, right after its change."""
+        projections = [REGISTRY[name] for name in built]
+        names = list(built)
+        as_of_ms = as_of_ms if as_of_ms is not None else self.clock.now_ms()
         pipe = self.bus.redis.pipeline(transaction=True)
         for p in projections:
             if p.stored_as_json:
@@ -135,7 +144,6 @@ class Projections:
                 await p.write(self.bus, room, built[p.name], as_of_ms)
         if room is not None:
             await self.bus.redis.publish(keys.updates_channel(room), ",".join(names).encode())
-        return built
 
     async def republish_all(self) -> None:
         """Every declared projection of every room: the safety net for a Redis that lost

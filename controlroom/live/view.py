@@ -70,6 +70,8 @@ class RoomView:
     recent_comments: list[dict[str, Any]]
     # Every stored projection (of the room and shared), by its declared name.
     projections: dict[str, Any] = field(default_factory=dict)
+    # {"down_since": ms, "error": "..."} while SQL is unreachable, else None.
+    database_down: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, state: RoomState, *, room: str, now_ms: int, projections: dict[str, Any],
@@ -135,16 +137,19 @@ async def read_room_view(client: aioredis.Redis, room: str, clock: Clock, option
     for start, end in windows.values():
         for kind in WINDOWED_SETS:
             pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
-    raw, *rest = await pipe.execute()
+    pipe.get(keys.DATABASE_HEALTH)
+    raw, *rest, database_health = await pipe.execute()
     raw_projections, counts = rest[: len(stored)], rest[len(stored):]
     distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
     windowed = iter(counts[len(USER_SETS):])
     window_distinct = {name: {kind: next(windowed) for kind in WINDOWED_SETS} for name in windows}
     projections = {p.name: p.read(value, now_ms, options) for p, value in zip(stored, raw_projections)}
-    return RoomView.of(
+    view = RoomView.of(
         RoomState.from_json(raw), room=room, now_ms=now_ms, projections=projections, distinct=distinct,
         window_distinct=window_distinct, targets=projections.get("targets"),
     )
+    view.database_down = orjson.loads(database_health) if database_health else None
+    return view
 
 
 async def read_minute_distinct(client: aioredis.Redis, room: str) -> dict[int, dict[str, int]]:

@@ -24,7 +24,7 @@ async def start_screens(app: FastAPI, services: Services) -> None:
     )
     await hub.start()
     app.state.hub = hub
-    revocations = Revocations(services.redis)
+    revocations = Revocations(services.redis, on_announced=services.principals.forget_all)
     await revocations.start()
     app.state.revocations = revocations
 

@@ -21,6 +21,7 @@ from controlroom.auth.service import Principal
 from controlroom.audit.service import record
 from controlroom.bus import keys
 from controlroom.bus.client import known_rooms
+from controlroom.db.health import database_unavailable
 from controlroom.db.session import run_in_transaction
 from controlroom.live.archive import archived_series
 from controlroom.metrics.view import merge_series
@@ -99,7 +100,14 @@ async def room_page(room: str, request: Request, services: Svc, principal: Dashb
         since = show.planned_start if show is not None and show.planned_start <= now else now - SHOW_CHART_SPAN
         return archived_series(session, room_slug=room, since=since)
 
-    view.series = merge_series(await run_in_transaction(services.sessions, show_minutes), view.series)
+    try:
+        archived = await run_in_transaction(services.sessions, show_minutes)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        services.database.failed(exc)
+        archived = {"x": []}  # SQL is away: the charts show what Redis holds, the rest comes back with SQL
+    view.series = merge_series(archived, view.series)
     return render_page(request, "pages/room.html", room=room, room_name=name, v=view, oob=False,
                        more_panels=unplaced_panels(CONTROL_ROOM))
 
@@ -148,8 +156,18 @@ async def host_screen(request: Request, token: str, services: Svc, principal: Ho
         show = session.get(Show, principal.show_id)
         return {"show_title": show.title, "room_name": show.room.name, "room": show.room.slug}
 
+    try:
+        shown = await run_in_transaction(services.sessions, context)
+    except Exception as exc:
+        if not database_unavailable(exc) or not principal.room_slugs:
+            raise
+        # SQL is away: the link was confirmed lately, and the show's title is in Redis.
+        room = next(iter(principal.room_slugs))
+        view = await services.room_view(room)
+        shown = {"show_title": (view.show or {}).get("title", ""), "room_name": await services.bus.room_name(room) or room,
+                 "room": room}
     return render_page(request, "pages/host.html", ws_path=f"/ws/host/{token}", ack_base=f"/host/{token}/messages",
-                       more_panels=unplaced_panels(HOST), **await run_in_transaction(services.sessions, context))
+                       more_panels=unplaced_panels(HOST), **shown)
 
 
 def _qr_data_uri(url: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Callable
 
 import orjson
 import redis.asyncio as aioredis
@@ -17,8 +18,11 @@ from controlroom.bus.pubsub import listen_forever
 
 
 class Revocations:
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: aioredis.Redis, *, on_announced: Callable[[], None] = lambda: None) -> None:
         self.redis = client
+        # Called on every announcement: what SQL confirmed before it is no longer good
+        # for letting anyone in while SQL is away.
+        self.on_announced = on_announced
         self._watching: dict[asyncio.Event, Principal] = {}
         self._listener: asyncio.Task[None] | None = None
 
@@ -41,6 +45,7 @@ class Revocations:
         self._watching.pop(event, None)
 
     def _notify(self, subjects: list[str] | None) -> None:
+        self.on_announced()
         for event, principal in list(self._watching.items()):
             if subjects is None or concerns(principal, subjects):
                 event.set()

@@ -12,6 +12,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from controlroom.db.health import DatabaseAway, database_unavailable
 from controlroom.i18n import pick_locale, translations
 from controlroom.web.pages import LANG_COOKIE
 
@@ -20,20 +21,6 @@ log = structlog.get_logger(__name__)
 RETRY_AFTER_S = 5
 REDIS_DOWN = "The event store (Redis) is unreachable; nothing from this request was stored. Retry in a few seconds."
 DATABASE_DOWN = "The database is unavailable; nothing from this request was stored. Retry in a few seconds."
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """SQL failures that mean "the database is away", not "this query is wrong": lost or
-    refused connections, timeouts, a full pool. Disconnects are flagged by the driver."""
-    if isinstance(exc, PoolTimeoutError):
-        return True
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        name = type(exc.orig).__name__ if exc.orig is not None else ""
-        return name in {"OperationalError", "InterfaceError", "QueryCanceled", "ConnectionTimeout",
-                        "ConnectionFailure", "AdminShutdown", "CannotConnectNow"}
-    return False
 
 
 def _answer(request: Request, message: str) -> Response:
@@ -65,3 +52,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RedisTimeoutError, redis_unreachable)
     app.add_exception_handler(PoolTimeoutError, database_error)
     app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(DatabaseAway, database_error)

@@ -23,7 +23,8 @@
   function listen(initial) {
     var rows = document.querySelectorAll("#alerts .alert.state-firing:not(.muted)");
     rows.forEach(function (row) {
-      var key = row.dataset.alert;
+      // An alert shown before it was recorded has no id yet: it is its rule and start.
+      var key = row.dataset.rule + "@" + row.dataset.started;
       var stamp = row.dataset.notified + (row.classList.contains("escalated") ? "!" : "");
       if (heard[key] === stamp) return;
       heard[key] = stamp;
