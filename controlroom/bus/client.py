@@ -4,21 +4,49 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 
 from controlroom.bus import keys, scripts
+from controlroom.settings import Settings
 
-if TYPE_CHECKING:
-    from controlroom.settings import Settings
+_DEFAULT_CONNECT_TIMEOUT_S: float = Settings.model_fields["redis_connect_timeout_s"].default
+_DEFAULT_SOCKET_TIMEOUT_S: float = Settings.model_fields["redis_socket_timeout_s"].default
 
 
-def connect(url: str) -> aioredis.Redis:
-    # Bytes in and out: payloads are JSON bytes and never need decoding on the way through.
-    return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+def connect(
+    url: str,
+    *,
+    connect_timeout_s: float = _DEFAULT_CONNECT_TIMEOUT_S,
+    socket_timeout_s: float = _DEFAULT_SOCKET_TIMEOUT_S,
+    longest_block_ms: int = 0,
+) -> aioredis.Redis:
+    """A client whose every call gives up after the given timeouts, whatever the library's
+    defaults (redis-py 5 waited forever on a stalled server, 8 waits 5 s).
+
+    `longest_block_ms` is the longest server-side block this client's callers ask for
+    (the worker's XREAD BLOCK): the socket timeout stays above it, so an idle blocking
+    read is not taken for a stalled server. Pub/sub is not concerned: redis-py >= 8.1
+    waits on a subscription without the socket timeout.
+
+    Nothing is re-sent by the library: a command that timed out may still run once Redis
+    wakes up, and not every script's effects can be repeated (CHECKPOINT lowers the
+    backlog counter). Whoever sees the error starts over from what Redis holds: the
+    worker from its checkpoints, senders by posting again (repeats are dropped by id).
+    """
+    return aioredis.Redis.from_url(
+        url,
+        # Bytes in and out: payloads are JSON bytes and never need decoding on the way through.
+        decode_responses=False,
+        health_check_interval=30,
+        socket_connect_timeout=connect_timeout_s,
+        socket_timeout=max(socket_timeout_s, longest_block_ms / 1000 + 1),
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 async def ensure_group(client: aioredis.Redis, room: str) -> None:
@@ -77,7 +105,7 @@ class Bus:
         self._publish_keys = client.register_script(scripts.PUBLISH_KEYS)
 
     @classmethod
-    def from_settings(cls, client: aioredis.Redis, settings: "Settings") -> "Bus":
+    def from_settings(cls, client: aioredis.Redis, settings: Settings) -> "Bus":
         return cls(
             client,
             stream_maxlen=settings.stream_maxlen,

@@ -131,13 +131,24 @@ redis.call('SET', KEYS[2], ARGV[1])
 return 1
 """
 
-# KEYS: lease. ARGV: owner, ttl ms. Takes a free lease or renews our own.
+# KEYS: lease. ARGV: owner, ttl ms, a holder known to be dead (or '').
+# Takes a free lease, renews our own, or takes the lease from that dead holder (its
+# process is gone: no need to wait for the lease to run out). Returns {1} when the
+# lease is ours, else {0, holder, milliseconds it still has}.
 ACQUIRE_LEASE = """
 local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
+if holder == false or holder == ARGV[1] or holder == ARGV[3] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+  return {1}
 end
+return {0, holder, redis.call('PTTL', KEYS[1])}
+"""
+
+# KEYS: lease. ARGV: owner, ttl ms. Extends our lease; never takes a free one, so a
+# renewal that crosses a hand-back cannot take the room again. Returns 0 when the lease
+# is no longer ours (expired or taken).
+RENEW_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
 
@@ -145,4 +156,27 @@ return 0
 RELEASE_LEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+
+# Heartbeats are scored by Redis's clock, the one that expires the leases: workers on
+# other machines may disagree about the time, and a dead worker's heartbeat must run out
+# no later than the leases renewed with it (or it would still hold the fair share down).
+
+# KEYS: workers. ARGV: worker, ttl ms. This worker is alive for ttl ms more.
+HEARTBEAT = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZADD', KEYS[1], string.format('%d', now_ms + tonumber(ARGV[2])), ARGV[1])
+return 1
+"""
+
+# KEYS: workers. Forgets the workers whose heartbeat ran out; returns the others as
+# {worker, milliseconds left, ...}.
+LIVE_WORKERS = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now_ms))
+local live = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 2, #live, 2 do live[i] = tonumber(live[i]) - now_ms end
+return live
 """

@@ -15,11 +15,23 @@ are still pending and are applied again, exactly once, by the next holder.
 
 Rooms are shared out between live workers (heartbeats in a sorted set): a worker takes
 at most its fair share and hands back rooms above it when more workers join.
+
+Leases and the heartbeat are renewed by a task of their own, several times per TTL, so
+neither a long batch nor a blocking read lets them lapse; the heartbeat is written just
+before the leases and with the same TTL, so a dead worker stops counting towards the
+fair share no later than its leases run out. A worker waiting for a room wakes up when
+the holder's lease or heartbeat runs out (it asks Redis how long that is), not on a
+polling grid: another worker takes a dead one's rooms about a TTL after its last
+renewal. When the holder is a process of this machine that is gone (`kill -9`, a crash,
+a restart under a supervisor), its lease is taken at once. A clean stop hands the leases
+back and leaves the heartbeats at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import json
 import math
 import os
@@ -27,6 +39,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import orjson
@@ -44,7 +57,17 @@ from controlroom.observability import EVENTS_APPLIED, EVENTS_NOT_APPLIED
 
 log = structlog.get_logger(__name__)
 
-MAINTAIN_EVERY_S = 1.0
+# Leases and the heartbeat are renewed this many times per TTL: a renewal may fail or be
+# late a couple of times before a lease runs out.
+RENEWALS_PER_TTL = 4
+# Rooms, fair share and takeovers are looked at as often, or sooner when a lease or a
+# heartbeat that stands in the way runs out.
+MAINTAIN_ROUNDS_PER_TTL = 4
+# Past an expiry, so that Redis (which expires keys by its own clock, to the
+# millisecond) has let go of the key when we look.
+EXPIRY_MARGIN_S = 0.005
+# A quiet room starts over when its show starts; its meta is looked at this often.
+FOLLOW_SHOWS_EVERY_S = 1.0
 # Per-minute distinct-user counts are read for the last 20 minutes; keep a margin.
 WINDOW_KEYS_TTL_S = 40 * 60
 
@@ -57,9 +80,11 @@ class OwnedRoom:
     last_id_text: str
     # The newest id read from the stream (applied or not): where the wake-up XREAD starts.
     read_id_text: str
-    renewed_at: float = 0.0
     # The state as last checkpointed: where a batch that fails starts over from.
     checkpointed: bytes | None = None
+    # Set by the lease keeper when a renewal found the lease gone; the loop drops the
+    # room (its fenced reads and checkpoints would fail anyway).
+    lease_lost: bool = False
 
 
 class LeaseLost(Exception):
@@ -73,7 +98,7 @@ class Worker:
         *,
         batch: int = 2000,
         block_ms: int = 200,
-        lease_ttl_ms: int = 10_000,
+        lease_ttl_ms: int = 2_500,
         clock: Clock | None = None,
         name: str | None = None,
         tagger: Tagger | None = None,
@@ -85,7 +110,7 @@ class Worker:
         self.block_ms = block_ms
         self.lease_ttl_ms = lease_ttl_ms
         self.clock = clock or SystemClock()
-        self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.name = name or worker_name()
         self.rooms: dict[str, OwnedRoom] = {}
         # Finds moderation hits in comments as they are applied.
         self.tagger = tagger
@@ -93,17 +118,22 @@ class Worker:
         self.on_applied = on_applied
         self.dead_maxlen = dead_maxlen
         self._acquire = client.register_script(scripts.ACQUIRE_LEASE)
+        self._renew = client.register_script(scripts.RENEW_LEASE)
         self._release = client.register_script(scripts.RELEASE_LEASE)
+        self._heartbeat = client.register_script(scripts.HEARTBEAT)
+        self._live_workers = client.register_script(scripts.LIVE_WORKERS)
         self._read = client.register_script(scripts.READ)
         self._claim = client.register_script(scripts.CLAIM)
         self._checkpoint = client.register_script(scripts.CHECKPOINT)
         self._reset = client.register_script(scripts.RESET)
-        self._maintained_at = 0.0
+        self._maintain_due = 0.0
+        self._shows_followed_at = 0.0
 
     # --- the loop --------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker.started", worker=self.name)
+        keeper = asyncio.create_task(self._keep_leases(), name=f"leases-{self.name}")
         try:
             while not stop.is_set():
                 try:
@@ -112,25 +142,37 @@ class Worker:
                     raise
                 except Exception as exc:  # noqa: BLE001 - the worker must outlive any one failure
                     # Start over from the checkpoints: they are the truth.
-                    log.exception("worker.step_failed", error=str(exc), redis=isinstance(exc, RedisError))
+                    if isinstance(exc, RedisError):
+                        # Redis away is an expected fault and its message says it all; a
+                        # rendered traceback costs the event loop about a second.
+                        log.warning("worker.step_failed", error=f"{type(exc).__name__}: {exc}", redis=True)
+                    else:
+                        log.exception("worker.step_failed", error=str(exc), redis=False)
                     self.rooms.clear()
                     await _sleep_or_stop(stop, 1.0)
         finally:
+            # No renewal may run after the leases are handed back.
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
             await self._let_go()
             log.info("worker.stopped", worker=self.name)
 
     async def _step(self) -> None:
-        now = time.monotonic()
-        if now - self._maintained_at >= MAINTAIN_EVERY_S:
-            self._maintained_at = now
-            await self._maintain(now)
+        if time.monotonic() >= self._maintain_due:
+            wait_s = await self._maintain()
+            self._maintain_due = time.monotonic() + wait_s
+        until_maintain_ms = int((self._maintain_due - time.monotonic()) * 1000)
         if not self.rooms:
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(min(0.2, max(0, until_maintain_ms) / 1000))
             return
+        if until_maintain_ms < 1:
+            return  # BLOCK 0 would wait forever
         # Wait for news without side effects (plain XREAD), then read through the group
-        # under the lease for each room that has some.
+        # under the lease for each room that has some. The wait ends in time for the
+        # next maintenance round, which may be due to take over a room.
         streams = {keys.stream(room): owned.read_id_text for room, owned in self.rooms.items()}
-        woken = await self.redis.xread(streams, count=1, block=self.block_ms)
+        woken = await self.redis.xread(streams, count=1, block=min(self.block_ms, until_maintain_ms))
         for stream_key, news in woken or []:
             room = keys.room_from_channel(stream_key.decode())
             if room in self.rooms:
@@ -152,31 +194,61 @@ class Worker:
             self._drop(room, "lease lost before reading")
         elif entries:
             await self._apply(room, entries)
-        else:
+        elif room in self.rooms:
             # The news was delivered to someone else already (it will be claimed if it
             # is ever stranded); wait for newer entries instead of waking on it again.
             self.rooms[room].read_id_text = news_id.decode()
 
     # --- rooms and leases ------------------------------------------------------------
 
-    async def _maintain(self, now: float) -> None:
-        now_ms = self.clock.now_ms()
-        ttl_ms = self.lease_ttl_ms
-        await self.redis.zadd(keys.WORKERS, {self.name: now_ms + ttl_ms})
-        await self.redis.zremrangebyscore(keys.WORKERS, "-inf", now_ms)
-        live_workers = max(1, await self.redis.zcard(keys.WORKERS))
+    async def _keep_leases(self) -> None:
+        """Heartbeat and leases on a schedule of their own, so that a long batch or a
+        slow read never lets them lapse. Runs until cancelled: whatever fails, the next
+        round tries again (reads and checkpoints are fenced meanwhile)."""
+        every_s = self.lease_ttl_ms / 1000 / RENEWALS_PER_TTL
+        while True:
+            started = time.monotonic()
+            try:
+                await self._renew_leases()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the keeper must outlive any one failure
+                log.warning("worker.lease_renewal_failed", worker=self.name, error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(max(0.0, every_s - (time.monotonic() - started)))
+
+    async def _renew_leases(self) -> None:
+        held = list(self.rooms.items())
+        # One round trip, the heartbeat first: it never outlives the leases written with it.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await self._heartbeat(keys=[keys.WORKERS], args=[self.name, self.lease_ttl_ms], client=pipe)
+            for room, _ in held:
+                await self._renew(keys=[keys.lease(room)], args=[self.name, self.lease_ttl_ms], client=pipe)
+            _, *renewed = await pipe.execute()
+        for (room, owned), ok in zip(held, renewed):
+            if not ok and not owned.lease_lost:
+                owned.lease_lost = True
+                log.warning("worker.lease_not_renewed", room=room, worker=self.name)
+
+    async def _maintain(self) -> float:
+        """Shares the rooms out: drops lost ones, hands back what is above the fair share,
+        takes free ones up to it. Returns how long until the next round is worth running."""
+        wait_s = self.lease_ttl_ms / 1000 / MAINTAIN_ROUNDS_PER_TTL
+        for room, owned in list(self.rooms.items()):
+            if owned.lease_lost:
+                self._drop(room, "lease expired or taken by another worker")
+        live_workers, soonest_expiry_s = await self._count_live_workers()
+        if soonest_expiry_s is not None:
+            # When another worker's heartbeat runs out the fair share grows: look again then.
+            wait_s = min(wait_s, soonest_expiry_s + EXPIRY_MARGIN_S)
         rooms = await known_rooms(self.redis)
         fair_share = math.ceil(len(rooms) / live_workers) if rooms else 0
 
-        for room, owned in list(self.rooms.items()):
+        for room in list(self.rooms):
             if room not in rooms:
                 await self._hand_back(room)
-            elif now - owned.renewed_at >= ttl_ms / 3000:
-                if await self._acquire(keys=[keys.lease(room)], args=[self.name, ttl_ms]):
-                    owned.renewed_at = now
-                else:
-                    self._drop(room, "lease taken by another worker")
-        await self._follow_shows()
+        if time.monotonic() - self._shows_followed_at >= FOLLOW_SHOWS_EVERY_S:
+            self._shows_followed_at = time.monotonic()
+            await self._follow_shows()
         if len(self.rooms) > fair_share:
             # More workers joined: hand one room back per round, so load spreads calmly.
             await self._hand_back(next(iter(self.rooms)))
@@ -185,11 +257,47 @@ class Worker:
                 break
             if room in self.rooms:
                 continue
-            if await self._acquire(keys=[keys.lease(room)], args=[self.name, ttl_ms]):
-                try:
-                    await self._take_room(room, now)
-                except LeaseLost:
-                    self._drop(room, "lease lost while recovering")
+            held_for_s = await self._take_lease(room)
+            if held_for_s is not None:
+                wait_s = min(wait_s, held_for_s + EXPIRY_MARGIN_S)
+                continue
+            try:
+                await self._take_room(room)
+            except LeaseLost:
+                self._drop(room, "lease lost while recovering")
+        return wait_s
+
+    async def _count_live_workers(self) -> tuple[int, float | None]:
+        """How many workers are alive (this one included), and how soon the first other
+        one's heartbeat runs out (seconds), if there is another one. A worker of this
+        machine whose process is gone is forgotten at once."""
+        reply = await self._live_workers(keys=[keys.WORKERS])
+        others = {name.decode(): int(left_ms) for name, left_ms in zip(reply[::2], reply[1::2])
+                  if name.decode() != self.name}
+        dead = [name for name in others if _died_here(name)]
+        if dead:
+            await self.redis.zrem(keys.WORKERS, *dead)
+            log.info("worker.dead_workers_forgotten", workers=dead)
+        alive = [left_ms for name, left_ms in others.items() if name not in dead]
+        return 1 + len(alive), (min(alive) / 1000 if alive else None)
+
+    async def _take_lease(self, room: str) -> float | None:
+        """Takes the room's lease if it is free, ours, or held by a process of this
+        machine that is gone. Returns None when the lease is ours, else how long its
+        holder still has it (seconds)."""
+        lease_key = keys.lease(room)
+        reply = await self._acquire(keys=[lease_key], args=[self.name, self.lease_ttl_ms, ""])
+        if reply[0] == 1:
+            return None
+        holder, left_ms = reply[1], int(reply[2])
+        if _died_here(holder.decode()):
+            reply = await self._acquire(keys=[lease_key], args=[self.name, self.lease_ttl_ms, holder])
+            if reply[0] == 1:
+                log.info("worker.lease_taken_from_dead_worker", room=room, holder=holder.decode())
+                return None
+            left_ms = int(reply[2])
+        # A lease without an expiry (set by hand) is looked at again on the usual round.
+        return (left_ms if left_ms >= 0 else self.lease_ttl_ms) / 1000
 
     async def _follow_shows(self) -> None:
         """A quiet room starts over too when its show starts (the screens show zeros)."""
@@ -219,7 +327,7 @@ class Worker:
         log.info("worker.show_started", room=room, started_at=started)
         return True
 
-    async def _take_room(self, room: str, now: float) -> None:
+    async def _take_room(self, room: str) -> None:
         raw_state, raw_last = await self.redis.hmget(keys.checkpoint(room), ["state", "last_id"])
         ledger_raw = await self.redis.hgetall(keys.order_statuses(room))
         last_text = raw_last.decode() if raw_last else "0-0"
@@ -229,7 +337,6 @@ class Worker:
             last_id=parse_id(last_text),
             last_id_text=last_text,
             read_id_text=last_text,
-            renewed_at=now,
             checkpointed=raw_state,
         )
         await ensure_group(self.redis, room)
@@ -291,15 +398,22 @@ class Worker:
         log.info("worker.room_handed_back", room=room)
 
     async def _let_go(self) -> None:
-        for room in list(self.rooms):
-            try:
-                await self._hand_back(room)
-            except RedisError:
-                pass
+        """A clean stop: the leases and the heartbeat go in one round trip (so a stalled
+        Redis holds the stop up for one timeout, not one per room), leases first, so that
+        nobody sees this worker gone while its rooms still look held."""
+        rooms = list(self.rooms)
+        self.rooms.clear()
         try:
-            await self.redis.zrem(keys.WORKERS, self.name)
-        except RedisError:
-            pass
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for room in rooms:
+                    await self._release(keys=[keys.lease(room)], args=[self.name], client=pipe)
+                pipe.zrem(keys.WORKERS, self.name)
+                await pipe.execute()
+        except RedisError as exc:
+            log.warning("worker.let_go_failed", error=f"{type(exc).__name__}: {exc}", rooms=rooms)
+            return
+        for room in rooms:
+            log.info("worker.room_handed_back", room=room)
 
     # --- applying --------------------------------------------------------------------
 
@@ -384,6 +498,53 @@ class Worker:
         await pipe.execute()
         EVENTS_NOT_APPLIED.labels(room=room).inc(len(refused))
         log.warning("worker.events_not_applied", room=room, count=len(refused), reason=refused[0][1])
+
+
+def _pid_space() -> str | None:
+    """Names this boot of this machine's kernel and this PID namespace: workers that
+    share it can tell whether another one's process is still running."""
+    try:
+        boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    return hashlib.sha256(f"{boot_id} {namespace}".encode()).hexdigest()[:8]
+
+
+PID_SPACE = _pid_space()
+
+
+def worker_name() -> str:
+    """host-pid-random@space: readable in logs, unique among Worker objects (several may
+    run in one process), and telling another worker of the same PID space which process
+    to look for."""
+    name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    return f"{name}@{PID_SPACE}" if PID_SPACE else name
+
+
+def _died_here(worker: str) -> bool:
+    """Whether this worker was a process of this PID space that is now gone. Only a
+    certainty counts: a worker elsewhere, or a PID taken by another process since,
+    is presumed alive (its lease runs out by itself)."""
+    name, _, space = worker.rpartition("@")
+    parts = name.rsplit("-", 2)
+    if PID_SPACE is None or space != PID_SPACE or len(parts) != 3 or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, under another user
+    try:
+        # A zombie runs no code any more: it just waits for its parent to reap it.
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # gone between the two looks
+    return stat.rpartition(")")[2].split()[0] == "Z"
 
 
 def _contract_error(event: dict) -> str | None:

@@ -38,7 +38,8 @@ async def open_resources(settings: Settings, clock: Clock, *, migrate: bool) -> 
     engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings))
     if migrate:
         await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
-    client = connect(redis_url)
+    client = connect(redis_url, connect_timeout_s=settings.redis_connect_timeout_s,
+                     socket_timeout_s=settings.redis_socket_timeout_s, longest_block_ms=settings.worker_block_ms)
     sessions = session_factory(engine)
     bus = Bus.from_settings(client, settings)
     return Resources(settings, clock, redis_url, client, bus, engine, sessions, Projections(bus, sessions, clock),

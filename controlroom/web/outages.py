@@ -19,7 +19,10 @@ from controlroom.web.pages import LANG_COOKIE
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_S = 5
-REDIS_DOWN = "The event store (Redis) is unreachable; nothing from this request was stored. Retry in a few seconds."
+# A command that timed out may still run when a stalled Redis wakes up: "may not", and
+# sending again is safe because repeated event ids are dropped.
+REDIS_DOWN = ("The event store (Redis) did not answer; this request may not have been stored. Send it again in a "
+              "few seconds (repeated event ids are dropped).")
 DATABASE_DOWN = "The database is unavailable; nothing from this request was stored. Retry in a few seconds."
 
 
