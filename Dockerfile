@@ -18,7 +18,8 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER controlroom
 WORKDIR /home/controlroom
 VOLUME ["/data"]
-EXPOSE 8000
+# 8000: pages, screens and the API; 8001: the ingest process `serve` starts (feeds post here).
+EXPOSE 8000 8001
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status == 200 else 1)"
 # uvicorn stops on SIGTERM: the worker finishes its batch and checkpoints first.

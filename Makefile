@@ -23,6 +23,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/isolation.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/matcher.py
 

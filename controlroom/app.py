@@ -1,7 +1,10 @@
-"""The ASGI application: create_app() wires the routes, middleware and error pages; the
-lifespan (controlroom/runtime/lifespan.py) starts and stops everything else."""
+"""The ASGI applications: create_app() wires the routes, middleware and error pages of
+the main server; create_ingest_app() the feed side alone, for the ingest process. Their
+lifespans (controlroom/runtime/lifespan.py) start and stop everything else."""
 
 from __future__ import annotations
+
+import asyncio
 
 import structlog
 from fastapi import FastAPI, Request
@@ -9,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
+from redis.exceptions import RedisError
 
 from controlroom import __version__
 from controlroom.alerts import routes as alert_routes
@@ -23,7 +27,7 @@ from controlroom.paths import STATIC_DIR
 from controlroom.playbooks import routes as playbook_routes
 from controlroom.reports import routes as review_routes
 from controlroom.rules import routes as rule_routes
-from controlroom.runtime.lifespan import serving_lifespan
+from controlroom.runtime.lifespan import ingest_lifespan, serving_lifespan
 from controlroom.screens import pages, sockets
 from controlroom.settings import Settings, get_settings
 from controlroom.shows import routes as show_routes
@@ -80,6 +84,45 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         return JSONResponse(_openapi_with_events(app))
 
     return app
+
+
+# What the ingest process serves: what feeds send to, and what watches it. No page, no
+# screen, nothing that needs a login (or SQL).
+FEED_PATHS = frozenset({
+    "/api/rooms/{room}/events", "/ws/ingest/{room}", "/hooks/douyin", "/hooks/doudian", "/healthz", "/metrics",
+})
+
+
+def create_ingest_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The feed side alone (`controlroom ingest`, started beside `serve`): the same
+    route handlers as the main server, so both answer a feed the same way, but in a
+    process where no fan-out can make a feed wait."""
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    app = FastAPI(title="controlroom ingest", version=__version__, lifespan=ingest_lifespan(settings, clock),
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders)
+    outages.install(app)
+    app.add_exception_handler(IngestKeyRejected, _ingest_key_rejected)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    feed_routes = [route for router in (ops.router, ingest_api.router, hooks.router) for route in router.routes
+                   if getattr(route, "path", None) in FEED_PATHS]
+    missing = FEED_PATHS - {route.path for route in feed_routes}
+    if missing:
+        raise RuntimeError(f"feed routes not found (renamed?): {sorted(missing)}")
+    app.router.routes.extend(feed_routes)
+    app.add_api_route("/readyz", _ingest_ready, methods=["GET"], summary="Redis answers")
+    return app
+
+
+async def _ingest_ready(request: Request) -> Response:
+    """Readiness of an ingest process: it needs Redis and nothing else."""
+    services = request.app.state.services
+    try:
+        await asyncio.wait_for(services.redis.ping(), timeout=2)
+    except (RedisError, asyncio.TimeoutError, OSError) as exc:
+        return JSONResponse({"ready": False, "checks": {"redis": f"unreachable: {exc}"}}, status_code=503)
+    return JSONResponse({"ready": True, "checks": {"redis": "ok"}})
 
 
 async def _not_authenticated(request: Request, exc: Exception) -> Response:

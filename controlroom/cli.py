@@ -1,5 +1,5 @@
-"""The `controlroom` command: serve | worker | demo | simulate | record export | replay |
-db upgrade | room add."""
+"""The `controlroom` command: serve | ingest | worker | demo | simulate | record export |
+replay | db upgrade | room add."""
 
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--no-worker", action="store_true", help="web only; run `controlroom worker` separately")
+
+    ingest = commands.add_parser(
+        "ingest", help="serve the feed side alone: the ingest API and websocket, platform pushes (`serve` starts one)")
+    ingest.add_argument("--host")
+    ingest.add_argument("--port", type=int, help="default: CONTROLROOM_INGEST_PORT, else CONTROLROOM_PORT + 1")
+    # Given by `serve` to the ingest process it starts: stop when that parent is gone.
+    ingest.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
 
     commands.add_parser("worker", help="run a stream worker alone")
 
@@ -100,6 +107,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    from controlroom.app import create_ingest_app
+    from controlroom.runtime.serving import serve_ingest
+
+    settings = Settings(**({"host": args.host} if args.host is not None else {}))
+    port = args.port if args.port is not None else settings.effective_ingest_port
+    if port is None:
+        print("controlroom: CONTROLROOM_INGEST_PORT is 0 (no ingest process): give --port", file=sys.stderr)
+        return 2
+    serve_ingest(create_ingest_app(settings), settings, port=port, parent_pid=args.parent_pid)
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from controlroom.runtime.lifespan import run_worker
 
@@ -110,7 +130,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _record(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from controlroom.bus.client import connect
+    from controlroom.bus.client import connect_for
     from controlroom.bus.embedded import resolve_redis_url
     from controlroom.db.session import Timeouts, make_engine, session_factory, transaction
     from controlroom.reports.recording import read_recording, recording_path, show_span, stream_events, write_recording
@@ -132,7 +152,7 @@ def _record(args: argparse.Namespace) -> int:
     else:
         async def read() -> list[dict]:
             url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir)
-            client = connect(url)
+            client = connect_for(settings, url)
             try:
                 return await stream_events(client, args.room, start_ms=span[0], end_ms=span[1])
             finally:
@@ -233,7 +253,7 @@ def _user(args: argparse.Namespace) -> int:
 
 
 def _room(args: argparse.Namespace) -> int:
-    from controlroom.bus.client import Bus, connect
+    from controlroom.bus.client import Bus, connect_for
     from controlroom.bus.embedded import resolve_redis_url
     from controlroom.db.session import Timeouts, make_engine, session_factory, transaction, upgrade
     from controlroom.rooms.service import InvalidRoomSlug, get_or_create_room
@@ -253,7 +273,7 @@ def _room(args: argparse.Namespace) -> int:
 
     async def register() -> None:
         url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir)
-        client = connect(url)
+        client = connect_for(settings, url)
         try:
             await Bus.from_settings(client, settings).register_room(slug, name=name)
         finally:
@@ -268,6 +288,7 @@ def _room(args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "serve": _serve,
+    "ingest": _ingest,
     "worker": _worker,
     "record": _record,
     "replay": _replay,

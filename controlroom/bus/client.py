@@ -49,6 +49,12 @@ def connect(
     )
 
 
+def connect_for(settings: Settings, url: str, *, longest_block_ms: int = 0) -> aioredis.Redis:
+    """`connect` with the timeouts the settings give."""
+    return connect(url, connect_timeout_s=settings.redis_connect_timeout_s,
+                   socket_timeout_s=settings.redis_socket_timeout_s, longest_block_ms=longest_block_ms)
+
+
 async def ensure_group(client: aioredis.Redis, room: str) -> None:
     """The room's consumer group, from id 0 so events written before any worker
     started are not skipped."""

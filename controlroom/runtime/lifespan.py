@@ -1,5 +1,5 @@
-"""The lifespans of the two process roles: `serve` (web, screens, chores and, by
-default, processing) and `worker` (processing alone)."""
+"""The lifespans of the process roles: `serve` (web, screens, chores and, by default,
+processing), `ingest` (the feed side alone) and `worker` (processing alone)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from controlroom.auth.secrets import Signer
 from controlroom.clock import Clock, SystemClock
+from controlroom.db.health import DatabaseHealth, DatabaseWatch
 from controlroom.db.session import run_in_transaction
 from controlroom.moderation.service import install_default_lexicon
 from controlroom.observability import configure_logging
@@ -44,13 +45,18 @@ def serving_lifespan(settings: Settings, clock: Clock):
         await install_defaults(resources)
         await resources.projections.republish_all()
         chores = start_chores(resources)
+        # One view of SQL's health per process: pages, sockets, the alert engine and the
+        # screens' "database unavailable" mark all follow this watch.
+        database = DatabaseHealth(clock)
+        chores.append(asyncio.create_task(DatabaseWatch(resources.sessions, resources.redis, database).run(),
+                                          name="database-watch"))
         stop_processing = asyncio.Event()
-        processing = (asyncio.create_task(run_processing(resources, stop_processing), name="worker")
+        processing = (asyncio.create_task(run_processing(resources, stop_processing, database=database), name="worker")
                       if settings.run_worker else None)
         services = Services(
             settings=settings, redis=resources.redis, bus=resources.bus, projections=resources.projections,
             renderer=Renderer(tz=settings.tz), engine=resources.engine, sessions=resources.sessions, clock=clock,
-            signer=Signer(settings.secret_key), worker_task=processing,
+            signer=Signer(settings.secret_key), worker_task=processing, database=database,
             show_ended=lambda room, now: archive_ended_show(resources.redis, resources.sessions,
                                                             data_dir=settings.data_dir, room=room, now=now),
         )
@@ -72,6 +78,35 @@ def serving_lifespan(settings: Settings, clock: Clock):
             log.info("controlroom.stopped")
 
     return lifespan
+
+
+def ingest_lifespan(settings: Settings, clock: Clock):
+    """`controlroom ingest`: Redis and nothing else that runs: no worker, no hub, no
+    chores, no migrations. Every feed route answers from Redis (keys, bindings, dedup
+    and the stream are all there); the SQL engine Services carries is made but never
+    connected, since no route of this app reads SQL."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(json=settings.log_json, level=settings.log_level)
+        resources = await open_resources(settings, clock, migrate=False)
+        app.state.services = Services(
+            settings=settings, redis=resources.redis, bus=resources.bus, projections=resources.projections,
+            renderer=Renderer(tz=settings.tz), engine=resources.engine, sessions=resources.sessions, clock=clock,
+            signer=Signer(settings.secret_key), show_ended=_shows_do_not_end_here,
+        )
+        log.info("controlroom.ingest_started", redis=resources.redis_url)
+        try:
+            yield
+        finally:
+            await close_resources(resources)
+            log.info("controlroom.ingest_stopped")
+
+    return lifespan
+
+
+async def _shows_do_not_end_here(room: str, now: object) -> None:
+    """Shows end in the processing role; the ingest process only stores events."""
 
 
 def run_worker(settings: Settings) -> None:

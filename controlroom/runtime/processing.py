@@ -10,6 +10,7 @@ import asyncio
 import structlog
 
 from controlroom.alerts.engine import AlertEngine
+from controlroom.db.health import DatabaseHealth
 from controlroom.ingest.worker import Worker
 from controlroom.moderation.live import LiveLexicon
 from controlroom.runtime.resources import Resources
@@ -18,7 +19,8 @@ from controlroom.shows.ticker import CueTicker
 log = structlog.get_logger(__name__)
 
 
-async def run_processing(resources: Resources, stop: asyncio.Event) -> None:
+async def run_processing(resources: Resources, stop: asyncio.Event, *, database: DatabaseHealth | None = None) -> None:
+    """`database`: the process's view of SQL (None: the alert engine watches SQL itself)."""
     settings, clock = resources.settings, resources.clock
     lexicon = LiveLexicon(resources.redis)
     await lexicon.refresh()
@@ -34,7 +36,7 @@ async def run_processing(resources: Resources, stop: asyncio.Event) -> None:
     engine = AlertEngine(
         resources.projections, clock=clock, rooms=lambda: list(worker.rooms),
         red_escalation_s=settings.red_escalation_s, tick_s=settings.alert_tick_s,
-        min_interval_s=settings.alert_min_interval_s,
+        min_interval_s=settings.alert_min_interval_s, database=database,
     )
     worker.on_applied = engine.batch_applied
     cues = CueTicker(resources.projections, clock=clock, rooms=lambda: list(worker.rooms))

@@ -1,6 +1,10 @@
 """Every screen's websocket: the control room, the tech desk, and the host screen (by
 session and by secret link). Each pushes its screen's panels: a snapshot, then changes,
-until the client goes away or its session or link stops being valid."""
+until the client goes away, stops reading, or its session or link stops being valid.
+
+A screen that does not take a frame within `client_send_timeout_s` is disconnected and
+its TCP connection reset: a client that stopped reading holds a socket and its buffers
+for as long as it stays connected, and nothing it could still read would reach it."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import asyncio
 import contextlib
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from starlette.status import WS_1008_POLICY_VIOLATION
 
@@ -19,10 +24,18 @@ from controlroom.i18n import pick_locale
 from controlroom.screens.hub import RESYNC, Hub
 from controlroom.screens.panels import CONTROL_ROOM, HOST, TECH, screen_panels
 from controlroom.screens.revocations import Revocations
-from controlroom.services import get_ws_services
+from controlroom.services import Services, get_ws_services
+from controlroom.db.health import database_unavailable
 from controlroom.web.pages import LANG_COOKIE
 
+log = structlog.get_logger(__name__)
 router = APIRouter()
+
+# The ASGI extension our server (controlroom/runtime/serving.py) puts in a websocket's
+# scope: {"reset": callable} drops the connection at once, whatever is still buffered.
+RESET_EXTENSION = "controlroom.websocket.reset"
+# Under another server (tests in process): how long the close frame may take.
+CLOSE_GRACE_S = 1.0
 
 
 @router.websocket("/ws/rooms/{room}")
@@ -78,34 +91,45 @@ async def stream_room(websocket: WebSocket, room: str, principal: Principal, *, 
     receiver = asyncio.create_task(_discard_incoming(websocket))
     next_frame: asyncio.Future | None = None
     revoked_wait: asyncio.Future | None = None
+    settings = services.settings
+    send_timeout_s = settings.client_send_timeout_s
+    loop = asyncio.get_running_loop()
+    # When a re-check could not be made (the database away), it is made again then,
+    # busy room or not.
+    recheck_due_at: float | None = None
     try:
-        await websocket.send_text(await hub.snapshot(client))
+        if not await _sent_in_time(websocket, await hub.snapshot(client), send_timeout_s):
+            await _drop_stalled(websocket, room, send_timeout_s)
+            return
         while True:
             next_frame = next_frame or asyncio.ensure_future(client.next_frame())
             revoked_wait = revoked_wait or asyncio.ensure_future(revoked.wait())
+            wait_s = settings.auth_recheck_s if recheck_due_at is None else max(0.0, recheck_due_at - loop.time())
             done, _ = await asyncio.wait(
-                {next_frame, receiver, revoked_wait}, timeout=services.settings.auth_recheck_s,
-                return_when=asyncio.FIRST_COMPLETED,
+                {next_frame, receiver, revoked_wait}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED,
             )
             if receiver in done:
                 return
-            if revoked_wait in done or not done:
+            deferred_due = recheck_due_at is not None and loop.time() >= recheck_due_at
+            if revoked_wait in done or not done or deferred_due:
                 # Announced (a logout, a changed user, a replaced link) or the periodic
                 # safety net: the record decides.
                 if revoked_wait.done():
                     revoked.clear()
                     revoked_wait = None
-                if not await run_in_transaction(
-                    services.sessions, lambda s: still_valid(s, principal=principal, now=services.now())
-                ):
-                    await websocket.close(code=WS_1008_POLICY_VIOLATION, reason="session ended")
+                valid = await _still_valid_or_unknown(services, principal)
+                recheck_due_at = loop.time() + settings.auth_recheck_s if valid is None else None
+                if valid is not None and not valid:
+                    await _close_in_time(websocket, room, "session ended", send_timeout_s)
                     return
             if next_frame not in done:
                 continue
             frame, next_frame = next_frame.result(), None
             if frame is RESYNC:
                 frame = await hub.snapshot(client)
-            await websocket.send_text(frame)
+            if not await _sent_in_time(websocket, frame, send_timeout_s):
+                await _drop_stalled(websocket, room, send_timeout_s)
+                return
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
@@ -117,6 +141,55 @@ async def stream_room(websocket: WebSocket, room: str, principal: Principal, *, 
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await receiver
+
+
+async def _sent_in_time(websocket: WebSocket, frame: str, timeout_s: float) -> bool:
+    """Send, unless the client takes nothing for `timeout_s`: the server's send waits
+    while the connection's buffers are full, that is while the client is not reading."""
+    try:
+        await asyncio.wait_for(websocket.send_text(frame), timeout_s)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
+async def _close_in_time(websocket: WebSocket, room: str, reason: str, timeout_s: float) -> None:
+    """Close with 1008; the close frame waits for the client like any frame."""
+    try:
+        await asyncio.wait_for(websocket.close(code=WS_1008_POLICY_VIOLATION, reason=reason), timeout_s)
+    except asyncio.TimeoutError:
+        await _drop_stalled(websocket, room, timeout_s)
+
+
+async def _drop_stalled(websocket: WebSocket, room: str, timeout_s: float) -> None:
+    """A client that stopped reading will not read a close frame either, and a close
+    would wait for buffers that never drain: reset the connection. Under a server that
+    offers no reset, close with a bound and let the server end the connection."""
+    client = websocket.client
+    log.info("screen.stalled", room=room, client=f"{client.host}:{client.port}" if client else None,
+             detail=f"took no frame within {timeout_s:g} s: disconnected")
+    reset = websocket.scope.get("extensions", {}).get(RESET_EXTENSION, {}).get("reset")
+    if reset is not None:
+        reset()
+        return
+    with contextlib.suppress(asyncio.TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
+        await asyncio.wait_for(websocket.close(code=WS_1008_POLICY_VIOLATION, reason="too slow"), CLOSE_GRACE_S)
+
+
+async def _still_valid_or_unknown(services: Services, principal: Principal) -> bool | None:
+    """The record decides; None while the database is away and cannot. The screen then
+    stays (a whole control room going dark because SQL blinked is worse than a
+    revocation taking one more round) and is re-checked next round."""
+    try:
+        valid = await run_in_transaction(
+            services.sessions, lambda s: still_valid(s, principal=principal, now=services.now())
+        )
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        services.database.failed(exc)  # logged once per outage; the watch sees it end
+        return None
+    return valid
 
 
 async def _discard_incoming(websocket: WebSocket) -> None:

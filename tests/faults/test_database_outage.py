@@ -14,7 +14,6 @@ import os
 import time
 from datetime import datetime
 
-import httpx
 import pytest
 import websockets
 from sqlalchemy import create_engine, text
