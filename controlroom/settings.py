@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # screens never slows ingest down (and the other way round). None: port + 1;
     # 0: no separate ingest process (ingest is served on `port` only).
     ingest_port: int | None = None
+    # How people reach this server (e.g. http://192.168.1.20:8000), for links and QR
+    # codes handed to other devices such as the host's tablet. Unset: the request's own.
+    public_url: str | None = None
 
     # Every Redis call gives up after these (the ingest answers 503 with Retry-After),
     # whatever the client library's own defaults are.
