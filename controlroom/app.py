@@ -28,7 +28,7 @@ from controlroom.playbooks import routes as playbook_routes
 from controlroom.reports import routes as review_routes
 from controlroom.rules import routes as rule_routes
 from controlroom.runtime.lifespan import ingest_lifespan, serving_lifespan
-from controlroom.screens import pages, sockets
+from controlroom.screens import pages, sockets, wall
 from controlroom.settings import Settings, get_settings
 from controlroom.shows import routes as show_routes
 from controlroom.shows import script_routes
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(ingest_api.router)
     app.include_router(hooks.router)
     app.include_router(pages.router)
+    app.include_router(wall.router)
     app.include_router(sockets.router)
     app.include_router(auth_routes.router)
     app.include_router(alert_routes.router)
