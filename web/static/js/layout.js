@@ -44,6 +44,26 @@
       var summary = event.target.closest("details[data-group] > summary");
       if (summary) openGroups[summary.parentElement.dataset.group] = !summary.parentElement.open;
     });
+    // Silencing an alert: the static dialog, filled in from the alert's button.
+    document.body.addEventListener("click", function (event) {
+      var open = event.target.closest(".open-silence");
+      var dialog = document.getElementById("silence-dialog");
+      if (open && dialog) {
+        var form = dialog.querySelector("form");
+        form.elements.rule_key.value = open.dataset.ruleKey || "";
+        form.elements.labels.value = open.dataset.labels || "";
+        dialog.querySelector(".silence-alert-name").textContent = open.dataset.alertName || "";
+        dialog.showModal();
+      }
+      if (event.target.closest("[data-action=close-dialog]")) event.target.closest("dialog").close();
+    });
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      var dialog = event.target.closest && event.target.closest("#silence-dialog");
+      if (dialog && event.detail.successful) {
+        dialog.querySelector("form").reset();
+        dialog.close();
+      }
+    });
     document.body.addEventListener("htmx:oobAfterSwap", function (event) {
       var target = event.detail.target;
       // An outerHTML swap replaced the target: look for its successor by id.
