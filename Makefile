@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# make demo PORT=8100 (or CONTROLROOM_PORT=8100 in the environment) serves on that port.
+DEMO_PORT = $(or $(PORT),$(CONTROLROOM_PORT))
 demo: $(STAMP)
-	$(BIN)/controlroom demo
+	$(BIN)/controlroom demo $(if $(DEMO_PORT),--port $(DEMO_PORT))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -31,7 +31,7 @@ from controlroom.runtime.lifespan import ingest_lifespan, serving_lifespan
 from controlroom.screens import pages, sockets, wall
 from controlroom.settings import Settings, get_settings
 from controlroom.shows import routes as show_routes
-from controlroom.shows import script_routes
+from controlroom.shows import prompter, script_routes
 from controlroom.web import ops, outages
 from controlroom.web.pages import render_page
 from controlroom.web.security import CsrfProtection, SecurityHeaders
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(rule_routes.router)
     app.include_router(lexicon_routes.router)
     app.include_router(show_routes.router)
+    app.include_router(prompter.router)
     app.include_router(script_routes.router)
     app.include_router(playbook_routes.router)
     app.include_router(review_routes.router)

@@ -268,9 +268,16 @@ def room_api_keys(session: Session, *, room: Room) -> list[ApiKey]:
 # --- host links --------------------------------------------------------------------------
 
 
-def current_host_link(session: Session, *, show: Show) -> HostLink | None:
+def current_host_link(session: Session, *, room: Room | None = None, show: Show | None = None) -> HostLink | None:
+    """The room's link that works (of `show`'s room when given a show): a link made for
+    an earlier show of the room keeps following the room's current show, so it is the
+    one to hand out until someone makes a new one or revokes it."""
+    room_id = room.id if room is not None else show.room_id if show is not None else None
+    if room_id is None:
+        raise TypeError("current_host_link needs a room or a show")
     return session.scalar(
-        select(HostLink).where(HostLink.show_id == show.id, HostLink.revoked_at.is_(None)).order_by(HostLink.id.desc())
+        select(HostLink).where(HostLink.show.has(room_id=room_id), HostLink.revoked_at.is_(None))
+        .order_by(HostLink.id.desc())
     )
 
 
@@ -295,6 +302,8 @@ def revoke_host_links(session: Session, *, room: Room, now: datetime) -> int:
 
 
 def principal_for_host_link(session: Session, *, token: str, signer: Signer) -> Principal | None:
+    """The host screen of a valid link: its room (the screen follows the room's current
+    show, whichever show the link was made for); `show_id` is the show it was made for."""
     decoded = signer.host_link(token)
     if decoded is None:
         return None

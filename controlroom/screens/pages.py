@@ -141,19 +141,22 @@ async def host_home(request: Request, services: Svc, principal: HostScreen, now:
     slugs = sorted(principal.room_slugs or [])
     context = await run_in_transaction(
         services.sessions,
-        lambda s: next(({"show": sh, "room": slug} for slug in slugs if (sh := current_show(s, slug, now))), None),
+        lambda s: next(({"show_title": sh.title, "room_name": sh.room.name, "room": slug}
+                        for slug in slugs if (sh := current_show(s, slug, now))), None),
     )
     if context is None:
         return _not_found(request, "show")
-    return render_page(request, "pages/host.html", show_title=context["show"].title,
-                       room_name=context["room"], room=context["room"], ws_path=f"/ws/rooms/{context['room']}/host",
-                       ack_base="/host/messages", more_panels=unplaced_panels(HOST))
+    return render_page(request, "pages/host.html", ws_path=f"/ws/rooms/{context['room']}/host",
+                       ack_base="/host/messages", more_panels=unplaced_panels(HOST), **context)
 
 
 @router.get("/host/{token}", include_in_schema=False)
-async def host_screen(request: Request, token: str, services: Svc, principal: HostByLink) -> Response:
+async def host_screen(request: Request, token: str, services: Svc, principal: HostByLink, now: Now) -> Response:
+    """The host screen from its link: the room's current show, whichever show the link
+    was made for (the title and the rehearsal badge then follow the pushes)."""
     def context(session: Session) -> dict[str, Any]:
-        show = session.get(Show, principal.show_id)
+        room = next(iter(principal.room_slugs or []))
+        show = current_show(session, room, now) or session.get(Show, principal.show_id)
         return {"show_title": show.title, "room_name": show.room.name, "room": show.room.slug}
 
     try:
@@ -175,6 +178,12 @@ def _qr_data_uri(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=6, dark="#000", light="#fff")
 
 
+def _public_base(request: Request, services: Services) -> str:
+    """How other devices reach this server: CONTROLROOM_PUBLIC_URL when set (a tablet on
+    the same network cannot open the 127.0.0.1 the controller's browser used)."""
+    return (services.settings.public_url or str(request.base_url)).rstrip("/")
+
+
 @router.get("/rooms/{room}/host-link", include_in_schema=False)
 async def host_link_page(request: Request, room: str, services: Svc, principal: Messenger, now: Now) -> Response:
     def load(session: Session) -> dict[str, Any] | None:
@@ -182,10 +191,12 @@ async def host_link_page(request: Request, room: str, services: Svc, principal: 
         if found is None:
             return None
         show = current_show(session, room, now)
-        link = service.current_host_link(session, show=show) if show else None
-        url = (str(request.base_url).rstrip("/") + "/host/" + services.signer.host_link_token(link.id, link.nonce)
+        # The link that works now: the room's, whichever show it was made for.
+        link = service.current_host_link(session, room=found)
+        url = (_public_base(request, services) + "/host/" + services.signer.host_link_token(link.id, link.nonce)
                if link else None)
         return {"room": room, "room_name": found.name, "show": show, "link": link, "url": url,
+                "link_show_title": link.show.title if link else None,
                 "qr": _qr_data_uri(url) if url else None}
 
     context = await run_in_transaction(services.sessions, load)

@@ -74,8 +74,16 @@ def _check_movable(run: RunState, *indexes: int) -> None:
             raise ActionRefused(f"segment {index + 1} has already run or is running: it stays where it is")
 
 
-def replace_segment(script: Script, index: int, segment: Segment) -> Script:
+def first_editable(run: RunState) -> int:
+    """Segments from here on may be edited: in a live show the running one (its words
+    reach the host screen at once) and those to come; what already ran stays as it ran."""
+    return run.index if run.status in (engine.LIVE, engine.HELD) else 0 if run.status == engine.SCHEDULED else 10**9
+
+
+def replace_segment(script: Script, index: int, segment: Segment, run: RunState | None = None) -> Script:
     _in_range(script, index)
+    if run is not None and index < first_editable(run):
+        raise ActionRefused("Segment %(n)s has already run: it stays as it ran", n=index + 1)
     segments = list(script.segments)
     segments[index] = segment
     return replace(script, segments=tuple(segments))

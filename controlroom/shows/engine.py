@@ -9,6 +9,7 @@ red past its planned end (counting up).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +23,18 @@ AUTO_CUES = (("t60", 60, "1 分钟后：{next}"), ("t10", 10, "10 秒后：{next
 
 
 class ActionRefused(ValueError):
-    pass
+    """Why an action cannot be done. With `params`, `message` is a message id with
+    %(name)s placeholders, so the routes can say it in the reader's language
+    (`translated`); str() is the English text."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        text = gettext(self.message)
+        return text % self.params if self.params else text
 
 
 @dataclass(frozen=True)
@@ -59,13 +71,16 @@ class RunState:
     held_ms: int = 0  # time held in the current segment, excluded from its elapsed
     fired: frozenset[str] = frozenset()  # cue keys fired in the current segment
     actuals: tuple[Actual, ...] = ()
+    # Auto-advance (自动切换): the ticker moves on to the next segment when the current
+    # one's time (with its extensions) is up. The controller's actions still apply.
+    auto_advance: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "status": self.status, "started_at": self.started_at, "ended_at": self.ended_at, "index": self.index,
             "segment_started_at": self.segment_started_at, "extension_s": self.extension_s,
             "held_at": self.held_at, "held_ms": self.held_ms, "fired": sorted(self.fired),
-            "actuals": [a.to_json() for a in self.actuals],
+            "actuals": [a.to_json() for a in self.actuals], "auto_advance": self.auto_advance,
         }
 
     @classmethod
@@ -80,6 +95,7 @@ class RunState:
             segment_started_at=data.get("segment_started_at"), extension_s=data.get("extension_s", 0),
             held_at=data.get("held_at"), held_ms=data.get("held_ms", 0), fired=frozenset(data.get("fired", ())),
             actuals=tuple(Actual.from_json(row) for row in data.get("actuals", ())),
+            auto_advance=bool(data.get("auto_advance", False)),
         )
 
 
@@ -270,6 +286,120 @@ def insert_after(script: Script, index: int, segment: Segment) -> Script:
     segments = list(script.segments)
     segments.insert(index + 1, segment)
     return replace(script, segments=tuple(segments))
+
+
+# --- interrupting the current segment: insert now, pull forward -------------------------------
+
+RESUMED_SUFFIX = "（续）"
+# Less than this left of the interrupted segment: it is done, nothing to resume.
+MIN_REMAINDER_S = 10
+MAX_TITLE = 200
+
+
+def resumed_title(title: str) -> str:
+    if title.endswith(RESUMED_SUFFIX):
+        return title
+    return title[:MAX_TITLE - len(RESUMED_SUFFIX)] + RESUMED_SUFFIX
+
+
+def is_resumed(segment: Segment) -> bool:
+    return segment.title.endswith(RESUMED_SUFFIX)
+
+
+def split_current(script: Script, run: RunState, now: int) -> tuple[Segment, Segment] | None:
+    """The running segment cut at `now`: the part already done (planned as long as it
+    ran, so the script's times stay true) and the remainder to resume later — the same
+    segment with what was left of its time (extensions included), marked （续）, and only
+    the cues that have not fired yet, at their offsets into the remainder. None when
+    less than MIN_REMAINDER_S is left (over time: nothing to resume)."""
+    segment = script.segments[run.index]
+    done_s = _elapsed_ms(run, now) // 1000
+    left_s = segment.planned_s + run.extension_s - done_s
+    if left_s < MIN_REMAINDER_S:
+        return None
+    cues = tuple(replace(cue, offset_s=max(0, cue.offset_s - done_s))
+                 for number, cue in enumerate(segment.cues) if f"c{number}" not in run.fired)
+    done = replace(segment, planned_s=done_s)
+    rest = replace(segment, title=resumed_title(segment.title), planned_s=left_s, cues=cues, starts_at_s=None)
+    return done, rest
+
+
+def _rearrange(script: Script, run: RunState, layout: list[tuple[int | None, Segment]], enter: int,
+               now: int) -> tuple[Script, RunState]:
+    """The script laid out anew (each new segment with the index it had, None for a new
+    one), the run's record of what ran following its segments, and the show moved to
+    `enter` (the segment left now ends, not skipped)."""
+    moved = {old: new for new, (old, _segment) in enumerate(layout) if old is not None}
+    actuals = tuple(replace(a, index=moved.get(a.index, a.index)) for a in run.actuals)
+    new_script = replace(script, segments=tuple(segment for _old, segment in layout))
+    run = replace(run, index=moved[run.index], actuals=actuals)
+    return new_script, _enter(new_script, run, enter, now, _close_current(new_script, run, now))
+
+
+def _layout_with(script: Script, run: RunState, now: int, first: tuple[int | None, Segment], *,
+                 replace_current: bool, without: int | None = None) -> list[tuple[int | None, Segment]]:
+    """The script's segments (without `without`) with `first` after the current one,
+    followed by the rest of the current one unless it is replaced or nothing is left."""
+    index = run.index
+    split = None if replace_current else split_current(script, run, now)
+    layout: list[tuple[int | None, Segment]] = [(i, s) for i, s in enumerate(script.segments) if i != without]
+    at = next(n for n, (old, _s) in enumerate(layout) if old == index)
+    after = [first]
+    if split is not None:
+        layout[at] = (index, split[0])
+        after.append((None, split[1]))
+    layout[at + 1:at + 1] = after
+    return layout
+
+
+def insert_now(script: Script, run: RunState, segment: Segment, now: int, *,
+               replace_current: bool = False) -> tuple[Script, RunState]:
+    """An ad-hoc segment (专家答疑) starts now. The interrupted segment resumes right
+    after it with its remaining time, unless `replace_current` (it ends here)."""
+    _need(run, LIVE, HELD, action="insert into")
+    layout = _layout_with(script, run, now, (None, segment), replace_current=replace_current)
+    return _rearrange(script, run, layout, run.index + 1, now)
+
+
+def pull_forward(script: Script, run: RunState, index: int, now: int, *,
+                 replace_current: bool = False) -> tuple[Script, RunState]:
+    """A later segment (an interaction when traffic dips) starts now. The interrupted
+    segment resumes right after it with its remaining time, unless `replace_current`."""
+    _need(run, LIVE, HELD, action="pull forward in")
+    if not run.index < index < len(script.segments):
+        raise ActionRefused("Segment %(n)s is not a later segment: only one still to come can be pulled forward",
+                            n=index + 1)
+    layout = _layout_with(script, run, now, (index, script.segments[index]), replace_current=replace_current,
+                          without=index)
+    return _rearrange(script, run, layout, run.index + 1, now)
+
+
+# --- auto-advance ----------------------------------------------------------------------------
+
+# A segment's end missed by more than this (the ticker was away) starts the next now.
+AUTO_ADVANCE_CATCH_UP_MS = 5_000
+
+
+def set_auto_advance(run: RunState, on: bool) -> RunState:
+    if run.status == ENDED:
+        raise ActionRefused("The show has ended")
+    return replace(run, auto_advance=on)
+
+
+def auto_advance(script: Script, run: RunState, now: int) -> RunState | None:
+    """With auto-advance on: the next segment once the current one's time (extensions
+    included, holds excluded) is up, started when it was up, so the show does not drift
+    by the ticker's delay. None: nothing to do (off, held, not yet, the last segment —
+    which the controller ends)."""
+    if not run.auto_advance or run.status != LIVE or run.segment_started_at is None:
+        return None
+    if run.index + 1 >= len(script.segments):
+        return None
+    over_ms = _elapsed_ms(run, now) - _segment_length_s(script, run) * 1000
+    if over_ms < 0:
+        return None
+    at = now - over_ms if over_ms <= AUTO_ADVANCE_CATCH_UP_MS else now
+    return jump(script, run, run.index + 1, at)
 
 
 # --- planned against actual ------------------------------------------------------------------

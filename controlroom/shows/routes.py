@@ -20,19 +20,20 @@ from controlroom.audit.service import record
 from controlroom.auth.deps import Driver, HostAck, HostByLink, Messenger, Now, PathNumber, Svc
 from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
+from controlroom.i18n import translations
 from controlroom.live.changes import audited_room_change
 from controlroom.rooms.models import Room
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.shows.engine import ActionRefused
 from controlroom.shows.models import HostMessage, Show
-from controlroom.shows.runs import SHOW, act, room_show, save_script
+from controlroom.shows.runs import SHOW, act, room_show, save_script, start_show
 from controlroom.shows.schedule import TARGETS, InvalidTarget, add_show, current_show, parse_targets, set_show_targets
 from controlroom.shows.script import Script
 from controlroom.shows.script_io import parse_duration
 from controlroom.shows.service import HOST_MESSAGES, MessageRefused, send_host_message
 from controlroom.shows.templates import TEMPLATES
-from controlroom.web.pages import client_ip, render_page
+from controlroom.web.pages import client_ip, render_page, request_locale
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -123,7 +124,7 @@ async def drive_show(room: str, action: str, request: Request, services: Svc, no
                                       change=change, client_ip=client_ip(request), now=now, publishes=SHOW_PROJECTIONS)
             break
         except ActionRefused as error:
-            return JSONResponse({"detail": str(error)}, status_code=409)
+            return JSONResponse({"detail": refusal(request, services, error)}, status_code=409)
         except LookupError as error:
             return JSONResponse({"detail": str(error)}, status_code=404)
         except StaleDataError:
@@ -153,6 +154,43 @@ def _position(show: Show) -> bytes:
                         option=orjson.OPT_SORT_KEYS)
 
 
+def refusal(request: Request, services: Services, error: ActionRefused) -> str:
+    """Why an action was refused, in the reader's language where it has a translation."""
+    return error.translated(translations(request_locale(request, services)).gettext)
+
+
+@router.post("/rooms/{room}/shows/{show_id}/start", include_in_schema=False)
+async def start_planned_show(room: str, show_id: PathNumber, request: Request, services: Svc, now: Now,
+                             principal: Driver) -> Response:
+    """Start a planned show now — early, or while the screens still follow an earlier
+    one. Its planned start moves to now when it was later. Refused (409) while another
+    show of the room is live."""
+
+    def change(session: Session, room_row: Room) -> dict:
+        show = session.get(Show, show_id)
+        if show is None or show.room_id != room_row.id:
+            raise LookupError(f"no show {show_id} in room {room!r}")
+        detail = start_show(session, room=room_row, show=show, now_ms=int(now.timestamp() * 1000))
+        return {"show": show.title, "show_id": show.id, **detail}
+
+    try:
+        await audited_room_change(services.projections, principal, room=room, action="show.start", change=change,
+                                  client_ip=client_ip(request), now=now, publishes=SHOW_PROJECTIONS)
+    except ActionRefused as error:
+        if request.headers.get("hx-request"):
+            return JSONResponse({"detail": refusal(request, services, error)}, status_code=409)
+        return await _shows_page(request, services, room, now, error=refusal(request, services, error),
+                                 status_code=409)
+    except LookupError as error:
+        return JSONResponse({"detail": str(error)}, status_code=404)
+    except StaleDataError:
+        return JSONResponse({"detail": "the show moved meanwhile (someone else acted); look and try again"},
+                            status_code=409)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": f"/rooms/{room}"})
+    return RedirectResponse(f"/rooms/{room}", status_code=303)
+
+
 # --- a room's shows -------------------------------------------------------------------------
 
 
@@ -170,6 +208,7 @@ async def _shows_page(request: Request, services: Services, room: str, now: date
         current = current_show(session, room, now)
         return {
             "room_row": room_row, "current_id": current.id if current else None,
+            "live_id": next((s.id for s in room_row.shows if s.status == "live"), None),
             "shows": [(s.id, s.title, s.planned_start, s.status, s.planned_total_s, s.rehearsal)
                       for s in reversed(room_row.shows)],
         }

@@ -13,6 +13,7 @@ from redis.asyncio.client import Pipeline
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from controlroom.audit.service import record
 from controlroom.bus import keys
 from controlroom.live.projections import declare
 from controlroom.rooms.models import Room
@@ -69,16 +70,26 @@ def save_script(session: Session, show: Show, script: Script) -> None:
 
 # --- actions -----------------------------------------------------------------------------
 
-ACTIONS = ("start", "next", "back", "jump", "extend", "skip", "insert", "hold", "resume", "end", "pull_interaction")
+ACTIONS = ("start", "next", "back", "jump", "extend", "skip", "insert", "hold", "resume", "end", "pull_interaction",
+           "pull", "auto")
+YES = ("on", "true", "1", "yes")
 
 
 def act(session: Session, *, show: Show, action: str, now_ms: int, params: dict[str, Any]) -> dict[str, Any]:
-    """Apply one controller action to the show's run; returns what the audit log keeps."""
+    """Apply one controller action to the show's run; returns what the audit log keeps.
+    insert and pull_interaction / pull (segment) resume the interrupted segment after the
+    new one unless `replace` is on; auto (on) turns auto-advance on or off."""
     script = load_script(session, show)
     run = RunState.from_json(show.run)
     detail: dict[str, Any] = {"action": action, "segment": run.index}
+    replace_current = _flag(params, "replace")
     if action == "start":
         run = engine.start(script, run, now_ms)
+        if _ms(show.planned_start) > now_ms:
+            # Started early: the show's timeline (planned times, charts, which show the
+            # screens follow once it ended) runs from now.
+            detail["planned_start_was"] = show.planned_start.isoformat()
+            show.planned_start = _dt(now_ms)
     elif action == "next":
         run = engine.next_segment(script, run, now_ms)
     elif action == "back":
@@ -99,6 +110,9 @@ def act(session: Session, *, show: Show, action: str, now_ms: int, params: dict[
         run = engine.resume(run, now_ms)
     elif action == "end":
         run = engine.end(script, run, now_ms)
+    elif action == "auto":
+        run = engine.set_auto_advance(run, _flag(params, "on"))
+        detail["auto_advance"] = run.auto_advance
     elif action == "insert":
         title = str(params.get("title", "")).strip() or "专家答疑"
         kind = str(params.get("kind", "qa"))
@@ -106,26 +120,68 @@ def act(session: Session, *, show: Show, action: str, now_ms: int, params: dict[
         if kind not in SEGMENT_KINDS or not 1 <= minutes <= 60:
             raise ActionRefused("insert: a kind of segment and 1-60 minutes")
         _need_running(run)
-        script = engine.insert_after(script, run.index, Segment(title=title[:200], kind=kind, planned_s=minutes * 60))
+        detail.update(_resumed(script, run, now_ms, replace_current))
+        script, run = engine.insert_now(script, run, Segment(title=title[:200], kind=kind, planned_s=minutes * 60),
+                                        now_ms, replace_current=replace_current)
         save_script(session, show, script)
-        run = engine.next_segment(script, run, now_ms)
         detail.update(title=title, minutes=minutes)
-    elif action == "pull_interaction":
+    elif action in ("pull_interaction", "pull"):
         _need_running(run)
-        later = [i for i in range(run.index + 1, len(script.segments)) if script.segments[i].kind == "interaction"]
-        if not later:
-            raise ActionRefused("no interaction segment left to pull forward")
-        segments = list(script.segments)
-        segments.insert(run.index + 1, segments.pop(later[0]))
-        script = Script(segments=tuple(segments), planned_total_s=script.planned_total_s)
+        if action == "pull":
+            index = _int(params, "segment") - 1
+        else:
+            later = [i for i in range(run.index + 1, len(script.segments)) if script.segments[i].kind == "interaction"]
+            if not later:
+                raise ActionRefused("No interaction segment left to pull forward")
+            index = later[0]
+        detail.update(_resumed(script, run, now_ms, replace_current))
+        script, run = engine.pull_forward(script, run, index, now_ms, replace_current=replace_current)
         save_script(session, show, script)
-        run = engine.next_segment(script, run, now_ms)
         detail["pulled"] = script.segments[run.index].title
     else:
         raise ActionRefused(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     _store_run(show, run)
     detail["now_segment"] = run.index
     return detail
+
+
+def _resumed(script: Script, run: RunState, now_ms: int, replace_current: bool) -> dict[str, Any]:
+    """For the audit log: what of the interrupted segment comes back after the new one."""
+    split = None if replace_current or run.status not in (engine.LIVE, engine.HELD) else engine.split_current(
+        script, run, now_ms)
+    return {"replace": replace_current, "resumes_s": split[1].planned_s if split else None}
+
+
+def _flag(params: dict[str, Any], name: str) -> bool:
+    return str(params.get(name, "")).strip().lower() in YES
+
+
+def start_show(session: Session, *, room: Room, show: Show, now_ms: int) -> dict[str, Any]:
+    """Start a planned show of the room now (early, or when the screens follow another
+    show). Refused while another show of the room is live."""
+    # Two people starting two shows at once: the room's row is locked (PostgreSQL) so
+    # the second sees the first one live.
+    session.execute(select(Room.id).where(Room.id == room.id).with_for_update())
+    live = session.scalar(select(Show).where(Show.room_id == room.id, Show.status == "live", Show.id != show.id))
+    if live is not None:
+        raise ActionRefused("“%(title)s” is live: end it before starting another show", title=live.title)
+    if show.status != "scheduled":
+        raise ActionRefused("“%(title)s” has already started", title=show.title)
+    return act(session, show=show, action="start", now_ms=now_ms, params={})
+
+
+def advance_if_due(session: Session, *, show: Show, now_ms: int) -> bool:
+    """Auto-advance, decided on the show as stored (an action the controller took
+    meanwhile wins); audited as the ticker's. True if the show moved on."""
+    run = RunState.from_json(show.run)
+    moved = engine.auto_advance(load_script(session, show), run, now_ms)
+    if moved is None:
+        return False
+    _store_run(show, moved)
+    record(session, actor="auto-advance", action="show.auto_next", now=_dt(now_ms), room=show.room,
+           detail={"show": show.title, "segment": run.index, "now_segment": moved.index})
+    session.flush()
+    return True
 
 
 def _need_running(run: RunState) -> None:
@@ -182,9 +238,17 @@ def show_projection(session: Session, *, room: str, now: datetime) -> dict[str, 
         select(CueFiring).where(CueFiring.show_id == show.id).order_by(CueFiring.fired_at.desc(), CueFiring.id.desc())
         .limit(RECENT_CUES)
     )
+    upcoming = None
+    if show.status != "live":
+        # What "start now" would start when no show is live: the next planned show.
+        upcoming = session.scalar(
+            select(Show).join(Room).where(Room.slug == room, Show.status == "scheduled", Show.id != show.id)
+            .order_by(Show.planned_start, Show.id))
     return {
         "id": show.id, "title": show.title, "status": show.status, "planned_start": _ms(show.planned_start),
         "rehearsal": show.rehearsal,
+        "upcoming": {"id": upcoming.id, "title": upcoming.title, "planned_start": _ms(upcoming.planned_start)}
+        if upcoming is not None else None,
         "planned_total_s": show.planned_total_s, "run": show.run or RunState().to_json(),
         "segments": [asdict(segment) for segment in script.segments],
         "cues": [
@@ -235,6 +299,8 @@ def show_view(data: dict[str, Any] | None, now_ms: int, *, yellow_s: int = engin
         **data,
         "index": run.index,
         "run_status": run.status,
+        "auto_advance": run.auto_advance,
+        "resumed": [engine.is_resumed(segment) for segment in script.segments],
         "current": current,
         "next": asdict(pos.next_segment) if pos.next_segment is not None else None,
         "elapsed_s": pos.elapsed_s,

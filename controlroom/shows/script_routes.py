@@ -1,9 +1,12 @@
-"""The script editor of a room's current show (htmx): segments edited one by one,
-duplicated, deleted, reordered by drag and drop; templates; YAML and CSV import and
-export; warnings for gaps, overlaps and overruns; compliance hits in talk points."""
+"""The script editor (htmx) of a room's current show (`/rooms/{room}/script/…`) or of any
+show of the room (`/rooms/{room}/shows/{id}/script/…`: the next show is prepared while
+another is live): segments edited one by one, duplicated, deleted, reordered by drag and
+drop; templates; YAML and CSV import and export; warnings for gaps, overlaps and
+overruns; compliance hits in talk points. A live show keeps its past."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable
 
 from fastapi import APIRouter, Request, UploadFile
@@ -19,24 +22,54 @@ from controlroom.moderation.compliance import check_script
 from controlroom.moderation.live import PublishedMatcher
 from controlroom.services import Services
 from controlroom.shows import editing
+from controlroom.i18n import translations
+from controlroom.rooms.service import room_by_slug
 from controlroom.shows.engine import ActionRefused, RunState, planned_starts
+from controlroom.shows.models import Show
 from controlroom.shows.runs import SHOW, load_script, room_show, save_script
 from controlroom.shows.script import SEGMENT_KIND_NAMES, Script, script_warnings
 from controlroom.shows.script_io import ScriptImportError, from_csv, from_yaml, parse_duration, to_csv, to_yaml
 from controlroom.shows.templates import TEMPLATES
-from controlroom.web.pages import client_ip, render_page
+from controlroom.web.pages import client_ip, render_page, request_locale
 
 router = APIRouter()
 PUBLISHED = PublishedMatcher()
 MAX_UPLOAD = 1024 * 1024
 
 
+def _show_id(request: Request) -> int | None:
+    """The show named in the path (`/rooms/{room}/shows/{id}/script…`); None: the current one."""
+    return request.path_params.get("show_id")
+
+
+def _script_show(session: Session, room: str, show_id: int | None, now: datetime) -> Show:
+    if show_id is None:
+        return room_show(session, room, now)[1]
+    room_row = room_by_slug(session, room)
+    show = session.get(Show, show_id)
+    if room_row is None or show is None or show.room_id != room_row.id:
+        raise LookupError(f"no show {show_id} in room {room!r}")
+    return show
+
+
+def _base(room: str, show_id: int | None) -> str:
+    return f"/rooms/{room}/script" if show_id is None else f"/rooms/{room}/shows/{show_id}/script"
+
+
+def _say(request: Request, services: Services, error: ActionRefused) -> str:
+    return error.translated(translations(request_locale(request, services)).gettext)
+
+
 async def _editor(request: Request, services: Services, room: str, *, errors: dict | None = None,
                   editing_index: int | None = None, form: dict | None = None, status_code: int = 200,
                   problems: list[str] | None = None) -> Response:
+    show_id = _show_id(request)
+
     def read(session: Session) -> dict[str, Any]:
-        _, show = room_show(session, room, services.now())
-        return {"show": show, "script": load_script(session, show), "run": RunState.from_json(show.run)}
+        show = _script_show(session, room, show_id, services.now())
+        current = room_show(session, room, services.now())[1]
+        return {"show": show, "script": load_script(session, show), "run": RunState.from_json(show.run),
+                "is_current": current.id == show.id}
 
     try:
         data = await run_in_transaction(services.sessions, read)
@@ -57,31 +90,38 @@ async def _editor(request: Request, services: Services, room: str, *, errors: di
         request, "pages/script.html", status_code=status_code, room=room, show=data["show"], script=script,
         run=data["run"], segments=segments, warnings=script_warnings(script), errors=errors or {},
         editing_index=editing_index, new_values=form if editing_index == -1 else None, problems=problems or [],
-        first_movable=editing.first_movable(data["run"]), templates=TEMPLATES, kinds=SEGMENT_KIND_NAMES,
+        first_movable=editing.first_movable(data["run"]), first_editable=editing.first_editable(data["run"]),
+        templates=TEMPLATES, kinds=SEGMENT_KIND_NAMES, base=_base(room, show_id), is_current=data["is_current"],
+        # The drag-and-drop script posts to /rooms/<data-room>/script/order.
+        order_room=room if show_id is None else f"{room}/shows/{show_id}",
     )
 
 
 async def _change(request: Request, services: Services, principal: Principal, room: str, action: str,
                   change: Callable[[Script, RunState], Script], detail: dict[str, Any]) -> None:
+    show_id = _show_id(request)
+
     def work(session: Session, room_row) -> dict[str, Any]:
-        _, show = room_show(session, room, services.now())
+        show = _script_show(session, room, show_id, services.now())
         save_script(session, show, change(load_script(session, show), RunState.from_json(show.run)))
-        return {"show": show.title, **detail}
+        return {"show": show.title, "show_id": show.id, **detail}
 
     await audited_room_change(services.projections, principal, room=room, action=f"script.{action}", change=work,
                               client_ip=client_ip(request), now=services.now(), publishes=(SHOW.name,))
 
 
 def _done(request: Request, room: str) -> Response:
+    base = _base(room, _show_id(request))
     if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": f"/rooms/{room}/script"})
-    return RedirectResponse(f"/rooms/{room}/script", status_code=303)
+        return Response(status_code=204, headers={"HX-Redirect": base})
+    return RedirectResponse(base, status_code=303)
 
 
 def _field_errors(error: ScriptImportError) -> dict[str, str]:
     return {(problem.column or "segment").split(".")[0].split("[")[0]: problem.message for problem in error.errors}
 
 
+@router.get("/rooms/{room}/shows/{show_id:int}/script", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/rooms/{room}/script", response_class=HTMLResponse, include_in_schema=False)
 async def script_page(room: str, request: Request, services: Svc, principal: Driver) -> Response:
     return await _editor(request, services, room)
@@ -98,22 +138,24 @@ async def _segment_change(request: Request, services: Services, principal: Princ
         return await _editor(request, services, room, errors=_field_errors(error), editing_index=index, form=form,
                              status_code=422)
     except ActionRefused as error:
-        return await _editor(request, services, room, problems=[str(error)], status_code=409)
+        return await _editor(request, services, room, problems=[_say(request, services, error)], status_code=409)
     except LookupError as error:
         return JSONResponse({"detail": str(error)}, status_code=404)
     return _done(request, room)
 
 
+@router.post("/rooms/{room}/shows/{show_id:int}/script/segments", include_in_schema=False)
 @router.post("/rooms/{room}/script/segments", include_in_schema=False)
 async def add_segment(room: str, request: Request, services: Svc, principal: Driver) -> Response:
     return await _segment_change(request, services, principal, room, -1, "add",
                                  lambda script, run, segment: editing.add_segment(script, run, segment))
 
 
+@router.post("/rooms/{room}/shows/{show_id:int}/script/segments/{number}", include_in_schema=False)
 @router.post("/rooms/{room}/script/segments/{number}", include_in_schema=False)
 async def edit_segment(room: str, number: PathNumber, request: Request, services: Svc, principal: Driver) -> Response:
     return await _segment_change(request, services, principal, room, number - 1, "edit",
-                                 lambda script, run, segment: editing.replace_segment(script, number - 1, segment))
+                                 lambda script, run, segment: editing.replace_segment(script, number - 1, segment, run))
 
 
 async def _structural(request: Request, services: Services, principal: Principal, room: str, action: str,
@@ -122,8 +164,8 @@ async def _structural(request: Request, services: Services, principal: Principal
         await _change(request, services, principal, room, action, change, detail)
     except ActionRefused as error:
         if request.headers.get("hx-request"):
-            return JSONResponse({"detail": str(error)}, status_code=409)
-        return await _editor(request, services, room, problems=[str(error)], status_code=409)
+            return JSONResponse({"detail": _say(request, services, error)}, status_code=409)
+        return await _editor(request, services, room, problems=[_say(request, services, error)], status_code=409)
     except StaleDataError:
         return JSONResponse({"detail": "the show moved meanwhile; try again"}, status_code=409)
     except LookupError as error:
@@ -131,18 +173,21 @@ async def _structural(request: Request, services: Services, principal: Principal
     return _done(request, room)
 
 
+@router.post("/rooms/{room}/shows/{show_id:int}/script/segments/{number}/duplicate", include_in_schema=False)
 @router.post("/rooms/{room}/script/segments/{number}/duplicate", include_in_schema=False)
 async def duplicate_segment(room: str, number: PathNumber, request: Request, services: Svc, principal: Driver) -> Response:
     return await _structural(request, services, principal, room, "duplicate",
                              lambda s, r: editing.duplicate_segment(s, r, number - 1), {"segment": number})
 
 
+@router.post("/rooms/{room}/shows/{show_id:int}/script/segments/{number}/delete", include_in_schema=False)
 @router.post("/rooms/{room}/script/segments/{number}/delete", include_in_schema=False)
 async def delete_segment(room: str, number: PathNumber, request: Request, services: Svc, principal: Driver) -> Response:
     return await _structural(request, services, principal, room, "delete",
                              lambda s, r: editing.delete_segment(s, r, number - 1), {"segment": number})
 
 
+@router.post("/rooms/{room}/shows/{show_id:int}/script/order", include_in_schema=False)
 @router.post("/rooms/{room}/script/order", include_in_schema=False)
 async def reorder(room: str, request: Request, services: Svc, principal: Driver) -> Response:
     """order: the segment numbers (1-based) in their new order, comma separated."""
@@ -155,6 +200,7 @@ async def reorder(room: str, request: Request, services: Svc, principal: Driver)
                              lambda s, r: editing.reorder(s, r, order), {"order": [i + 1 for i in order]})
 
 
+@router.post("/rooms/{room}/shows/{show_id:int}/script/total", include_in_schema=False)
 @router.post("/rooms/{room}/script/total", include_in_schema=False)
 async def set_total(room: str, request: Request, services: Svc, principal: Driver) -> Response:
     raw = str((await request.form()).get("total", "")).strip()
@@ -166,6 +212,7 @@ async def set_total(room: str, request: Request, services: Svc, principal: Drive
                              lambda s, r: Script(segments=s.segments, planned_total_s=total), {"total_s": total})
 
 
+@router.post("/rooms/{room}/shows/{show_id:int}/script/template", include_in_schema=False)
 @router.post("/rooms/{room}/script/template", include_in_schema=False)
 async def apply_template(room: str, request: Request, services: Svc, principal: Driver) -> Response:
     key = str((await request.form()).get("template", ""))
@@ -178,6 +225,7 @@ async def apply_template(room: str, request: Request, services: Svc, principal: 
     )
 
 
+@router.post("/rooms/{room}/shows/{show_id:int}/script/import", include_in_schema=False)
 @router.post("/rooms/{room}/script/import", include_in_schema=False)
 async def import_script(room: str, request: Request, services: Svc, principal: Driver,
                         file: UploadFile | None = None) -> Response:
@@ -198,13 +246,16 @@ async def import_script(room: str, request: Request, services: Svc, principal: D
     )
 
 
+@router.get("/rooms/{room}/shows/{show_id:int}/script/export.{fmt}", include_in_schema=False)
 @router.get("/rooms/{room}/script/export.{fmt}", include_in_schema=False)
-async def export_script(room: str, fmt: str, services: Svc, principal: Driver) -> Response:
+async def export_script(room: str, fmt: str, request: Request, services: Svc, principal: Driver) -> Response:
     if fmt not in ("yaml", "csv"):
         return PlainTextResponse("export as .yaml or .csv\n", status_code=404)
 
+    show_id = _show_id(request)
+
     def read(session: Session) -> tuple[str, Script]:
-        _, show = room_show(session, room, services.now())
+        show = _script_show(session, room, show_id, services.now())
         return show.title, load_script(session, show)
 
     try:

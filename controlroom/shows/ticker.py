@@ -1,6 +1,8 @@
-"""Fires the run-of-show's cues on time, for the rooms this process's worker holds (one
-process per room, as for alerts). Reads the show from its Redis projection every half
-second and touches SQL only when a cue is due."""
+"""Fires the run-of-show's cues on time, and moves an auto-advancing show on when its
+segment's time is up, for the rooms this process's worker holds (one process per room,
+as for alerts). Reads the show from its Redis projection every half second and touches
+SQL only when a cue or a move is due (decided again on the show as stored, so an action
+the controller took meanwhile wins)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from controlroom.db.session import run_in_transaction
 from controlroom.live.projections import Projections
 from controlroom.shows import engine
 from controlroom.shows.engine import RunState
-from controlroom.shows.runs import SHOW, fire_due_cues, room_show, script_of_projection
+from controlroom.shows.runs import SHOW, advance_if_due, fire_due_cues, room_show, script_of_projection
 
 log = structlog.get_logger(__name__)
 
@@ -53,14 +55,16 @@ class CueTicker:
         data = orjson.loads(raw)
         run = RunState.from_json(data["run"])
         now = self.clock.now_ms()
-        if not engine.due_cues(script_of_projection(data), run, now):
+        script = script_of_projection(data)
+        if not engine.due_cues(script, run, now) and engine.auto_advance(script, run, now) is None:
             return 0
 
         def fire(session: Session) -> int:
             _, show = room_show(session, room, ms_to_datetime(now))
-            return len(fire_due_cues(session, show=show, now_ms=now))
+            fired = len(fire_due_cues(session, show=show, now_ms=now))
+            return fired + advance_if_due(session, show=show, now_ms=now)
 
-        fired = await run_in_transaction(self.sessions, fire)
-        if fired:
+        changed = await run_in_transaction(self.sessions, fire)
+        if changed:
             await self.projections.publish(room, SHOW.name)
-        return fired
+        return changed

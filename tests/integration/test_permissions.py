@@ -123,7 +123,7 @@ def _concrete(path: str, world) -> str:
         "alert_id": "999999", "silence_id": "999999", "key": "dead-air", "term_id": "999999", "reply_id": "999999", "message_id": "999999", "action": "next", "number": "999", "fmt": "yaml", "run_id": "999999", "binding_id": "999999", "show_id": "999999",
         "phrase_id": "999999",
     }
-    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
 
 
 def _client(server, world, who: str) -> httpx.Client:

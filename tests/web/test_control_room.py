@@ -149,6 +149,7 @@ def test_a_controller_sets_the_show_s_targets_and_the_tiles_follow(server, room,
     sign_in(page, server, *controller, then=f"/rooms/{room}")
     target_label = page.locator('[data-target="interaction_rate"] span')
     expect(target_label).to_have_text("目标 15.0%")  # the default
+    page.locator(".room-tabs [data-tab=\"targets\"]").click()  # one tab away from the numbers
     page.locator("#targets summary").click()
     # Past the browser's own check (a script could send anything): the server's error shows.
     page.evaluate("document.querySelector('input[name=interaction_rate]').removeAttribute('max')")

@@ -70,7 +70,8 @@ def test_an_urgent_message_flashes_until_the_host_taps_it(server, room, database
     message = host.locator("#host-messages .host-message").first
     expect(message).to_contain_text("讲一下质量")
     expect(message).to_have_class(re.compile(r"\burgent\b"))
-    assert message.evaluate("el => getComputedStyle(el).animationName") == "flash"
+    # It covers the host screen, flashing (web/static/css/host.css).
+    assert message.evaluate("el => getComputedStyle(el).animationName") == "host-urgent"
     expect(control.locator("#run-of-show .sent-messages li").first).to_contain_text("等待主播确认")
 
     message.get_by_role("button", name="收到").click()
