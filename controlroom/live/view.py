@@ -38,6 +38,7 @@ class RoomView:
     like_rate: float | None
     comments: int
     comments_per_min: float
+    entries_per_min: int
     likes: int
     likes_per_min: float
     gifts: int

@@ -166,6 +166,8 @@ def room_view(
         "like_rate": _ratio(distinct["likers"], viewers),
         "comments": state.comments,
         "comments_per_min": state.comments_per_min(now_ms),
+        # 进场/分钟: entries in the last complete minute (the current one is still filling).
+        "entries_per_min": int(state.minute_window(M_ENTERS, now_ms - now_ms % 60_000 - 60_000, now_ms - now_ms % 60_000)),
         "likes": state.likes,
         "likes_per_min": state.likes_per_min(now_ms),
         "gifts": state.gifts,

@@ -159,3 +159,14 @@ def test_every_tile_has_a_ten_minute_change_from_its_own_window():
     assert changes["online"] == 0
     assert changes["avg_stay_s"] == pytest.approx(0.0)
     assert changes["like_rate"] is None  # nobody liked in either window: no base
+
+
+def test_entries_per_minute_count_the_last_complete_minute():
+    state = RoomState()
+    enters = [{"type": "enter", "ts": T0 + i * 1000, "user": user(f"e{i}")} for i in range(7)]  # minute 0
+    enters += [{"type": "enter", "ts": T0 + MIN + i * 1000, "user": user(f"f{i}")} for i in range(3)]  # minute 1
+    state.apply(enters, {})
+    # In minute 1, minute 0 is the last complete one; in minute 2, minute 1 is.
+    assert room_view(state, now_ms=T0 + MIN + 30_000)["entries_per_min"] == 7
+    assert room_view(state, now_ms=T0 + 2 * MIN + 5_000)["entries_per_min"] == 3
+    assert room_view(state, now_ms=T0 + 10 * MIN)["entries_per_min"] == 0

@@ -40,7 +40,15 @@ def _control_room(browser, server, room, database_url, width: int, height: int):
 
 
 def _inside(page, selector: str, width: int, height: int) -> None:
-    box = page.locator(selector).first.bounding_box()
+    # A pushed panel is replaced several times a second: measure the one in the page now.
+    box = None
+    for _ in range(20):
+        box = page.evaluate("s => { const r = document.querySelector(s)?.getBoundingClientRect();"
+                            " return r && r.height ? {x: r.x, y: r.y, width: r.width, height: r.height} : null; }",
+                            selector)
+        if box is not None:
+            break
+        time.sleep(0.1)
     assert box is not None, f"{selector} is not shown"
     assert box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width + 1 \
         and box["y"] + box["height"] <= height + 1, f"{selector} at {box} is outside {width}×{height}"
