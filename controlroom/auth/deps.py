@@ -125,6 +125,8 @@ class RequiresHostLink:
         principal = await asyncio.to_thread(_principal_from_host_link, services, request.path_params["token"])
         if principal is None:
             raise NotAuthenticated()
+        # The page lists what this screen may do (body[data-can]): its 收到 buttons show.
+        request.state.principal = principal
         return principal
 
 

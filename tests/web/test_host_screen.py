@@ -383,3 +383,24 @@ def test_the_controllers_buttons_change_the_setting():
     assert changed({"epoch": 3}, "top")["epoch"] == 4
     with pytest.raises(ValueError):
         changed({}, "sideways")
+
+
+def test_a_tablet_opened_from_the_link_can_tap_got_it(server, database_url, redis_url, browser):
+    """The tablet beside the camera has no login, only its link: its 收到 must show and work."""
+    room = create_room(database_url, redis_url)
+    _add_show(database_url, redis_url, room, title="周六晚场", start_in=timedelta(minutes=-5))
+    controller = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
+    page_html = controller.post(f"/rooms/{room}/host-link",
+                                data={"csrftoken": csrf_of(controller, f"/rooms/{room}/host-link"), "action": "create"},
+                                follow_redirects=True).text
+    url = re.search(r'id="host-url" href="([^"]+)"', page_html).group(1)
+    with _tab(browser, 1280, 800) as page:
+        page.goto(url)
+        expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+        _post(controller, f"/rooms/{room}/host-messages", text="马上上链接", urgent="on")
+        urgent = page.locator("#host-messages .host-message.urgent")
+        expect(urgent).to_contain_text("马上上链接")
+        got_it = urgent.get_by_role("button", name="收到")
+        expect(got_it).to_be_visible()
+        got_it.click()
+        expect(page.locator("#host-messages .host-message.urgent")).to_have_count(0)
