@@ -141,8 +141,11 @@ def test_charts_read_hh_mm_in_the_show_time_zone_with_labelled_marks(server, roo
         assert legend.locator("li").all_inner_texts() == ["环节切换", "预警", "提示", "预案"]
 
         # Hovering the alert's line names it, with its time.
-        alert_x = page.evaluate(f"{chart}.marks().find(m => m.kind === 'alert' && m.text === '图表红色预警').x")
-        left = page.evaluate(f"{chart}.chart.valToPos({alert_x}, 'x')")
+        # The panel's data is replaced by pushes: read the mark and its position in one go.
+        find_alert = f"{chart}.marks().find(m => m.kind === 'alert' && m.text === '图表红色预警')"
+        _wait_until(page, f"!!{find_alert}")
+        alert_x, left = page.evaluate(f"(() => {{ const m = {find_alert}; return m ? [m.x, {chart}.chart.valToPos(m.x, 'x')] : [null, null]; }})()")
+        assert alert_x is not None, "the alert's mark went away"
         over = page.locator("#chart-online .u-over").bounding_box()
         page.mouse.move(over["x"] + left, over["y"] + over["height"] / 2)
         tip = page.locator("#chart-online .chart-tip")
