@@ -56,14 +56,17 @@ def _inside(page, selector: str, width: int, height: int) -> None:
 
 def test_everything_watched_is_on_one_screen(server, room, database_url, redis_url, browser):
     make_show(database_url, redis_url, room)
-    server.post_events(room, [{"id": "s-1", "type": "stream", "ts": int(time.time() * 1000), "status": "interrupted"}])
     stop = threading.Event()
     traffic = threading.Thread(target=_traffic, args=(server, room, stop), daemon=True)
     traffic.start()
     try:
         big = _control_room(browser, server, room, database_url, 1920, 1080)
         big.locator('#run-of-show [data-action="start"]').click()
-        expect(big.locator("#alerts [data-rule='stream-interrupted']")).to_be_visible()
+        expect(big.locator("#run-of-show .now-playing")).to_be_visible()
+        # After the start: a show's start resets the room's numbers (and its stream status).
+        server.post_events(room, [{"id": "s-1", "type": "stream", "ts": int(time.time() * 1000),
+                                   "status": "interrupted"}])
+        expect(big.locator("#alerts [data-rule='stream-interrupted']")).to_be_visible(timeout=15_000)
         expect(big.locator("#comment-feed .comment").first).to_be_visible()
         for selector in WATCHED:
             _inside(big, selector, 1920, 1080)
