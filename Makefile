@@ -28,11 +28,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/isolation.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/matcher.py
+	$(BIN)/python bench/matcher_quality.py
+	$(BIN)/python bench/alerts.py
 
 # Re-extract UI strings after changing templates or code, then translate the new
 # entries in controlroom/i18n/locales/*/LC_MESSAGES/messages.po.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -o controlroom/i18n/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -o controlroom/i18n/messages.pot --no-location --omit-header \
+		-k ActionRefused -k RunRefused -k AlertActionRefused -k MessageRefused -k InvalidTransition -k Refusal -k Forbidden .
 	$(BIN)/pybabel update -i controlroom/i18n/messages.pot -d controlroom/i18n/locales --omit-header --no-fuzzy-matching --ignore-obsolete
 
 clean:

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,15 +34,15 @@ from controlroom.rules.models import Rule  # noqa: E402
 from controlroom.auth.secrets import token_hash  # noqa: E402
 from controlroom.bus import keys  # noqa: E402
 from controlroom.bus.client import Bus, connect  # noqa: E402
-from controlroom.bus.embedded import EmbeddedRedis  # noqa: E402
+from bench.services import redis_and_sqlite  # noqa: E402
 from controlroom.clock import SystemClock  # noqa: E402
 from controlroom.db.base import utcnow  # noqa: E402
-from controlroom.db.session import make_engine, session_factory, transaction, upgrade  # noqa: E402
+from controlroom.db.session import make_engine, session_factory, transaction  # noqa: E402
 from controlroom.ingest.worker import Worker  # noqa: E402
 from controlroom.metrics.state import RoomState  # noqa: E402
 from controlroom.moderation.live import default_tagger  # noqa: E402
 from controlroom.rooms.models import Room  # noqa: E402
-from controlroom.rooms.service import add_show  # noqa: E402
+from controlroom.shows.schedule import add_show  # noqa: E402
 from controlroom.rules.evaluator import evaluate  # noqa: E402
 from controlroom.rules.schemas import RuleDefinition  # noqa: E402
 from controlroom.rules.service import default_rules  # noqa: E402
@@ -151,14 +149,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="controlroom-bench-rules-"))
-    redis_url = os.environ.get("CONTROLROOM_BENCH_REDIS_URL")
-    embedded = None
-    if not redis_url:
-        embedded = EmbeddedRedis(work)
-        redis_url = embedded.start()
-    database_url = f"sqlite:///{work / 'bench.sqlite3'}"
-    upgrade(database_url)
+    with redis_and_sqlite("rules") as (redis_url, database_url):
+        run(args, redis_url, database_url)
+
+
+def run(args: argparse.Namespace, redis_url: str, database_url: str) -> None:
     engine = make_engine(database_url)
     sessions = session_factory(engine)
     print(f"rules benchmark: {args.events:,} events per run, {args.rounds} rounds, redis {redis_url}")
@@ -185,8 +180,6 @@ def main() -> None:
         print(f"one round of 30 rules (signals + evaluation, pure): {cost * 1000:.2f} ms")
     finally:
         engine.dispose()
-        if embedded is not None:
-            embedded.stop()
 
 
 if __name__ == "__main__":

@@ -18,8 +18,11 @@ from controlroom import __version__
 from controlroom.alerts import routes as alert_routes
 from controlroom.auth import routes as auth_routes
 from controlroom.auth.deps import Forbidden, IngestKeyRejected, NotAuthenticated, SignedIn
+from controlroom.auth.permissions import ROLE_NAMES_ZH, Role
 from controlroom.clock import Clock, SystemClock
 from controlroom.events import event_adapter
+from controlroom.i18n import translations
+from controlroom.i18n.refusal import Refusal
 from controlroom.ingest import api as ingest_api
 from controlroom.ingest import hooks
 from controlroom.moderation import routes as lexicon_routes
@@ -33,7 +36,7 @@ from controlroom.settings import Settings, get_settings
 from controlroom.shows import routes as show_routes
 from controlroom.shows import prompter, script_routes
 from controlroom.web import ops, outages
-from controlroom.web.pages import render_page
+from controlroom.web.pages import render_page, request_locale
 from controlroom.web.security import CsrfProtection, SecurityHeaders
 
 log = structlog.get_logger(__name__)
@@ -149,10 +152,23 @@ async def _ingest_key_rejected(request: Request, exc: Exception) -> Response:
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:
-    message = exc.message if isinstance(exc, Forbidden) else "forbidden"
+    message = _forbidden_message(request, exc)
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=403)
     return render_page(request, "pages/forbidden.html", status_code=403, message=message)
+
+
+def _forbidden_message(request: Request, exc: Exception) -> str:
+    """Why a signed-in person is refused (403), in their language."""
+    locale = request_locale(request, request.app.state.services)
+    gettext = translations(locale).gettext
+    if not isinstance(exc, Refusal):
+        return gettext("Not allowed")
+    role = exc.params.get("role")
+    if locale == "zh_CN" and role in {r.value for r in Role}:
+        # The role by the name the reader knows it by.
+        return gettext(exc.message) % {**exc.params, "role": ROLE_NAMES_ZH[Role(role)]}
+    return exc.translated(gettext)
 
 
 def _wants_json(request: Request) -> bool:

@@ -29,6 +29,7 @@ MAX_TOTAL_VIEWERS = 10_000_000_000  # cumulative viewers of a room
 MAX_QUANTITY = 100_000  # items in one order
 MAX_LATENCY_MS = 3_600_000  # an hour of stream latency
 MAX_FANS_LEVEL = 1_000
+MAX_STOCK = 100_000_000  # units of one product on the shelf
 
 
 def _number(low: int, high: int, description: str, **extra: Any) -> Any:
@@ -127,14 +128,40 @@ class Stream(_Event):
     latency_ms: int | None = _number(0, MAX_LATENCY_MS, "Stream latency in milliseconds", default=None)
 
 
+class Product(_Event):
+    """A product's listing as the shop, the platform or the run-of-show reports it: what
+    is left on the shelf, whether its link is live (上架), whether the host is presenting
+    it (讲解中). A field left out keeps the value it had."""
+
+    type: Literal["product"]
+    sku: Ident
+    name: Annotated[str, Field(max_length=200)] | None = None
+    price_cents: int | None = _number(0, MAX_AMOUNT_CENTS, "Price in cents (fen)", default=None)
+    stock: int | None = _number(0, MAX_STOCK, "Units left on the shelf", default=None)
+    on_shelf: bool | None = Field(default=None, strict=True, description="The product's link is live (上架).")
+    on_stage: bool | None = Field(default=None, strict=True, description="The host is presenting it now (讲解中).")
+
+
+class Complaint(_Event):
+    """A complaint filed with customer service or the platform (not a comment): counted
+    with complaint comments in the complaint rate (SOP 9)."""
+
+    type: Literal["complaint"]
+    user: User | None = None
+    order_id: Ident | None = None
+    sku: Ident | None = None
+    reason: Text | None = None
+
+
 Event = Annotated[
-    Union[Comment, Like, Gift, Viewers, Enter, Follow, Share, FansClub, ProductClick, Order, Stream],
+    Union[Comment, Like, Gift, Viewers, Enter, Follow, Share, FansClub, ProductClick, Order, Stream, Product,
+          Complaint],
     Field(discriminator="type"),
 ]
 
 EVENT_TYPES = (
     "comment", "like", "gift", "viewers", "enter", "follow",
-    "share", "fansclub", "product_click", "order", "stream",
+    "share", "fansclub", "product_click", "order", "stream", "product", "complaint",
 )
 
 event_adapter: TypeAdapter[Any] = TypeAdapter(Event)

@@ -6,7 +6,7 @@ import logging
 import sys
 
 import structlog
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_INGESTED = Counter("controlroom_events_ingested_total", "Events accepted into a room stream", ["room"])
 EVENTS_REJECTED = Counter("controlroom_events_rejected_total", "Events refused as invalid", ["room"])
@@ -23,6 +23,11 @@ STREAM_LAG_SECONDS = Gauge(
 )
 STREAM_BACKLOG = Gauge(
     "controlroom_stream_backlog_events", "Events accepted but not yet applied, at scrape time", ["room"]
+)
+ALERT_ROUND_SECONDS = Histogram(
+    "controlroom_alert_round_seconds",
+    "How long one alert round over all of this process's rooms took (how late a rule can fire)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 WEBSOCKET_CLIENTS = Gauge("controlroom_websocket_clients", "Connected websocket clients", ["room"])
 FANOUT_DROPS = Counter(

@@ -7,7 +7,7 @@ import pytest
 from controlroom.bus.embedded import EmbeddedRedis
 import redis
 
-from tests.support import LiveServer, PostgresDatabase, create_room, migrate, redis_database, server_env
+from tests.support import LiveServer, create_room, migrated_database, redis_database, server_env
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory):
@@ -44,17 +44,8 @@ def own_redis_url(redis_url: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory):
-    server_url = os.environ.get("CONTROLROOM_TEST_DATABASE_URL")
-    if server_url:
-        database = PostgresDatabase(server_url)
-        url = database.create()
-        migrate(url)
+    with migrated_database(tmp_path_factory.mktemp("db")) as url:
         yield url
-        database.drop()
-        return
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'controlroom.sqlite3'}"
-    migrate(url)
-    yield url
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,9 @@ import uuid
 from pathlib import Path
 
 import asyncio
+import contextlib
 import re
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit, urlunsplit
 
@@ -70,6 +72,25 @@ class PostgresDatabase:
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         engine.dispose()
+
+
+@contextlib.contextmanager
+def migrated_database(directory: Path) -> Iterator[str]:
+    """A migrated database of its own: on the PostgreSQL server when
+    CONTROLROOM_TEST_DATABASE_URL names one (dropped afterwards), else SQLite in `directory`."""
+    server_url = os.environ.get("CONTROLROOM_TEST_DATABASE_URL")
+    if not server_url:
+        url = f"sqlite:///{directory / 'controlroom.sqlite3'}"
+        migrate(url)
+        yield url
+        return
+    database = PostgresDatabase(server_url)
+    url = database.create()
+    try:
+        migrate(url)
+        yield url
+    finally:
+        database.drop()
 
 
 class TestRoom(str):
@@ -281,3 +302,13 @@ async def frames_until(ws, predicate, timeout: float = 10) -> str:
         if predicate(frame):
             return frame
     raise AssertionError(f"no matching frame within {timeout}s; got {len(seen)} frames: {seen[-2:]}")
+
+
+def page_wait_until(page, expression: str, timeout: float = 15) -> None:
+    """Until a page expression is true. page.wait_for_function polls with eval, which
+    the page's CSP refuses (it only passes when true at once): poll from here."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(100)
+

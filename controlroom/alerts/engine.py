@@ -21,23 +21,28 @@ from datetime import datetime, timedelta, timezone
 from statistics import fmean, pstdev
 from typing import Callable, Iterable, TypeVar
 
+import orjson
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.alerts.outbox import outbox_waiting, record_outbox, step_without_sql
+from controlroom.alerts.outbox import (
+    outbox_waiting, record_outbox, show_measures, step_projected, step_without_sql,
+)
 from controlroom.alerts.service import ALERTS, RoomContext, apply_observations, open_alerts, room_alerts_projection
 from controlroom.clock import Clock, ms_to_datetime
 from controlroom.db.health import DatabaseAway, DatabaseHealth, DatabaseWatch, database_unavailable
 from controlroom.db.session import run_in_transaction
 from controlroom.live.projections import Projections
+from controlroom.observability import ALERT_ROUND_SECONDS
 from controlroom.live.view import count_minute_distinct, read_live_state, read_minute_distinct
 from controlroom.metrics.models import RoomMinute
 from controlroom.rooms.models import Room
 from controlroom.shows.models import Show
+from controlroom.shows.runs import SHOW, boosted_spans, on_stage, planned_stock, segment_time_left
 from controlroom.shows.schedule import current_show
-from controlroom.rules.evaluator import evaluate
+from controlroom.rules.evaluator import evaluate, instance_key, instances
 from controlroom.rules.schemas import RuleDefinition
 from controlroom.rules.service import definitions
 from controlroom.rules.signals import MINUTE_COLUMNS, MINUTE_RATES, Baseline, build_signals
@@ -58,6 +63,17 @@ SQL_WAIT_S = 1.0
 T = TypeVar("T")
 
 
+def complete_minutes(now_ms: int, count: int) -> list[int]:
+    """The `count` minutes (start ms) that have ended, newest first: the one that just
+    ended is the first, the one still filling is not among them."""
+    current = now_ms - now_ms % 60_000
+    return [current - i * 60_000 for i in range(1, count + 1)]
+
+
+class SlowDatabase(DatabaseAway):
+    """SQL did not answer within a round's wait: this round goes on without it."""
+
+
 @dataclass
 class _Context:
     room: RoomContext
@@ -66,6 +82,7 @@ class _Context:
     show_started_ms: int | None
     read_at: float
     has_open_alerts: bool = True
+    capacity: int | None = None  # the show's planned capacity (online viewers), SOP 2
 
 
 @dataclass
@@ -96,9 +113,15 @@ class AlertEngine:
         self.min_interval_s = min_interval_s
         self.wake = asyncio.Event()
         self._contexts: dict[str, _Context] = {}
+        # Rules are the same for every room: read (and parsed) once per CONTEXT_TTL_S for
+        # all of them, not once per room — the per-room read grew as rooms times rules.
+        self._rules: list[RuleDefinition] = []
+        self._rules_read_at = float("-inf")
         self._baselines: dict[str, _Baselines] = {}
         # None: this process has no watcher of its own yet; run() starts one.
         self.database = database
+        # How many pings the watch had seen answered when a round last gave up on SQL.
+        self._slow_at_answers: int | None = None
         self._watch: DatabaseWatch | None = None
         # Rooms whose outbox may hold changes not yet recorded in SQL.
         self._outbox: set[str] = set()
@@ -134,6 +157,7 @@ class AlertEngine:
                     log.exception("alerts.evaluation_failed", room=room, error=str(exc))
                     if not database_unavailable(exc):
                         self._contexts.pop(room, None)
+            ALERT_ROUND_SECONDS.observe(time.monotonic() - started)
             # Coalesce: at most 1/min_interval evaluations a second, at least one per tick.
             await asyncio.sleep(max(0.0, self.min_interval_s - (time.monotonic() - started)))
             self.wake.clear()
@@ -144,7 +168,11 @@ class AlertEngine:
 
     @property
     def sql_away(self) -> bool:
-        return self.database is not None and self.database.down
+        """Away for the whole process (the watch says so), or too slow for this engine's
+        rounds since a round gave up on it and until the watch hears SQL answer again."""
+        if self.database is None:
+            return False
+        return self.database.down or self._slow_at_answers == self.database.answers
 
     async def _sql(self, work: Callable[[Session], T]) -> T:
         """SQL for a round, given SQL_WAIT_S to answer: an alert must not wait behind a
@@ -152,13 +180,16 @@ class AlertEngine:
         try:
             return await asyncio.wait_for(run_in_transaction(self.sessions, work), timeout=SQL_WAIT_S)
         except asyncio.TimeoutError:
-            raise DatabaseAway(f"no answer within {SQL_WAIT_S:g} s") from None
+            raise SlowDatabase(f"no answer within {SQL_WAIT_S:g} s") from None
 
     def _sql_failed(self, exc: BaseException) -> bool:
         """True when `exc` says SQL is away (then the round goes on without it)."""
         if not database_unavailable(exc):
             return False
-        if self.database is not None:
+        # A slow round is not an outage: the watch, which waits longer, decides that.
+        if isinstance(exc, SlowDatabase):
+            self._slow_at_answers = self.database.answers if self.database is not None else None
+        elif self.database is not None:
             self.database.failed(exc)
         return True
 
@@ -171,19 +202,32 @@ class AlertEngine:
         live = await read_live_state(self.redis, room)
         state, distinct = live.state, live.distinct
         minute_distinct = await self._minute_distinct(room, now_ms, context.show_started_ms)
+        show = await self._show_data(room)
         signals = build_signals(
             state, now_ms=now_ms, live=context.live_show or state.stream_status in ("live", "interrupted"),
             distinct=distinct, minute_distinct=minute_distinct, show_started_ms=context.show_started_ms,
             room_baselines=await self._room_baselines(context),
+            arrived_ms=live.arrived_ms, behind_ms=live.behind_ms, source_arrivals=live.source_arrivals,
+            boosted=boosted_spans(show, now_ms), segment_remaining_s=segment_time_left(show, now_ms),
+            stage=on_stage(show), planned_capacity=context.capacity, planned_stock=planned_stock(show),
         )
-        rules = [rule for rule in context.rules if rule.applies_to(room)]
-        observations = {rule.key: evaluate(rule, signals) for rule in rules}
+        rules = [each for rule in context.rules if rule.applies_to(room) for each in instances(rule, signals)]
+        observations = {instance_key(rule): evaluate(rule, signals) for rule in rules}
         if not await self._outbox_recorded(room, context):
             return await self._evaluate_without_sql(room, context, rules, observations, now_ms)
         if not context.has_open_alerts and not any(o.holds for o in observations.values()):
             return False  # nothing open, nothing to open: no SQL this round
         if self.sql_away:
             return await self._evaluate_without_sql(room, context, rules, observations, now_ms)
+        # SQL only when the record moves: stepped first on the alerts as the screens have
+        # them, a round where nothing moves (or only a measured value) costs no SQL.
+        stepped = await step_projected(self.redis, room=room, rules=rules, observations=observations,
+                                       red_escalation_s=self.red_escalation_s, now_ms=now_ms)
+        if stepped.known and not stepped.moved:
+            return False
+        if stepped.measure_only:
+            await show_measures(self.redis, room=room, stepped=stepped, now_ms=now_ms)
+            return True
 
         def apply(session: Session) -> dict | None:
             changed = apply_observations(
@@ -261,17 +305,20 @@ class AlertEngine:
             if room_row is None:
                 return None
             show = current_show(session, room, ms_to_datetime(self.clock.now_ms()))
+            if time.monotonic() - self._rules_read_at >= CONTEXT_TTL_S:
+                self._rules, self._rules_read_at = definitions(session), time.monotonic()
 
             return _Context(
                 room=RoomContext(
                     room_id=room_row.id, slug=room, show_id=show.id if show else None,
                     red_escalation_s=self.red_escalation_s,
                 ),
-                rules=definitions(session),
+                rules=self._rules,
                 live_show=show is not None and show.status == "live",
                 show_started_ms=int(show.planned_start.timestamp() * 1000) if show else None,
                 read_at=time.monotonic(),
                 has_open_alerts=bool(open_alerts(session, room_id=room_row.id)),
+                capacity=((show.targets or {}).get("capacity") if show else None),
             )
 
         try:
@@ -284,13 +331,18 @@ class AlertEngine:
             self._contexts[room] = context
         return context
 
+    async def _show_data(self, room: str) -> dict | None:
+        """The room's show as last published (Redis): its segments and what ran."""
+        raw = await self.redis.get(SHOW.key(room))
+        return orjson.loads(raw) if raw else None
+
     async def _minute_distinct(self, room: str, now_ms: int, since_ms: int | None) -> dict[int, dict[str, int]]:
-        """Per complete minute, distinct people of each windowed kind. Counted once
-        from the minute's HyperLogLogs and kept in a hash, since those expire."""
+        """Per complete minute, distinct people of each windowed kind, the minute that
+        just ended included (a 10-minute window is whole only with it). Counted from the
+        minute's HyperLogLogs and kept in a hash, since those expire; a minute that gets
+        late events is dropped from the hash by the worker's checkpoint, and counted again."""
         known = await read_minute_distinct(self.redis, room)
-        current = now_ms - now_ms % 60_000
-        # The current minute is still filling; the one before may still get late events.
-        wanted = [current - i * 60_000 for i in range(2, MINUTE_DISTINCT_LOOKBACK + 2)]
+        wanted = complete_minutes(now_ms, MINUTE_DISTINCT_LOOKBACK)
         missing = [m for m in wanted if m not in known and (since_ms is None or m >= since_ms - since_ms % 60_000)]
         known.update(await count_minute_distinct(
             self.redis, room, missing, forget_before_ms=now_ms - MINUTE_DISTINCT_KEEP_MS

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from controlroom.i18n.refusal import Refusal
 from controlroom.rules.evaluator import Observation
 
 PENDING, FIRING, ACKNOWLEDGED, RESOLVED = "pending", "firing", "acknowledged", "resolved"
@@ -25,8 +26,9 @@ TRANSITIONS = frozenset({
 RENOTIFIED, ESCALATED, MUTED, UNMUTED = "renotified", "escalated", "muted", "unmuted"
 
 
-class InvalidTransition(ValueError):
-    pass
+class InvalidTransition(Refusal):
+    """A move not in TRANSITIONS. People are told why in their language by the service
+    (AlertActionRefused); this says which move it was."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ class Change:
 def _move(alert: AlertSnapshot | None, to: str, reason: str, changes: list[Change], **fields) -> AlertSnapshot:
     source = alert.state if alert else None
     if (source, to) not in TRANSITIONS:
-        raise InvalidTransition(f"an alert cannot go from {source or 'nothing'} to {to}")
+        raise InvalidTransition("an alert cannot go from %(source)s to %(target)s", source=source or "nothing",
+                                target=to)
     changes.append(Change(to, reason, source))
     if alert is None:
         return AlertSnapshot(state=to, **fields)

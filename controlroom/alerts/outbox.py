@@ -9,7 +9,7 @@ emptied, and the projection is rebuilt from SQL, which gives the new alerts thei
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Awaitable, Callable
 
 import orjson
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from controlroom.alerts.lifecycle import FIRING, OPEN_STATES, AlertSnapshot, Change
 from controlroom.alerts.service import (
-    ALERTS, NO_ALERTS, SilenceRule, alert_row, arrange, fingerprint, record_outboxed, rule_facts, snapshot_of_row,
+    ALERTS, NO_ALERTS, SilenceRule, Stepped, alert_row, arrange, fingerprint, record_outboxed, rule_facts, snapshot_of_row,
     step_rules, worst_level,
 )
 from controlroom.bus import keys
@@ -31,12 +31,30 @@ RECORD_BATCH = 500
 FACTS = ("rule_key", "level", "name", "name_en", "labels", "advice", "playbook", "cue")
 
 
-async def step_without_sql(
-    redis: aioredis.Redis, *, room: str, show_id: int | None, rules: list[RuleDefinition],
-    observations: dict[str, Observation], red_escalation_s: int, now_ms: int,
-) -> list[dict[str, Any]] | None:
-    """One round of the room's alerts from Redis alone. Returns the alerts now shown, or
-    None when nothing changed."""
+@dataclass
+class ProjectedStep:
+    """A round of a room's alerts stepped from their projection in Redis."""
+    projection: dict[str, Any]
+    known: bool  # False: Redis had no projection (stepped from none; only SQL knows)
+    open_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    moved: list[Stepped] = field(default_factory=list)
+
+    @property
+    def measure_only(self) -> bool:
+        """Only the measured value of open alerts moved: nothing SQL keeps the record of."""
+        return self.known and all(
+            not step.changes and step.fingerprint in self.open_rows
+            and replace(step.alert, value=None, reference=None)
+            == replace(snapshot_of_row(self.open_rows[step.fingerprint]), value=None, reference=None)
+            for step in self.moved
+        )
+
+
+async def step_projected(
+    redis: aioredis.Redis, *, room: str, rules: list[RuleDefinition], observations: dict[str, Observation],
+    red_escalation_s: int, now_ms: int,
+) -> ProjectedStep:
+    """The round `step_rules` gives on the alerts as the screens have them."""
     raw = await redis.get(ALERTS.key(room))
     projection = orjson.loads(raw) if raw else {**NO_ALERTS, "alerts": [], "markers": []}
     rows: list[dict[str, Any]] = projection["alerts"]
@@ -48,10 +66,15 @@ async def step_without_sql(
         silences=[SilenceRule.from_row(s) for s in projection["silences"] if s["ends_at"] > now_ms],
         red_escalation_s=red_escalation_s, now_ms=now_ms,
     )
-    if not moved:
-        return None
+    return ProjectedStep(projection, bool(raw), open_rows, moved)
+
+
+def _apply(stepped: ProjectedStep, *, show_id: int | None, now_ms: int) -> list[dict[str, Any]]:
+    """Move the projection on by the step; returns the outbox entries of the changes."""
+    projection, open_rows = stepped.projection, stepped.open_rows
+    rows: list[dict[str, Any]] = projection["alerts"]
     entries = []
-    for step in moved:
+    for step in stepped.moved:
         before = open_rows.get(step.fingerprint)
         facts = {name: before[name] for name in FACTS} if before else rule_facts(step.rule)
         row = alert_row(facts, step.alert, alert_id=before["id"] if before else None,
@@ -69,13 +92,38 @@ async def step_without_sql(
                         "changes": [[c.event, c.from_state, c.reason] for c in step.changes]})
     projection["alerts"] = arrange(rows)
     projection["worst_level"] = worst_level(projection["alerts"])
+    return entries
+
+
+async def show_measures(redis: aioredis.Redis, *, room: str, stepped: ProjectedStep, now_ms: int) -> list[dict[str, Any]]:
+    """A measure-only round: the screens get the new values, SQL is not asked (its record
+    keeps the value each alert had when it last changed)."""
+    _apply(stepped, show_id=None, now_ms=now_ms)
     pipe = redis.pipeline(transaction=True)
-    pipe.set(ALERTS.key(room), orjson.dumps(projection))
+    pipe.set(ALERTS.key(room), orjson.dumps(stepped.projection))
+    pipe.publish(keys.updates_channel(room), ALERTS.name.encode())
+    await pipe.execute()
+    return stepped.projection["alerts"]
+
+
+async def step_without_sql(
+    redis: aioredis.Redis, *, room: str, show_id: int | None, rules: list[RuleDefinition],
+    observations: dict[str, Observation], red_escalation_s: int, now_ms: int,
+) -> list[dict[str, Any]] | None:
+    """One round of the room's alerts from Redis alone. Returns the alerts now shown, or
+    None when nothing changed."""
+    stepped = await step_projected(redis, room=room, rules=rules, observations=observations,
+                                   red_escalation_s=red_escalation_s, now_ms=now_ms)
+    if not stepped.moved:
+        return None
+    entries = _apply(stepped, show_id=show_id, now_ms=now_ms)
+    pipe = redis.pipeline(transaction=True)
+    pipe.set(ALERTS.key(room), orjson.dumps(stepped.projection))
     for entry in entries:
         pipe.xadd(keys.alert_outbox(room), {"e": orjson.dumps(entry)}, maxlen=OUTBOX_MAXLEN, approximate=True)
     pipe.publish(keys.updates_channel(room), ALERTS.name.encode())
     await pipe.execute()
-    return projection["alerts"]
+    return stepped.projection["alerts"]
 
 
 async def outbox_waiting(redis: aioredis.Redis, room: str) -> bool:

@@ -28,7 +28,7 @@ from controlroom.rooms.models import Room
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.web.answers import ROOM_API, json_list
-from controlroom.web.pages import client_ip
+from controlroom.web.pages import client_ip, refusal_text
 
 router = APIRouter()
 
@@ -48,9 +48,10 @@ async def _act(
     except LookupError as error:
         return _refused(404, str(error).strip("'\""))
     except AlertActionRefused as error:
-        return _refused(409, str(error))
+        return _refused(409, refusal_text(request, services, error))
     except StaleDataError:
-        return _refused(409, "the alert changed meanwhile (the engine or someone else moved it); look again")
+        changed = AlertActionRefused("the alert changed meanwhile (the engine or someone else moved it); look again")
+        return _refused(409, refusal_text(request, services, changed))
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)
@@ -84,12 +85,14 @@ async def silence(
 ) -> Response:
     """Mute alerts of a rule (or every rule) whose labels include `labels` (a=b,c=d)."""
     if not minutes.strip().isdigit():
-        return _refused(422, f"minutes: {minutes!r} is not a whole number of minutes")
+        refused = AlertActionRefused("minutes: “%(value)s” is not a whole number", value=minutes)
+        return _refused(422, refusal_text(request, services, refused))
     matchers = {}
     for part in filter(None, (p.strip() for p in labels.split(","))):
         name, sep, value = part.partition("=")
         if not sep or not name.strip() or not value.strip():
-            return _refused(422, f"labels: {part!r} is not name=value")
+            refused = AlertActionRefused("labels: “%(value)s” is not name=value", value=part)
+            return _refused(422, refusal_text(request, services, refused))
         matchers[name.strip()] = value.strip()
 
     def change(session: Session, room_row: Room) -> dict:

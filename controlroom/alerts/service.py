@@ -12,12 +12,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from controlroom.alerts import lifecycle
-from controlroom.alerts.lifecycle import OPEN_STATES, RESOLVED, AlertSnapshot, Change, Timing
+from controlroom.alerts.lifecycle import ACKNOWLEDGED, OPEN_STATES, PENDING, RESOLVED, AlertSnapshot, Change, Timing
 from controlroom.alerts.models import Alert, AlertTransition, Silence
+from controlroom.i18n.refusal import Refusal
 from controlroom.live.projections import declare
 from controlroom.playbooks.service import running_alert_ids
 from controlroom.rooms.models import Room
-from controlroom.rules.evaluator import Observation
+from controlroom.rules.evaluator import Observation, instance_key
 from controlroom.rules.schemas import LEVEL_RANK, RuleDefinition
 
 # Resolved alerts stay on screen this long (greyed), so nobody wonders where one went.
@@ -148,7 +149,7 @@ def step_rules(
     inhibited: dict[str, str] = {}  # group -> reason
     moved: list[Stepped] = []
     for rule in sorted(rules, key=lambda rule: not rule.inhibits):
-        observation = observations.get(rule.key)
+        observation = observations.get(instance_key(rule))
         if observation is None:
             continue
         key = fingerprint(slug, rule.key, rule.labels)
@@ -239,8 +240,20 @@ def record_outboxed(session: Session, *, room_id: int, show_id: int | None, fing
     session.flush()
 
 
-class AlertActionRefused(ValueError):
-    pass
+class AlertActionRefused(Refusal):
+    """Why a person's action on an alert or a silence is refused (said in the reader's
+    language)."""
+
+
+def _not_now(state: str) -> AlertActionRefused:
+    """Why the lifecycle refuses to acknowledge or resolve an alert in `state`."""
+    if state == RESOLVED:
+        return AlertActionRefused("The alert is resolved already")
+    if state == ACKNOWLEDGED:
+        return AlertActionRefused("The alert is acknowledged already")
+    if state == PENDING:
+        return AlertActionRefused("The alert has not fired yet: there is nothing to acknowledge")
+    return AlertActionRefused("The alert cannot be changed now (it is %(state)s)", state=state)
 
 
 def _room_alert(session: Session, *, room: Room, alert_id: int) -> Alert:
@@ -256,8 +269,8 @@ def act_on_alert(session: Session, *, room: Room, alert_id: int, action: str, by
     move = {"acknowledge": lifecycle.acknowledge, "resolve": lifecycle.resolve}[action]
     try:
         snapshot, changes = move(snapshot_of(alert), now_ms=_ms(now), by=by)
-    except lifecycle.InvalidTransition as error:
-        raise AlertActionRefused(str(error)) from None
+    except lifecycle.InvalidTransition:
+        raise _not_now(alert.state) from None
     _store(alert, snapshot, changes, now=now, actor=by)
     if action == "acknowledge":
         alert.acked_by = by
@@ -273,7 +286,8 @@ def create_silence(
 ) -> Silence:
     duration = timedelta(minutes=minutes)
     if not timedelta(minutes=1) <= duration <= MAX_SILENCE:
-        raise AlertActionRefused(f"a silence lasts 1 minute to {MAX_SILENCE.days} days, not {minutes} minutes")
+        raise AlertActionRefused("minutes: a silence lasts 1 minute to %(days)s days, not %(minutes)s minutes",
+                                 days=MAX_SILENCE.days, minutes=minutes)
     silence = Silence(
         room_id=room.id if room else None, rule_key=rule_key or None, labels=labels, starts_at=now,
         ends_at=now + duration, comment=comment[:300], created_by=by, created_at=now,

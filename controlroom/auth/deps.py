@@ -21,6 +21,7 @@ from controlroom.auth.permissions import Permission
 from controlroom.auth.secrets import token_hash
 from controlroom.auth.service import Principal, principal_for_host_link, principal_for_session
 from controlroom.db.session import transaction
+from controlroom.i18n.refusal import Refusal
 from controlroom.services import Services, get_services
 
 SESSION_COOKIE = "cr_session"
@@ -30,12 +31,9 @@ class NotAuthenticated(Exception):
     """401: no valid session (or host link)."""
 
 
-class Forbidden(Exception):
-    """403: signed in, but this role or this room is not theirs."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class Forbidden(Refusal):
+    """403: signed in, but this role or this room is not theirs (said in the reader's
+    language by the app's handler)."""
 
 
 def _principal_from_cookie(services: Services, cookie: str | None) -> Principal | None:
@@ -62,10 +60,11 @@ def authorize(principal: Principal | None, permission: Permission | None, room: 
     if principal is None:
         raise NotAuthenticated()
     if permission is not None and not principal.allows(permission):
-        raise Forbidden(f"the {principal.role.value} role may not do this ({permission.value})")
+        raise Forbidden("The %(role)s role may not do this (%(permission)s)", role=principal.role.value,
+                        permission=permission.value)
     if room is not None and not principal.can_see_room(room):
         # The same answer whether or not the room exists.
-        raise Forbidden(f"no access to room {room!r}")
+        raise Forbidden("You have no access to room %(room)s", room=room)
     return principal
 
 
@@ -112,7 +111,7 @@ class WsRequires(Requires):
         except NotAuthenticated:
             raise await refuse_websocket(websocket, "login required") from None
         except Forbidden as exc:
-            raise await refuse_websocket(websocket, exc.message) from None
+            raise await refuse_websocket(websocket, str(exc)) from None
 
 
 class RequiresHostLink:

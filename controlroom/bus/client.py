@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import orjson
@@ -152,9 +153,11 @@ class Bus:
         *,
         key_hash: str,
         now_s: float | None = None,
+        sources: Iterable[str] = (),
     ) -> IngestOutcome:
         """Write a batch atomically: new events to the stream, repeats counted and
-        dropped, rejected items to the dead-letter stream; or nothing at all."""
+        dropped, rejected items to the dead-letter stream; or nothing at all. `sources`:
+        the feeds the batch came from, each heard from now (feed silence per source)."""
         if not keys.ROOM_SLUG.match(room):
             raise InvalidApiKey(room)
         window = int((now_s if now_s is not None else time.time()) // self.dedup_window_s)
@@ -167,6 +170,8 @@ class Bus:
             b"\n".join(payload for _, payload in events),
             orjson.dumps([[raw.decode(errors="replace"), reason.decode()] for raw, reason in dead]),
             key_hash,
+            orjson.dumps(sorted(set(sources))),
+            keys.MAX_SOURCES,
         ]
         result = await self._ingest(
             keys=[
@@ -177,6 +182,7 @@ class Bus:
                 keys.dead_letters(room),
                 keys.backlog(room),
                 keys.api_keys(room),
+                keys.source_arrivals(room),
             ],
             args=args,
         )

@@ -47,6 +47,15 @@ def backlog(room: str) -> str:
     return f"cr:{{{room}}}:backlog"
 
 
+def source_arrivals(room: str) -> str:
+    """Hash: each feed source (the events' `source`) -> when ingest last heard from it (ms)."""
+    return f"cr:{{{room}}}:sources"
+
+
+# A room remembers this many sources at most: a sender cannot grow the hash without end.
+MAX_SOURCES = 32
+
+
 def api_keys(room: str) -> str:
     """Hash: sha256 of each valid ingest key -> 1 (SQL holds the keys' records)."""
     return f"cr:{{{room}}}:apikeys"

@@ -10,10 +10,13 @@ that limit, so trimming only ever removes entries that were applied.
 """
 
 # KEYS: meta, stream, seen (this window), seen (previous window), dead letters, backlog,
-#       API keys
+#       API keys, source arrivals
 # ARGV: stream maxlen, dead maxlen, seen ttl (s), backlog limit,
 #       event ids (a JSON array), event payloads (canonical JSON, one a line),
-#       dead letters (a JSON array of [raw, reason] pairs), sha256 of the sender's key
+#       dead letters (a JSON array of [raw, reason] pairs), sha256 of the sender's key,
+#       the batch's sources (a JSON array), the most sources a room keeps
+# A source is heard whenever it sends, repeats included (a source that resends is alive),
+# at Redis's own time, the clock stream ids are read on.
 # Two blobs instead of two arguments per event: packing thousands of arguments costs
 # the client more than the script spends splitting them. Canonical JSON never holds a
 # raw newline, so a line is exactly one payload.
@@ -45,6 +48,16 @@ if accepted > 0 then redis.call('INCRBY', KEYS[6], accepted) end
 for _, item in ipairs(cjson.decode(ARGV[7])) do
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', dead_maxlen, '*', 'raw', item[1], 'reason', item[2])
 end
+local sources = cjson.decode(ARGV[9])
+if #sources > 0 then
+  local now = redis.call('TIME')
+  local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
+  for _, source in ipairs(sources) do
+    if redis.call('HEXISTS', KEYS[8], source) == 1 or redis.call('HLEN', KEYS[8]) < tonumber(ARGV[10]) then
+      redis.call('HSET', KEYS[8], source, now_ms)
+    end
+  end
+end
 return {accepted, duplicates}
 """
 
@@ -73,9 +86,11 @@ return {reply[1], reply[2]}
 #       ledger changes (a JSON object: order id -> status bits, or "{}"),
 #       stream ids to acknowledge (space-separated), number of entries newly applied,
 #       then for each user set a JSON array of the user ids this batch saw,
-#       then the per-minute key prefix, a JSON array of [minute, set, [user ids]], and
-#       the per-minute keys' lifetime (s). (Per-minute keys carry the room's hash tag
-#       but are named here, not in KEYS: there is one per minute.)
+#       then the per-minute key prefix, a JSON array of [minute, set, [user ids]],
+#       the per-minute keys' lifetime (s), and the room's minute-distinct hash. (Per-minute
+#       keys and that hash carry the room's hash tag but are named here, not in KEYS:
+#       there is one per minute.) A minute that gets people is dropped from the hash, so
+#       its counts are taken again: late events are counted, never frozen out.
 # Returns 0 when the lease is no longer ours (another worker took the room): nothing
 # is written, and the caller must drop the room.
 CHECKPOINT = """
@@ -104,6 +119,7 @@ for _, item in ipairs(cjson.decode(ARGV[base + 1])) do
     redis.call('PFADD', key, unpack(users, first, math.min(first + 499, #users)))
   end
   redis.call('EXPIRE', key, ARGV[base + 2])
+  redis.call('HDEL', ARGV[base + 3], string.format('%d', item[1]))
 end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1

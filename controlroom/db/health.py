@@ -22,8 +22,12 @@ from controlroom.clock import Clock
 log = structlog.get_logger(__name__)
 
 PING_EVERY_S = 1.0
-# A ping slower than this counts as "down": a blackholed server never answers at all.
+# How long one check waits for its ping.
 PING_TIMEOUT_S = 1.5
+# A ping still unanswered after this long means "down": a blackholed server never
+# answers at all. One slow ping does not: on a machine pegged by other work a healthy
+# server can take over a second, and "down" refuses every request that needs SQL.
+PING_DOWN_AFTER_S = 3.0
 # The key outlives a few missed refreshes, and no more: a watcher that died with its
 # process cannot leave "down" behind for good.
 HEALTH_KEY_TTL_S = 5
@@ -53,6 +57,7 @@ class DatabaseHealth:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.down_since_ms: int | None = None
+        self.answers = 0  # pings answered so far: "has it answered since …?"
         self.error = ""
 
     @property
@@ -69,6 +74,7 @@ class DatabaseHealth:
         if self.down_since_ms is not None:
             log.info("database.back", down_for_ms=self.clock.now_ms() - self.down_since_ms)
         self.down_since_ms = None
+        self.answers += 1
         self.error = ""
 
 
@@ -97,20 +103,24 @@ class DatabaseWatch:
         if sessions.kw.get("bind") is not None:
             _HEALTH_OF[sessions.kw["bind"]] = health
         self._ping: asyncio.Future | None = None
+        self._ping_sent = 0.0
 
     def _select_one(self) -> None:
         with self.sessions() as session:
             session.execute(text("SELECT 1"))
 
     async def check(self) -> bool:
+        loop = asyncio.get_running_loop()
         if self._ping is None or self._ping.done():
-            self._ping = asyncio.get_running_loop().run_in_executor(self._thread, self._select_one)
+            self._ping = loop.run_in_executor(self._thread, self._select_one)
+            self._ping_sent = loop.time()
             # A ping given up on still ends (in error, usually): its outcome is not news.
             self._ping.add_done_callback(lambda ping: ping.cancelled() or ping.exception())
         try:
             await asyncio.wait_for(asyncio.shield(self._ping), timeout=PING_TIMEOUT_S)
         except asyncio.TimeoutError:
-            self.health.failed(f"no answer within {PING_TIMEOUT_S:g} s")
+            if loop.time() - self._ping_sent >= PING_DOWN_AFTER_S:
+                self.health.failed(f"no answer within {PING_DOWN_AFTER_S:g} s")
         except Exception as exc:  # noqa: BLE001 - any failure to answer SELECT 1 is "down"
             self.health.failed(exc)
         else:

@@ -23,6 +23,12 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
 @lru_cache
+def N_(message: str) -> str:
+    """Marks a message for the catalogs (pybabel finds N_); it is translated where it is
+    shown, in the reader's language."""
+    return message
+
+
 def translations(locale: str) -> gettext.NullTranslations:
     po_path = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
     if not po_path.exists():

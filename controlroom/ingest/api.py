@@ -109,7 +109,8 @@ async def accept_batch(
         return exc.status, {"detail": exc.message}, {}
     try:
         outcome = await services.bus.ingest(
-            room, [(eid, payload) for _, eid, payload in batch.valid], batch.dead, key_hash=key_hash
+            room, [(eid, payload) for _, eid, payload in batch.valid], batch.dead, key_hash=key_hash,
+            sources=batch.sources,
         )
     except InvalidApiKey:
         raise IngestKeyRejected(invalid_key_message(room)) from None  # revoked while we read the body

@@ -179,7 +179,8 @@ async def _store(services: Services, room: str, translated: Translated) -> Respo
     # Test messages: not counted, but kept where tech staff look for what was left out.
     dead += [(raw.encode() if isinstance(raw, str) else raw, reason.encode()) for raw, reason in translated.skipped]
     try:
-        outcome = await services.bus.ingest(room, events, dead, key_hash=keys.PUSH_KEY)
+        outcome = await services.bus.ingest(room, events, dead, key_hash=keys.PUSH_KEY,
+                                            sources={e["source"] for e in translated.events if e.get("source")})
     except BacklogFull:
         return JSONResponse({"detail": f"room {room!r} is behind; retry"}, status_code=503,
                             headers={"Retry-After": RETRY_AFTER_S})

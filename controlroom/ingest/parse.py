@@ -44,6 +44,8 @@ class ParsedBatch:
     # (raw text, reason) of each rejected item, for the dead-letter stream
     dead: list[tuple[bytes, bytes]] = field(default_factory=list)
     total: int = 0
+    # The `source` of each valid event: those feeds are heard from (silence per source).
+    sources: set[str] = field(default_factory=set)
 
 
 def is_ndjson(content_type: str | None) -> bool:
@@ -86,6 +88,8 @@ def parse_body(body: bytes, *, ndjson: bool, max_events: int, now_ms: int) -> Pa
             _reject(batch, raw, item, [Rejection(index, "ts", reason, event.id)])
             continue
         batch.valid.append((index, event.id, event_adapter.dump_json(event, exclude_none=True)))
+        if event.source:
+            batch.sources.add(event.source)
     return batch
 
 

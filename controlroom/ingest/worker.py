@@ -466,6 +466,7 @@ class Worker:
                 keys.window_users_prefix(room),
                 orjson.dumps([[minute, kind, sorted(ids)] for (minute, kind), ids in effects.minute_users.items()]),
                 WINDOW_KEYS_TTL_S,
+                keys.minute_distinct(room),
             ],
         )
         if not ok:

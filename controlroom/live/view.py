@@ -77,8 +77,9 @@ class RoomView:
     @classmethod
     def of(cls, state: RoomState, *, room: str, now_ms: int, projections: dict[str, Any],
            distinct: dict[str, int] | None = None, window_distinct: dict[str, dict[str, int]] | None = None,
-           targets: dict[str, Any] | None = None) -> "RoomView":
-        numbers = room_view(state, now_ms=now_ms, distinct=distinct, window_distinct=window_distinct, targets=targets)
+           targets: dict[str, Any] | None = None, arrived_ms: int | None = None) -> "RoomView":
+        numbers = room_view(state, now_ms=now_ms, distinct=distinct, window_distinct=window_distinct, targets=targets,
+                            arrived_ms=arrived_ms, listed_products=(projections.get("show") or {}).get("products") or ())
         return cls(room=room, now_ms=now_ms, projections=projections, **numbers)
 
     # The projections the built-in panels read, by the names their partials use.
@@ -110,19 +111,53 @@ class RoomView:
 
 @dataclass
 class LiveState:
-    """A room's checkpointed numbers and its distinct people so far."""
+    """A room's checkpointed numbers and its distinct people so far, and where its feed
+    stands: when ingest last accepted an event for it and when the newest event applied
+    so far had been accepted (stream ids are the arrival time in ms)."""
 
     state: RoomState
     distinct: dict[str, int]
+    arrived_ms: int | None = None
+    applied_arrival_ms: int | None = None
+    # source -> when ingest last heard from it (ms)
+    source_arrivals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def behind_ms(self) -> int:
+        """How far processing trails ingest: 0 when every accepted event is applied."""
+        if self.arrived_ms is None or self.applied_arrival_ms is None:
+            return 0
+        return max(0, self.arrived_ms - self.applied_arrival_ms)
+
+
+def _arrival_ms(stream_id: bytes | str | None) -> int | None:
+    """When ingest accepted the entry: a stream id's first part, in ms."""
+    if not stream_id:
+        return None
+    text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+    try:
+        return int(text.split("-", 1)[0]) or None
+    except ValueError:
+        return None
+
+
+def _newest_arrival_ms(newest_entries: list) -> int | None:
+    """From XREVRANGE … COUNT 1: when ingest last accepted an event for the room."""
+    return _arrival_ms(newest_entries[0][0]) if newest_entries else None
 
 
 async def read_live_state(client: aioredis.Redis, room: str) -> LiveState:
     pipe = client.pipeline(transaction=False)
-    pipe.hget(keys.checkpoint(room), "state")
+    pipe.hmget(keys.checkpoint(room), ["state", "last_id"])
+    pipe.xrevrange(keys.stream(room), count=1)
+    pipe.hgetall(keys.source_arrivals(room))
     for kind in USER_SETS:
         pipe.scard(keys.users(room, kind))
-    raw, *counts = await pipe.execute()
-    return LiveState(RoomState.from_json(raw), dict(zip(USER_SETS, counts)))
+    (raw, last_applied), newest, sources, *counts = await pipe.execute()
+    return LiveState(RoomState.from_json(raw), dict(zip(USER_SETS, counts)),
+                     arrived_ms=_newest_arrival_ms(newest),
+                     applied_arrival_ms=_arrival_ms(last_applied),
+                     source_arrivals={source.decode(errors="replace"): int(ms) for source, ms in sources.items()})
 
 
 async def read_room_view(client: aioredis.Redis, room: str, clock: Clock, options: ViewOptions) -> RoomView:
@@ -139,7 +174,8 @@ async def read_room_view(client: aioredis.Redis, room: str, clock: Clock, option
         for kind in WINDOWED_SETS:
             pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
     pipe.get(keys.DATABASE_HEALTH)
-    raw, *rest, database_health = await pipe.execute()
+    pipe.xrevrange(keys.stream(room), count=1)
+    raw, *rest, database_health, newest = await pipe.execute()
     raw_projections, counts = rest[: len(stored)], rest[len(stored):]
     distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
     windowed = iter(counts[len(USER_SETS):])
@@ -147,7 +183,7 @@ async def read_room_view(client: aioredis.Redis, room: str, clock: Clock, option
     projections = {p.name: p.read(value, now_ms, options) for p, value in zip(stored, raw_projections)}
     view = RoomView.of(
         RoomState.from_json(raw), room=room, now_ms=now_ms, projections=projections, distinct=distinct,
-        window_distinct=window_distinct, targets=projections.get("targets"),
+        window_distinct=window_distinct, targets=projections.get("targets"), arrived_ms=_newest_arrival_ms(newest),
     )
     view.database_down = orjson.loads(database_health) if database_health else None
     return view

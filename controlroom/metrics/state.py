@@ -37,9 +37,14 @@ MINUTE_COLUMNS = 10
 MAX_READING_GAP_MS = 60_000
 
 # Columns of a product row (per SKU).
-P_CLICKS, P_ORDERS, P_GMV, P_REFUNDS, P_REFUND_CENTS = range(5)
+P_CLICKS, P_ORDERS, P_GMV, P_REFUNDS, P_REFUND_CENTS, P_UNITS = range(6)
+PRODUCT_COLUMNS = 6
 # A show sells tens of SKUs; a feed that invents SKUs must not grow the state forever.
 MAX_PRODUCTS = 500
+# Units sold per product are kept per minute this long: the recent order rate that,
+# against what is left, projects when a product sells out (SOP 14).
+SOLD_WINDOW_MS = 10 * 60_000
+SELL_RATE_WINDOW_MS = 5 * 60_000
 
 # Hot words: counted per minute, read over the last five.
 HOT_WORDS_WINDOW_MS = 5 * 60_000
@@ -138,8 +143,14 @@ class RoomState:
     question_minutes: dict[int, dict[str, int]] = field(default_factory=dict)
     # question group -> the latest questions asked (newest last)
     question_examples: dict[str, list[str]] = field(default_factory=dict)
-    # sku -> [clicks, paid orders, gmv_cents, refunds, refund_cents]
+    # sku -> [clicks, paid orders, gmv_cents, refunds, refund_cents, units sold]
     products: dict[str, list[int]] = field(default_factory=dict)
+    # sku -> the listing as `product` events (shop, platform, run-of-show) last said it:
+    # {name, price_cents, stock, stock_ts, on_shelf, on_stage, sold: [[minute_ms, units]]};
+    # stock goes down with each paid order after the reading that set it.
+    catalog: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Complaints filed through customer service or the platform (complaint events).
+    complaints_filed: int = 0
     recent_comments: deque[dict[str, Any]] = field(
         default_factory=lambda: deque(maxlen=RECENT_COMMENTS)
     )
@@ -247,6 +258,12 @@ class RoomState:
             self._bump_product(e["sku"], P_CLICKS, 1)
         elif kind == "order":
             self._apply_order(e, minute, minute_ms, ledger, effects)
+        elif kind == "product":
+            self._apply_product(e, ts)
+        elif kind == "complaint":
+            # Counted with complaint comments: the complaint rate (SOP 9) is both.
+            self.complaints_filed += 1
+            self.category_hits["complaint"] = self.category_hits.get("complaint", 0) + 1
         elif kind == "stream":
             if ts >= self.stream_ts:
                 self.stream_ts = ts
@@ -277,6 +294,8 @@ class RoomState:
             if e.get("sku"):
                 self._bump_product(e["sku"], P_ORDERS, 1)
                 self._bump_product(e["sku"], P_GMV, amount)
+                self._bump_product(e["sku"], P_UNITS, e.get("quantity", 1))
+                self._sold(e["sku"], e.get("quantity", 1), e["ts"])
         elif status == "cancelled":
             self.orders_cancelled += 1
         elif status == "refunded":
@@ -323,8 +342,74 @@ class RoomState:
         if row is None:
             if len(self.products) >= MAX_PRODUCTS:
                 return
-            row = self.products[sku] = [0, 0, 0, 0, 0]
+            row = self.products[sku] = [0] * PRODUCT_COLUMNS
         row[column] += by
+
+    def _listing(self, sku: str) -> dict[str, Any] | None:
+        entry = self.catalog.get(sku)
+        if entry is None and len(self.catalog) < MAX_PRODUCTS:
+            entry = self.catalog[sku] = {"name": None, "price_cents": None, "stock": None, "stock_ts": 0,
+                                         "on_shelf": None, "on_stage": False, "sold": []}
+        return entry
+
+    def _apply_product(self, e: dict[str, Any], ts: int) -> None:
+        entry = self._listing(e["sku"])
+        if entry is None:
+            return
+        for name in ("name", "price_cents", "on_shelf"):
+            if e.get(name) is not None:
+                entry[name] = e[name]
+        if e.get("stock") is not None and ts >= entry["stock_ts"]:
+            entry["stock"], entry["stock_ts"] = e["stock"], ts
+        if e.get("on_stage") is not None:
+            if e["on_stage"]:  # one product is presented at a time
+                for other in self.catalog.values():
+                    other["on_stage"] = False
+                entry["on_stage_ts"] = ts
+            entry["on_stage"] = e["on_stage"]
+
+    def _sold(self, sku: str, units: int, ts: int) -> None:
+        entry = self._listing(sku)
+        if entry is None:
+            return
+        if entry["stock"] is not None and ts >= entry["stock_ts"]:
+            entry["stock"] = max(0, entry["stock"] - units)
+        minute = ts - ts % 60_000
+        sold = entry["sold"]
+        if sold and sold[-1][0] == minute:
+            sold[-1][1] += units
+        else:
+            sold.append([minute, units])
+            sold.sort()
+            del sold[: max(0, len(sold) - SOLD_WINDOW_MS // 60_000 - 1)]
+
+    def stock_outlook(self, now_ms: int, planned: dict[str, int] | None = None) -> dict[str, dict[str, Any]]:
+        """Per product whose stock is known: what is left, units sold a minute lately, and
+        the minutes until it sells out at that rate (None: not selling). Stock is known
+        from the newest `product` reading (less what sold after it) or, before any, from
+        the run-of-show's planned stock (`planned`, sku -> units) less what this show sold."""
+        first = now_ms - now_ms % 60_000 - (SELL_RATE_WINDOW_MS - 60_000)  # this minute and the 4 before
+        outlook = {}
+        for sku in set(self.catalog) | set(planned or {}):
+            entry = self.catalog.get(sku)
+            if entry is not None and entry["stock"] is not None:
+                stock = entry["stock"]
+            elif planned and planned.get(sku) is not None:
+                stock = max(0, planned[sku] - self.products.get(sku, [0] * PRODUCT_COLUMNS)[P_UNITS])
+            else:
+                continue
+            sold = entry["sold"] if entry else []
+            # Over the time it has been selling within the window (this minute so far
+            # and the 4 before): a product that went on sale two minutes ago sells at its
+            # two minutes' rate, not at two fifths of it, and no estimate dips when a
+            # new minute begins.
+            units = sum(units for minute, units in sold if minute >= first)
+            selling_since = max([first, *(minute for minute, _ in sold[:1])])
+            per_min = units / max(1.0, (now_ms - selling_since) / 60_000) if units else 0.0
+            outlook[sku] = {"stock": stock, "per_min": per_min,
+                            "on_shelf": entry is None or entry["on_shelf"] is not False,
+                            "minutes_left": stock / per_min if per_min else None}
+        return outlook
 
     def _minute(self, ts: int) -> list[int]:
         key = ts - ts % 60_000
@@ -426,7 +511,8 @@ class RoomState:
         state.minutes = {
             int(row[0]): list(row[1:]) + [0] * (MINUTE_COLUMNS - len(row) + 1) for row in data.get("minutes", [])
         }
-        state.products = {sku: list(row) for sku, row in data.get("products", {}).items()}
+        state.products = {sku: list(row) + [0] * (PRODUCT_COLUMNS - len(row))
+                          for sku, row in data.get("products", {}).items()}
         state.word_minutes = {int(minute): dict(counts) for minute, counts in data.get("word_minutes", [])}
         state.hit_buckets = {int(bucket): dict(counts) for bucket, counts in data.get("hit_buckets", [])}
         state.question_minutes = {int(minute): dict(counts) for minute, counts in data.get("question_minutes", [])}

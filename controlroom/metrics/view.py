@@ -6,7 +6,7 @@ Definitions follow ../shared/DOMAIN.md ("The numbers they watch"). Distinct-user
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from controlroom.metrics.state import (
     M_COMMENTS,
@@ -20,6 +20,8 @@ from controlroom.metrics.state import (
     M_REFUNDS,
     M_WATCH,
     P_CLICKS,
+    PRODUCT_COLUMNS,
+    P_UNITS,
     P_GMV,
     P_ORDERS,
     P_REFUND_CENTS,
@@ -119,14 +121,28 @@ def merge_series(archived: dict[str, list], live: dict[str, list]) -> dict[str, 
     return {"x": minutes, **{name: [rows[m].get(name, 0) for m in minutes] for name in names}}
 
 
-def _products(state: RoomState) -> list[dict[str, Any]]:
-    """SKUs ranked by what they earned, then by interest (clicks)."""
-    rows = [
-        {"sku": sku, "clicks": r[P_CLICKS], "orders": r[P_ORDERS], "gmv_cents": r[P_GMV],
-         "refunds": r[P_REFUNDS], "refund_cents": r[P_REFUND_CENTS]}
-        for sku, r in state.products.items()
-    ]
-    rows.sort(key=lambda row: (-row["gmv_cents"], -row["clicks"], row["sku"]))
+def _products(state: RoomState, now_ms: int, listed: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The show's products and every SKU that sold or was clicked: what it earned, and
+    its listing (name, price, link on or off the shelf, stock left and when it runs out
+    at the recent order rate), ranked by what they earned, then by interest (clicks)."""
+    planned = {p["sku"]: p for p in listed}
+    outlook = state.stock_outlook(now_ms, {sku: p["stock"] for sku, p in planned.items() if p.get("stock") is not None})
+    rows = []
+    for sku in dict.fromkeys([*planned, *state.products, *state.catalog]):
+        r = state.products.get(sku) or [0] * PRODUCT_COLUMNS
+        listing = state.catalog.get(sku) or {}
+        plan = planned.get(sku) or {}
+        stock = outlook.get(sku) or {}
+        on_shelf = listing.get("on_shelf")
+        rows.append({
+            "sku": sku, "clicks": r[P_CLICKS], "orders": r[P_ORDERS], "gmv_cents": r[P_GMV],
+            "refunds": r[P_REFUNDS], "refund_cents": r[P_REFUND_CENTS], "units": r[P_UNITS],
+            "name": listing.get("name") or plan.get("name") or "",
+            "price_cents": listing.get("price_cents") if listing.get("price_cents") is not None else plan.get("price_cents"),
+            "on_shelf": on_shelf if on_shelf is not None else plan.get("on_shelf", True),
+            "stock": stock.get("stock"), "minutes_left": stock.get("minutes_left"),
+        })
+    rows.sort(key=lambda row: (-row["gmv_cents"], -row["clicks"], row["sku"] not in planned, row["sku"]))
     return rows[:PRODUCTS_SHOWN]
 
 
@@ -137,15 +153,22 @@ def room_view(
     distinct: dict[str, int] | None = None,
     window_distinct: dict[str, dict[str, int]] | None = None,
     targets: dict[str, Any] | None = None,
+    arrived_ms: int | None = None,
+    listed_products: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     distinct = {kind: 0 for kind in USER_SETS} | (distinct or {})
-    feed_age_ms = now_ms - state.last_event_ts if state.last_event_ts else None
+    # The feed's pulse: the newest event applied, or, sooner, the newest ingest accepted
+    # (a worker running behind is not a silent feed).
+    last_heard = max(state.last_event_ts or 0, arrived_ms or 0)
+    feed_age_ms = max(0, now_ms - last_heard) if last_heard else None
     # The platform's cumulative count sees viewers our feed never hears from.
     viewers = max(state.viewers_total, distinct["viewers"])
     views = max(state.enters, viewers)
     gmv = state.gmv_cents
     payers = distinct["payers"]
-    avg_stay_s = _ratio(state.watch_ms / 1000, viewers)
+    # Watch time is online × time; shared among at least the most ever online at once, or
+    # a feed without the platform's total (only commenters known) makes every stay long.
+    avg_stay_s = _ratio(state.watch_ms / 1000, max(viewers, state.peak_online))
     interaction_rate = _ratio(distinct["interacting"], viewers)
     conversion_rate = _ratio(payers, viewers)
     # Distinct people at every step, so each rate is "of those, how many went on".
@@ -184,7 +207,7 @@ def room_view(
         "aov_cents": _ratio(gmv, payers),
         "uv_value_cents": _ratio(gmv, viewers),
         "gpm_cents": _ratio(gmv * 1000, views),
-        "products": _products(state),
+        "products": _products(state, now_ms, listed_products),
         "hot_words": state.hot_words(now_ms),
         "hot_questions": [
             {"group": group, "count": count, "examples": examples}

@@ -1,5 +1,6 @@
 """Host-script compliance: talk points checked against the absolute-term category, each
-hit with the rule it breaks and a neutral wording to say instead. Pure."""
+hit with the rule it breaks and a neutral wording to say instead; and during the show,
+the correction cue for a line staff flag (SOP 15). Pure."""
 
 from __future__ import annotations
 
@@ -59,3 +60,24 @@ def check_script(text: str, matcher: Matcher, suggestions: dict[str, str] | None
         for hit in matcher.scan(text)
         if hit.category == "absolute"
     ]
+
+
+# A flagged line is one sentence said on air (or a comment quoting it), not a script.
+MAX_FLAGGED_LINE = 300
+QUOTED_CHARS = 40
+
+
+def correction_cue(line: str, hits: list[ScriptHit]) -> str:
+    """What the host reads when staff flag a line said on air: each absolute term with
+    its neutral wording, and that the audience should hear the correction; with no term
+    the lexicon knows, the line itself and a plain request to restate it. Chinese, as it
+    is said on air and the wordings are Chinese."""
+    pairs: dict[str, str] = {}
+    for hit in hits:
+        pairs.setdefault(hit.text, hit.suggestion)
+    if pairs:
+        fixes = "；".join(f"“{said}”改说“{instead}”" for said, instead in pairs.items())
+        return f"合规更正：刚才{fixes}，请向观众更正。"
+    quoted = line if len(line) <= QUOTED_CHARS else line[: QUOTED_CHARS - 1] + "…"
+    return f"合规更正：请更正刚才的说法“{quoted}”，换成可证实的具体描述。"
+

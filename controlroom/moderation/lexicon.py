@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from controlroom.moderation.normalise import normalise
+
 DEFAULT_LEXICON_FILE = Path(__file__).with_name("lexicon_default.yaml")
 
 SEVERITIES = (1, 2, 3)
@@ -42,11 +44,20 @@ BUILTIN_CATEGORIES = [[key, label.zh_cn, label.en] for key, label in CATEGORIES.
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One lexicon entry as staff wrote it; the matcher folds ``text`` itself."""
+    """One lexicon entry as staff wrote it; the matcher folds ``text`` itself.
+
+    ``whole_word``: a hit counts only where the term stands on its own in the comment as
+    typed, not inside a longer word or number (see ``matcher``): not next to an ASCII
+    letter or digit for an edge of the term that is one, not next to another ideograph
+    for an edge that is CJK. Left out (``None``), it is decided here: true for a term
+    made only of digits once folded ("315", "１２３１５"), whose hits must be whole
+    numbers (31.5 and 3150 are not 315), false for every other term.
+    """
 
     text: str
     category: str
     severity: int
+    whole_word: bool | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str) or not self.text.strip():
@@ -56,6 +67,17 @@ class Term:
         if self.severity not in SEVERITIES:
             raise ValueError(f"lexicon term {self.text!r}: severity must be 1, 2 or 3, "
                              f"got {self.severity!r}")
+        if self.whole_word is None:
+            object.__setattr__(self, "whole_word", is_number_term(self.text))
+        elif not isinstance(self.whole_word, bool):
+            raise ValueError(f"lexicon term {self.text!r}: whole_word must be true or "
+                             f"false, got {self.whole_word!r}")
+
+
+def is_number_term(text: str) -> bool:
+    """Whether ``text`` folds to ASCII digits only (full-width digits fold to ASCII)."""
+    folded = normalise(text)
+    return bool(folded) and folded.isascii() and folded.isdigit()
 
 
 @cache
@@ -84,8 +106,20 @@ def default_terms() -> list[Term]:
         by_severity = categories.get(category) or {}
         for severity in sorted(by_severity, reverse=True):
             for value in by_severity[severity] or ():
-                text = _text_entry(value, f"{category}/{severity}")
-                terms.append(Term(text, category, severity))
+                where = f"{category}/{severity}"
+                whole_word = None
+                if isinstance(value, dict):  # {text: ..., whole_word: true}
+                    unknown_keys = set(value) - {"text", "whole_word"}
+                    if unknown_keys or "text" not in value:
+                        raise ValueError(f"{DEFAULT_LEXICON_FILE.name}: {where}: {value!r} "
+                                         "needs a text and may have whole_word, nothing else")
+                    whole_word = value.get("whole_word")
+                    if whole_word is not None and not isinstance(whole_word, bool):
+                        raise ValueError(f"{DEFAULT_LEXICON_FILE.name}: {where}: whole_word "
+                                         f"of {value['text']!r} must be true or false")
+                    value = value["text"]
+                text = _text_entry(value, where)
+                terms.append(Term(text, category, severity, whole_word))
     return terms
 
 

@@ -98,7 +98,7 @@ class PublishedMatcher:
                 return default_matcher_and_suggestions()
             data = orjson.loads(raw)
             self._matcher = await asyncio.to_thread(matcher_of, data)
-            self._suggestions = {text: suggestion for text, _, _, suggestion in data["terms"] if suggestion}
+            self._suggestions = {text: suggestion for text, _, _, suggestion, *_ in data["terms"] if suggestion}
             self._version = version
         return self._matcher, self._suggestions
 
@@ -107,3 +107,8 @@ class PublishedMatcher:
 def default_matcher_and_suggestions() -> tuple[Matcher, dict[str, str]]:
     return matcher_of({"terms": [[t.text, t.category, t.severity] for t in default_terms()],
                        "allow": default_allow()}), {}
+
+
+# The one a web process reads the published lexicon through (script checks, exports,
+# in-show corrections): one rebuild per lexicon version, not one per route module.
+PUBLISHED = PublishedMatcher()

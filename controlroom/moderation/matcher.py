@@ -49,6 +49,15 @@ Semantics:
   give way to a shorter overlapping term: the automaton has already moved past it.
 - terms that fold to the same text (假貨 and 假货) are one pattern; the entry with the
   higher severity wins, the first one on a tie.
+- a whole-word term (``Term.whole_word``; every term made only of digits unless staff
+  say otherwise) is dropped where, in the comment as typed, the character just before
+  its span continues its first character's script (an ASCII letter or digit next to a
+  Latin or digit edge, an ideograph next to a CJK edge), or the one just after continues
+  its last. A digit term must moreover be the whole number: a decimal point or
+  thousands separator inside its span (31.5码) makes another number, while the spacing
+  evaders use (3 1 5, 3·15, 3-15) does not; see ``_is_whole``. Like the allow-list,
+  a dropped hit does not give way to a shorter overlapping term. This costs nothing
+  unless a whole-word term matched.
 
 Offsets are Python string indices (code points). A browser counting UTF-16 units sees
 different numbers after any emoji, so highlight on the server or convert.
@@ -216,11 +225,90 @@ def _irregular_runs() -> Callable[..., re.Match[str] | None]:
     return re.compile(_one_or_more(_character_class(irregular))).search
 
 
+# Whole-word edges (``_Bound``): what a neighbouring character must not be.
+_EDGE_NONE, _EDGE_ASCII, _EDGE_CJK, _EDGE_OTHER = 0, 1, 2, 3
+# (edge class of the term's first character, of its last, whether it is all digits)
+_Bound = tuple[int, int, bool]
+
+# Inside the span of a digit term these make a different number: 31.5 is not 315, nor
+# 3，15 or 1,2315, nor the time 3:15. (The fold deletes them, so only the comment as
+# typed shows them.) Spacing evaders use (3 1 5, 3·15, 3・15, 3-15) is not among them.
+_NUMBER_SEPARATORS = frozenset(".,，。．､:：")
+# Just outside the span, followed by a digit, these continue the number: 315.5, 315,000
+# and 315:20 after it, 1,315 before it. A '.' before it is left alone: 2024.3.15 is a
+# date that ends in the consumer rights day.
+_CONTINUES_AFTER = frozenset(".,．:：")
+_CONTINUES_BEFORE = frozenset(",")
+# ... except a month.day date, which is how the consumer rights day is written: 3.15
+# (and 3．15). A size or a price with one decimal (31.5码, 42.5) is never a valid date
+# with a two-digit day, so "3.15" is kept as an alias of 3·15, which is far more common
+# in chat than a price of 3.15 yuan; 31.5, 3.1.5 and 12.315 are not dates and drop.
+_MONTH_DAY = re.compile(r"(\d{1,2})[.．](\d{2})")
+
+
+def _edge_class(ch: str) -> int:
+    if ch.isascii():
+        return _EDGE_ASCII if ch.isalnum() else _EDGE_NONE
+    if _is_ideograph(ch):
+        return _EDGE_CJK
+    return _EDGE_OTHER if ch.isalnum() else _EDGE_NONE
+
+
+def _is_ideograph(ch: str) -> bool:
+    code_point = ord(ch)
+    return (0x4E00 <= code_point <= 0x9FFF or 0x3400 <= code_point <= 0x4DBF
+            or 0x20000 <= code_point <= 0x323AF or 0xF900 <= code_point <= 0xFAFF)
+
+
+def _bound_of(folded: str) -> _Bound:
+    """The whole-word check of a folded term (never empty)."""
+    return (_edge_class(folded[0]), _edge_class(folded[-1]),
+            folded.isascii() and folded.isdigit())
+
+
+def _continues(folded: str, edge: int) -> bool:
+    """Whether a neighbour that folds to ``folded`` (one character as it touches the
+    term) would make the term part of a longer word of the edge's script."""
+    if edge == _EDGE_ASCII:
+        return folded.isascii() and folded.isalnum()
+    if edge == _EDGE_CJK:
+        return _is_ideograph(folded)
+    return folded.isalnum()
+
+
+def _is_whole(text: str, start: int, end: int, bound: _Bound,
+              table: list[int | str | None]) -> bool:
+    """Whether the hit ``text[start:end]`` (offsets in the comment as typed) of a
+    whole-word term stands on its own. Only called for such hits, so only they pay."""
+    first, last, digits = bound
+    if start > 0 and first != _EDGE_NONE:
+        before = text[start - 1].translate(table)
+        if before and _continues(before[-1], first):
+            return False
+    if end < len(text) and last != _EDGE_NONE:
+        after = text[end].translate(table)
+        if after and _continues(after[0], last):
+            return False
+    if digits:
+        if start > 1 and text[start - 1] in _CONTINUES_BEFORE and \
+                text[start - 2].translate(table)[-1:].isdigit():
+            return False
+        if end + 1 < len(text) and text[end] in _CONTINUES_AFTER and \
+                text[end + 1].translate(table)[:1].isdigit():
+            return False
+        span = text[start:end]
+        if not _NUMBER_SEPARATORS.isdisjoint(span):
+            date = _MONTH_DAY.fullmatch(span)
+            if date is None or not (1 <= int(date[1]) <= 12 and 1 <= int(date[2]) <= 31):
+                return False
+    return True
+
+
 class Matcher:
     """An immutable, thread-safe matcher for one lexicon; build it with ``build``."""
 
     __slots__ = ("_terms", "_categories", "_hit_fields", "_find", "_allow", "_allowable",
-                 "_allow_contexts", "_table", "_fold_batch")
+                 "_allow_contexts", "_bounds", "_checked", "_table", "_fold_batch")
 
     _terms: tuple[Term, ...]
     _categories: tuple[str, ...]
@@ -232,6 +320,10 @@ class Matcher:
     # Per allowable pattern: (folded phrase as UTF-8, byte offset of the pattern in it)
     # for every place the pattern occurs inside an allow phrase.
     _allow_contexts: dict[int, tuple[tuple[bytes, int], ...]]
+    # The whole-word check of every whole-word pattern; no entry: matches anywhere.
+    _bounds: dict[int, _Bound]
+    # Patterns whose hits need a second look: allowable or whole-word.
+    _checked: frozenset[int]
     _table: list[int | str | None]
     _fold_batch: _BatchFold
 
@@ -289,6 +381,10 @@ class Matcher:
         setattr_(matcher, "_allowable", frozenset(contexts))
         setattr_(matcher, "_allow_contexts", {pattern: tuple(around)
                                               for pattern, around in contexts.items()})
+        bounds = {index: _bound_of(folded) for index, (folded, term) in
+                  enumerate(by_folded.items()) if term.whole_word}
+        setattr_(matcher, "_bounds", bounds)
+        setattr_(matcher, "_checked", frozenset(contexts) | frozenset(bounds))
         setattr_(matcher, "_table", table)
         setattr_(matcher, "_fold_batch", _batch_fold())
         return matcher
@@ -329,12 +425,17 @@ class Matcher:
         positions = original_positions(text)
         ascii_only = len(encoded) == len(folded)  # byte offsets are character offsets
         terms = self._terms
+        bounds = self._bounds
         hits = []
         for pattern, start, end in matches:
             if not ascii_only:  # UTF-8 offsets -> offsets in the folded text
                 start, end = len(encoded[:start].decode()), len(encoded[:end].decode())
             original_start = positions[start]
             original_end = positions[end - 1] + 1
+            bound = bounds.get(pattern)
+            if bound is not None and not _is_whole(text, original_start, original_end,
+                                                   bound, self._table):
+                continue
             term = terms[pattern]
             hits.append(Hit(original_start, original_end, text[original_start:original_end],
                             term.text, term.category, term.severity))
@@ -350,13 +451,16 @@ class Matcher:
         matches = find(encoded)
         if not matches:
             return {}
-        allowable = self._allowable
         if len(matches) == 1:  # the usual hit: one term, so one category
             pattern = matches[0][0]
-            if pattern not in allowable:
+            if pattern not in self._checked:
                 return {self._categories[pattern]: 1}
+        allowable = self._allowable
         if allowable and not allowable.isdisjoint([match[0] for match in matches]):
             matches = self._outside_allowed(encoded, matches)
+        bounds = self._bounds
+        if bounds and not bounds.keys().isdisjoint([match[0] for match in matches]):
+            matches = self._whole_only(text, encoded, matches)
         categories = self._categories
         counts: dict[str, int] = {}
         for pattern, _, _ in matches:
@@ -382,17 +486,24 @@ class Matcher:
         if not matches:
             return results
         allow_contexts = self._allow_contexts
+        bounds = self._bounds
         startswith = joined.startswith
         categories = self._categories
         count_separators = joined.count
         comment = 0
         counted_to = 0
-        for pattern, start, _ in matches:
+        for pattern, start, end in matches:
             around = allow_contexts.get(pattern)
             if around is not None and _inside_allowed(startswith, start, around):
                 continue
             comment += count_separators(_BATCH_SEPARATOR_BYTE, counted_to, start)
             counted_to = start
+            bound = bounds.get(pattern)
+            if bound is not None:
+                comment_start = joined.rfind(_BATCH_SEPARATOR_BYTE, 0, start) + 1
+                if not self._is_whole_at(texts[comment], joined, comment_start, start,
+                                         end, bound):
+                    continue
             counts = results[comment]
             category = categories[pattern]
             counts[category] = counts.get(category, 0) + 1
@@ -427,6 +538,7 @@ class Matcher:
         find_separator = joined.find
         find_separator_before = joined.rfind
         hit_fields = self._hit_fields
+        bounds = self._bounds
         irregular_runs = _irregular_runs()
         table = self._table
         comment = -1
@@ -484,6 +596,10 @@ class Matcher:
             if positions is not None:
                 original_start = positions[folded_start]
                 original_end = positions[folded_at - 1] + 1
+            bound = bounds.get(pattern)
+            if bound is not None and not _is_whole(text, original_start, original_end,
+                                                   bound, table):
+                continue
             hit = _new_hit(Hit)
             _set_start(hit, original_start)
             _set_end(hit, original_end)
@@ -493,6 +609,23 @@ class Matcher:
             _set_severity(hit, severity)
             hits.append(hit)
         return results
+
+    def _whole_only(self, text: str, folded: bytes, matches: list[_Match]) -> list[_Match]:
+        """Drop matches of whole-word terms that are part of a longer word or number."""
+        bounds = self._bounds
+        return [match for match in matches
+                if (bound := bounds.get(match[0])) is None
+                or self._is_whole_at(text, folded, 0, match[1], match[2], bound)]
+
+    def _is_whole_at(self, text: str, folded: bytes, comment_start: int, start: int,
+                     end: int, bound: _Bound) -> bool:
+        """``_is_whole`` for a match at bytes ``start:end`` of ``folded``, in which the
+        fold of ``text`` begins at byte ``comment_start``."""
+        positions = original_positions(text)
+        folded_start = len(folded[comment_start:start].decode())
+        folded_end = folded_start + len(folded[start:end].decode())
+        return _is_whole(text, positions[folded_start], positions[folded_end - 1] + 1,
+                         bound, self._table)
 
     def _outside_allowed(self, folded: bytes, matches: list[_Match]) -> list[_Match]:
         """Drop matches lying inside an occurrence of an allow-listed phrase."""

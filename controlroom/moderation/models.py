@@ -37,6 +37,9 @@ class LexiconTerm(Base):
     severity: Mapped[int] = mapped_column(default=2)  # 1 context, 2 signal, 3 act now
     # A neutral wording to offer instead (absolute terms in the host's script).
     suggestion: Mapped[str] = mapped_column(String(200), default="")
+    # Counts only standing on its own (not inside a longer number or word); None: the
+    # default, which is whole-word for a term made only of digits (315, 12315).
+    whole_word: Mapped[bool | None] = mapped_column(nullable=True)
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -16,14 +16,14 @@ from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.moderation import service
 from controlroom.moderation.compliance import check_script
-from controlroom.moderation.live import PublishedMatcher
+from controlroom.moderation.lexicon import is_number_term
+from controlroom.moderation.live import PUBLISHED
 from controlroom.metrics.questions import question_groups
 from controlroom.moderation.service import LexiconError
 from controlroom.services import Services
 from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
-PUBLISHED = PublishedMatcher()
 MAX_SCRIPT = 20_000
 MAX_UPLOAD = 2 * 1024 * 1024
 
@@ -48,7 +48,9 @@ async def _category_page(request: Request, services: Services, key: str, *, erro
             return None
         return {
             "category": (category.key, category.name, category.name_en),
-            "terms": [(t.id, t.text, t.severity, t.suggestion, t.created_by) for t in category.terms],
+            "terms": [(t.id, t.text, t.severity, t.suggestion, t.created_by,
+                       t.whole_word if t.whole_word is not None else is_number_term(t.text))
+                      for t in category.terms],
         }
 
     data = await run_in_transaction(services.sessions, read)
@@ -195,10 +197,12 @@ def _in_category(session: Session, key: str):
 async def add_term(
     key: str, request: Request, services: Svc, principal: Editor, text: Annotated[str, Form()] = "",
     severity: Annotated[str, Form()] = "2", suggestion: Annotated[str, Form()] = "",
+    whole_word: Annotated[str, Form()] = "",
 ) -> Response:
     def change(session: Session) -> dict:
+        # Ticked: whole word only; unticked: the default (whole-word for digit terms).
         term = service.add_term(session, category=_in_category(session, key), text=text, severity=severity,
-                                suggestion=suggestion, by=principal.name)
+                                suggestion=suggestion, by=principal.name, whole_word=True if whole_word else None)
         return {"category": key, "term": term.text, "severity": term.severity}
 
     return await _category_change(request, services, principal, key, "lexicon.term.add", change)

@@ -54,7 +54,8 @@ def install_default_lexicon(session: Session) -> bool:
         session.add(by_key[key])
     for term in default_terms():
         by_key[term.category].terms.append(
-            LexiconTerm(text=term.text, severity=term.severity, suggestion=_default_suggestion(term), created_by="defaults")
+            LexiconTerm(text=term.text, severity=term.severity, suggestion=_default_suggestion(term),
+                        whole_word=term.whole_word, created_by="defaults")
         )
     for phrase in default_allow():
         session.add(AllowPhrase(text=phrase, created_by="defaults"))
@@ -87,12 +88,14 @@ def allow_phrases(session: Session) -> list[AllowPhrase]:
 def snapshot(session: Session) -> dict[str, Any]:
     """The whole lexicon as plain data: what workers build their matcher from."""
     rows = session.execute(
-        select(LexiconTerm.text, LexiconCategory.key, LexiconTerm.severity, LexiconTerm.suggestion)
+        select(LexiconTerm.text, LexiconCategory.key, LexiconTerm.severity, LexiconTerm.suggestion,
+               LexiconTerm.whole_word)
         .join(LexiconCategory).order_by(LexiconTerm.id)
     ).all()
     return {
         "categories": [[c.key, c.name, c.name_en] for c in categories(session)],
-        "terms": [[text, category, severity, suggestion] for text, category, severity, suggestion in rows],
+        "terms": [[text, category, severity, suggestion, whole_word]
+                  for text, category, severity, suggestion, whole_word in rows],
         "allow": [phrase.text for phrase in allow_phrases(session)],
     }
 
@@ -100,7 +103,9 @@ def snapshot(session: Session) -> dict[str, Any]:
 def matcher_of(data: dict[str, Any]) -> Matcher:
     """The lexicon's terms (first: they win a tie) and the hot-question words, in one
     automaton, so a comment is scanned once for both."""
-    terms = [Term(text, category, severity) for text, category, severity, *_ in data["terms"]]
+    # A snapshot from before whole-word terms has four columns: the default then.
+    terms = [Term(text, category, severity, (rest[1] if len(rest) > 1 else None))
+             for text, category, severity, *rest in data["terms"]]
     return Matcher.build([*terms, *question_terms()], data["allow"])
 
 
@@ -164,13 +169,15 @@ def add_category(session: Session, *, key: str, name: str, name_en: str, by: str
 
 
 def add_term(
-    session: Session, *, category: LexiconCategory, text: str, severity: str | int, suggestion: str = "", by: str
+    session: Session, *, category: LexiconCategory, text: str, severity: str | int, suggestion: str = "", by: str,
+    whole_word: bool | None = None,
 ) -> LexiconTerm:
     text = _clean_term(text, "text")
     severity = _severity(severity, "severity")
     if any(term.text == text for term in category.terms):
         raise LexiconError("text", f"{text!r} is in {category.key} already")
-    term = LexiconTerm(text=text, severity=severity, suggestion=suggestion.strip()[:200], created_by=by)
+    term = LexiconTerm(text=text, severity=severity, suggestion=suggestion.strip()[:200], whole_word=whole_word,
+                       created_by=by)
     category.terms.append(term)
     session.flush()
     return term

@@ -26,7 +26,7 @@ from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.shows.service import HOST_MESSAGES
 from controlroom.web.answers import ROOM_API, json_list
-from controlroom.web.pages import client_ip, render_page
+from controlroom.web.pages import client_ip, refusal_text, render_page
 
 router = APIRouter()
 
@@ -40,11 +40,12 @@ async def _act(request: Request, services: Services, principal: Principal, room:
                                   client_ip=client_ip(request), now=services.now(),
                                   publishes=(service.PLAYBOOKS.name, HOST_MESSAGES.name, "alerts"))
     except RunRefused as error:
-        return JSONResponse({"detail": str(error)}, status_code=409)
+        return JSONResponse({"detail": refusal_text(request, services, error)}, status_code=409)
     except LookupError as error:
         return JSONResponse({"detail": str(error).strip("'\"")}, status_code=404)
     except StaleDataError:
-        return JSONResponse({"detail": "the playbook changed meanwhile; look again"}, status_code=409)
+        changed = RunRefused("the playbook changed meanwhile; look again")
+        return JSONResponse({"detail": refusal_text(request, services, changed)}, status_code=409)
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}/tech", status_code=303)

@@ -7,14 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from controlroom.i18n.refusal import Refusal
 from controlroom.playbooks.schemas import PlaybookDefinition
 
 RUNNING, COMPLETED, ABORTED = "running", "completed", "aborted"
 GREEN, YELLOW, RED = "green", "yellow", "red"
 
 
-class RunRefused(ValueError):
-    pass
+class RunRefused(Refusal):
+    """Why a playbook action is refused (said in the reader's language)."""
 
 
 def warning_s(deadline_s: int) -> int:
@@ -71,16 +72,22 @@ def start(definition: PlaybookDefinition, now: int) -> tuple[PlaybookRun, list[C
     return _send_current_cue(definition, run, now)
 
 
+def _need_running(run: PlaybookRun) -> None:
+    if run.status == COMPLETED:
+        raise RunRefused("the playbook is completed already")
+    if run.status != RUNNING:
+        raise RunRefused("the playbook was aborted")
+
+
 def tick(definition: PlaybookDefinition, run: PlaybookRun, index: int, *, by: str, now: int
          ) -> tuple[PlaybookRun, list[Cue], bool]:
     """Mark a step done; returns the run, the cue of the step that became current, and
     whether the step was late."""
-    if run.status != RUNNING:
-        raise RunRefused(f"the playbook is {run.status}")
+    _need_running(run)
     if not 0 <= index < len(run.steps):
-        raise RunRefused(f"there is no step {index + 1}")
+        raise RunRefused("there is no step %(n)s", n=index + 1)
     if run.steps[index].done_at is not None:
-        raise RunRefused(f"step {index + 1} was done by {run.steps[index].done_by} already")
+        raise RunRefused("step %(n)s was done by %(who)s already", n=index + 1, who=run.steps[index].done_by)
     steps = list(run.steps)
     steps[index] = replace(steps[index], done_at=now, done_by=by)
     run = replace(run, steps=tuple(steps))
@@ -90,10 +97,9 @@ def tick(definition: PlaybookDefinition, run: PlaybookRun, index: int, *, by: st
 
 
 def close(run: PlaybookRun, *, status: str, by: str, now: int) -> PlaybookRun:
-    if run.status != RUNNING:
-        raise RunRefused(f"the playbook is {run.status}")
+    _need_running(run)
     if status not in (COMPLETED, ABORTED):
-        raise RunRefused(f"a playbook ends completed or aborted, not {status}")
+        raise RunRefused("status: a playbook ends completed or aborted, not “%(status)s”", status=status)
     return replace(run, status=status, ended_at=now, ended_by=by)
 
 

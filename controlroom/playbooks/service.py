@@ -130,7 +130,8 @@ def start_run(session: Session, *, room: Room, key: str, by: str, now: datetime,
     running = session.scalar(select(PlaybookRunRow).where(
         PlaybookRunRow.room_id == room.id, PlaybookRunRow.playbook_key == key, PlaybookRunRow.status == runner.RUNNING))
     if running is not None:
-        raise RunRefused(f"{definition.name} is already running in this room (started by {running.started_by})")
+        raise RunRefused("“%(playbook)s” is already running in this room (started by %(who)s)",
+                        playbook=definition.name, who=running.started_by)
     state, cues = runner.start(definition, _ms(now))
     show = current_show(session, room.slug, now)
     run = PlaybookRunRow(room_id=room.id, show_id=show.id if show else None, alert_id=alert_id, playbook_key=key,
@@ -168,7 +169,7 @@ def add_note(session: Session, *, room: Room, run_id: int, text: str, by: str, n
     if not text:
         raise RunRefused("note: the note is empty")
     if len(text) > MAX_NOTE:
-        raise RunRefused(f"note: at most {MAX_NOTE} characters")
+        raise RunRefused("note: at most %(max)s characters", max=MAX_NOTE)
     _event(run, kind="note", at=now, actor=by, text=text)
     session.flush()
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from controlroom.auth.deps import Exporter, Reviewer, PathNumber, Svc
 from controlroom.audit.service import record
 from controlroom.db.session import run_in_transaction
-from controlroom.moderation.live import PublishedMatcher, tagger_of
+from controlroom.moderation.live import PUBLISHED, tagger_of
 from controlroom.reports.service import build_show_review, engaged_audience, show_context, show_events
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
@@ -20,7 +20,6 @@ from controlroom.web.exports import csv_text
 from controlroom.web.pages import client_ip, render_page
 
 router = APIRouter()
-PUBLISHED = PublishedMatcher()
 TABLES = ("minutes", "segments", "products")
 
 

@@ -58,13 +58,23 @@ class Threshold(_Strict):
 class Change(_Strict):
     """The metric over the last window against the window before, as a fraction
     (-0.2: down 20 %). Gauges (online) compare the latest reading with the earlier
-    window's average; flows compare sums of complete minutes."""
+    window's average; flows compare sums of complete minutes.
+
+    `against: recent_max` compares a gauge's latest reading with the highest minute of
+    the last window instead (from `min_points` complete minutes on): it sees a fall from
+    the first minutes of a show and right after a climb. Minutes of a flash sale or a
+    lucky bag, and the two after, are left out of that level, so the return to normal
+    after one is not a fall. `against: recent_min` is the same for a rise, against the
+    lowest minute of the last window; the show's first two minutes (the room filling
+    up as it opens) are left out of that level."""
 
     kind: Literal["change"] = "change"
     metric: str
     window_s: int = Field(300, ge=60, le=3600)
     op: Literal["<=", ">="]
     value: float = Field(ge=-1, le=100)
+    against: Literal["window_before", "recent_max", "recent_min"] = "window_before"
+    min_points: int = Field(2, ge=1, le=60)
 
     _metric = field_validator("metric")(_per_minute_metric)
 
@@ -72,7 +82,9 @@ class Change(_Strict):
 class Baseline(_Strict):
     """The last window against this show's running level ("show") or the room's
     earlier shows ("room"): `sigmas` standard deviations away, or `drop` (a fraction)
-    from the mean; either one fires."""
+    from the mean; either one fires. A rate of people (conversion) against the show's
+    level is judged on evidence: the far end of the window's rate (Wilson interval at
+    `confidence`) must be `drop` away, so a few buyers fewer in a small room is not one."""
 
     kind: Literal["baseline"] = "baseline"
     metric: str
@@ -82,6 +94,7 @@ class Baseline(_Strict):
     sigmas: float | None = Field(None, gt=0, le=10)
     drop: float | None = Field(None, gt=0, lt=1)
     min_points: int = Field(10, ge=3, le=10_000)
+    confidence: float = Field(0.95, ge=0.5, lt=1)
 
     _metric = field_validator("metric")(_per_minute_metric)
 
@@ -94,7 +107,15 @@ class Baseline(_Strict):
 
 class KeywordRate(_Strict):
     """Moderation hits of a category in the last window: per minute, or as a share of
-    the comments. `min_rise` also asks for a spike against the window before."""
+    the comments. `min_rise` also asks for a spike against the window before.
+
+    A share is judged on evidence, not chance: it holds only when the share is above
+    the value even at the low end of what the comments seen could mean (the Wilson
+    lower bound at `confidence`). A steady share just under the value stays quiet in a
+    busy room; a clearly high share fires in a small one, from `min_comments` on.
+
+    `on_stage`: only while a product is presented, counting from when it went on stage,
+    so doubt is about the product on stage (SOP 8), not the one before it."""
 
     kind: Literal["keyword_rate"] = "keyword_rate"
     category: str = Field(pattern=CATEGORY_PATTERN)
@@ -102,16 +123,28 @@ class KeywordRate(_Strict):
     op: Literal[">", ">="] = ">="
     value: float = Field(ge=0)
     window_s: int = Field(60, ge=10, le=600, multiple_of=10)
-    min_comments: int = Field(20, ge=1, le=100_000)
+    min_comments: int = Field(10, ge=1, le=100_000)
     min_rise: float | None = Field(None, gt=0, le=100)
+    confidence: float = Field(0.95, ge=0.5, lt=1)
+    on_stage: bool = False
+
+
+EACH_SOURCE = "*"
 
 
 class Absence(_Strict):
-    """No events (or none of one type) for `seconds` while the show is live."""
+    """No events (or none of one type, or none from one source) for `seconds` while the
+    show is live. `from_source`: a feed's name (the events' `source`: douyin, doudian …),
+    or "*" for each source heard from during the show, one alert per source."""
 
     kind: Literal["absence"] = "absence"
     event_type: str | None = None
+    from_source: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     seconds: int = Field(ge=1, le=3600)
+
+    @property
+    def each_source(self) -> bool:
+        return self.from_source == EACH_SOURCE
 
 
 class Ratio(_Strict):
@@ -175,9 +208,9 @@ class RuleDefinition(_Strict):
     @classmethod
     def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
         for name in labels:
-            if name not in {"room", "sku", "category", "segment"}:
+            if name not in {"room", "sku", "category", "segment", "source"}:
                 raise PydanticCustomError(
-                    "unknown_label", "unknown label {name}; one of room, sku, category, segment", {"name": name}
+                    "unknown_label", "unknown label {name}; one of room, sku, category, segment, source", {"name": name}
                 )
         return labels
 

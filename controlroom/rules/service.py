@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from controlroom.i18n import N_
 from controlroom.rules.models import Rule
 from controlroom.rules.schemas import CONDITION_KINDS, RuleDefinition
 
@@ -44,11 +45,6 @@ def rule_by_key(session: Session, key: str) -> Rule | None:
 
 def definitions(session: Session) -> list[RuleDefinition]:
     return [RuleDefinition.model_validate(rule.definition) for rule in all_rules(session)]
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation; the page translates it in the reader's language."""
-    return message
 
 
 # Validation errors by pydantic's error type, as messages the catalogs translate

@@ -48,6 +48,13 @@ METRICS: dict[str, tuple[str, str, str | None]] = {
     "gmv_cents": ("成交金额(分)", "GMV (fen)", FLOW),
     "refunds": ("退款数", "refunds", None),
     "latency_ms": ("推流延迟(毫秒)", "stream latency (ms)", None),
+    "processing_behind_s": ("处理滞后(秒)", "processing behind (s)", None),
+    "segment_remaining_s": ("环节剩余(秒)", "segment time left (s)", None),
+    "segment_online_target": ("本环节在线目标", "segment online target", None),
+    "planned_capacity": ("计划承载在线", "planned capacity (online)", None),
+    "stock_minutes_left": ("预计售罄(分钟)", "minutes until a product sells out", None),
+    "sold_out_on_shelf": ("已售罄仍在架商品", "sold-out products still listed", None),
+    "complaints_filed": ("客服/平台投诉", "complaints filed", None),
 }
 MINUTE_COLUMNS = {
     "online": M_ONLINE, "comments": M_COMMENTS, "likes": M_LIKES, "follows": M_FOLLOWS,
@@ -74,13 +81,29 @@ class RoomSignals:
     values: Mapping[str, float | None]
     # metric -> [(minute_ms, value)] for complete minutes of this show, oldest first.
     minutes: Mapping[str, Sequence[tuple[int, float]]] = field(default_factory=dict)
+    # For the rates of distinct people (conversion, interaction): minute_ms -> (people
+    # counted, out of how many), so a window's rate can be judged on its evidence.
+    minute_shares: Mapping[str, Mapping[int, tuple[int, int]]] = field(default_factory=dict)
     # 10-second bucket (ms) -> category -> hits; "" counts the comments themselves.
     hit_buckets: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
     # event type -> newest event time; "*" -> newest of any type.
     last_seen: Mapping[str, int] = field(default_factory=dict)
+    # When ingest last accepted an event for the room (the feed's own pulse), and how far
+    # processing trails it: silence is judged where the feed is, not where processing is.
+    last_arrived_ms: int | None = None
+    behind_ms: int = 0
+    # source -> when ingest last heard from it (ms): silence of one feed among several.
+    source_arrivals: Mapping[str, int] = field(default_factory=dict)
+    # [start, end) ms of flash sales and lucky bags (and the minutes after): traffic
+    # they pull in is not the room's level.
+    boosted: tuple[tuple[int, int], ...] = ()
     stream_status: str | None = None
     latency_ms: int | None = None
     show_started_ms: int | None = None
+    # The product the host presents now (the running segment's SKU, else the one a feed
+    # marks 讲解中) and since when: doubt about it is judged from then on (SOP 8).
+    on_stage_sku: str | None = None
+    on_stage_since_ms: int | None = None
     # metric -> per-minute level of this room's earlier shows.
     room_baselines: Mapping[str, Baseline] = field(default_factory=dict)
 
@@ -94,11 +117,33 @@ def build_signals(
     minute_distinct: Mapping[int, Mapping[str, int]] | None = None,
     show_started_ms: int | None = None,
     room_baselines: Mapping[str, Baseline] | None = None,
+    arrived_ms: int | None = None,
+    behind_ms: int = 0,
+    source_arrivals: Mapping[str, int] | None = None,
+    boosted: tuple[tuple[int, int], ...] = (),
+    segment_remaining_s: float | None = None,
+    stage: tuple[Mapping[str, Any], int] | None = None,
+    planned_capacity: int | None = None,
+    planned_stock: Mapping[str, int] | None = None,
 ) -> RoomSignals:
     view = room_view(state, now_ms=now_ms, distinct=distinct)
     values: dict[str, Any] = {name: view.get(name) for name in METRICS}
     values["enters"] = state.enters
     values["latency_ms"] = state.latency_ms
+    values["processing_behind_s"] = behind_ms / 1000
+    values["segment_remaining_s"] = segment_remaining_s
+    segment, segment_started_ms = stage if stage else ({}, None)
+    values["segment_online_target"] = segment.get("online_target")
+    values["planned_capacity"] = planned_capacity
+    values["complaints_filed"] = state.complaints_filed
+    outlook = [row for row in state.stock_outlook(now_ms, dict(planned_stock or {})).values() if row["on_shelf"]]
+    selling = [row["minutes_left"] for row in outlook if row["stock"] > 0 and row["minutes_left"] is not None]
+    values["stock_minutes_left"] = min(selling) if selling else None
+    values["sold_out_on_shelf"] = sum(1 for row in outlook if row["stock"] == 0)
+    on_stage_sku, on_stage_since = segment.get("sku") or None, segment_started_ms
+    if on_stage_sku is None:
+        on_stage_sku = next((sku for sku, entry in state.catalog.items() if entry.get("on_stage")), None)
+        on_stage_since = state.catalog[on_stage_sku].get("on_stage_ts") if on_stage_sku else None
     for category, count in state.category_hits.items():
         values[HITS_PREFIX + category] = count
     current_minute = now_ms - now_ms % 60_000
@@ -108,21 +153,30 @@ def build_signals(
         metric: [(m, float(state.minutes[m][column])) for m in minutes] for metric, column in MINUTE_COLUMNS.items()
     }
     minute_distinct = minute_distinct or {}
+    shares: dict[str, dict[int, tuple[int, int]]] = {}
     for metric, (numerator, denominator) in MINUTE_RATES.items():
-        series[metric] = [
-            (m, counts.get(numerator, 0) / counts[denominator])
+        shares[metric] = {
+            m: (counts.get(numerator, 0), counts[denominator])
             for m in minutes
             if (counts := minute_distinct.get(m)) and counts.get(denominator)
-        ]
+        }
+        series[metric] = [(m, part / whole) for m, (part, whole) in shares[metric].items()]
     return RoomSignals(
         now_ms=now_ms,
         live=live,
         values=values,
         minutes=series,
+        minute_shares=shares,
         hit_buckets=state.hit_buckets,
         last_seen=state.last_seen,
+        last_arrived_ms=arrived_ms,
+        behind_ms=behind_ms,
+        source_arrivals=source_arrivals or {},
+        boosted=boosted,
         stream_status=state.stream_status,
         latency_ms=state.latency_ms,
         show_started_ms=show_started_ms,
         room_baselines=room_baselines or {},
+        on_stage_sku=on_stage_sku,
+        on_stage_since_ms=on_stage_since if on_stage_sku else None,
     )

@@ -31,7 +31,7 @@ from controlroom.db.session import Timeouts, make_engine, session_factory, trans
 from controlroom.screens.sockets import RESET_EXTENSION
 from controlroom.settings import Settings
 from controlroom.sim.runner import run_simulation
-from controlroom.sim.seed import DEMO_ROOM, DemoAccess, seed_demo
+from controlroom.sim.seed import DEMO_CYCLE_PHASE_MS, DEMO_ROOM, DemoAccess, seed_demo
 
 log = structlog.get_logger(__name__)
 
@@ -316,7 +316,8 @@ def run_demo(app: FastAPI, settings: Settings, *, rate: float) -> None:
         )
         stop = asyncio.Event()
         simulation = asyncio.create_task(
-            run_simulation(base_url=feed_url, room=DEMO_ROOM, rate=rate, stop=stop, headers={"X-Api-Key": access.api_key})
+            run_simulation(base_url=feed_url, room=DEMO_ROOM, rate=rate, stop=stop, headers={"X-Api-Key": access.api_key},
+                           phase_ms=DEMO_CYCLE_PHASE_MS)
         )
 
         async def stop_simulation() -> None:

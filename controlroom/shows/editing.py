@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Mapping
+from decimal import Decimal
+from typing import Any, Mapping
 
 import yaml
 
 from controlroom.shows import engine
 from controlroom.shows.engine import ActionRefused, RunState
-from controlroom.shows.script import Script, Segment
+from controlroom.shows.script import Product, Script, Segment
 from controlroom.shows.script_io import ImportProblem, ScriptImportError, format_duration, from_yaml
 
 CUE_LINE = re.compile(r"^\s*(\S+)\s+(.+?)\s*(?:@(主播|场控|全部|host|controller|both))?\s*$")
@@ -39,6 +40,8 @@ def segment_from_form(form: Mapping[str, str]) -> Segment:
     }
     if str(form.get("starts_at", "")).strip():
         item["starts_at"] = str(form["starts_at"]).strip()
+    if str(form.get("online_target", "")).strip():
+        item["online_target"] = str(form["online_target"]).strip()
     try:
         segment = from_yaml(yaml.safe_dump({"segments": [item]}, allow_unicode=True)).segments[0]
     except ScriptImportError as error:
@@ -46,6 +49,35 @@ def segment_from_form(form: Mapping[str, str]) -> Segment:
     if problems:
         raise ScriptImportError(problems)
     return segment
+
+
+PRODUCT_FIELDS = ("sku", "name", "price", "stock", "on_shelf")
+
+
+def products_from_form(form: Mapping[str, str], rows: int) -> tuple[Product, ...]:
+    """The product table of the editor (fields sku_0, name_0, … per row); a row without
+    a SKU is left out. Problems name the product's row (ScriptImportError)."""
+    items = []
+    for row in range(rows):
+        sku = str(form.get(f"sku_{row}", "")).strip()
+        if not sku:
+            continue
+        item: dict[str, Any] = {"sku": sku, "name": str(form.get(f"name_{row}", "")).strip(),
+                                "on_shelf": bool(form.get(f"on_shelf_{row}"))}
+        if str(form.get(f"price_{row}", "")).strip():
+            item["price"] = str(form[f"price_{row}"]).strip()
+        stock = str(form.get(f"stock_{row}", "")).strip()
+        if stock:
+            item["stock"] = int(stock) if stock.isdigit() else stock
+        items.append(item)
+    return from_yaml(yaml.safe_dump({"products": items, "segments": []}, allow_unicode=True)).products
+
+
+def product_form_rows(products: tuple[Product, ...], blank: int = 3) -> list[dict[str, Any]]:
+    rows = [{"sku": p.sku, "name": p.name,
+             "price": "" if p.price_cents is None else str((Decimal(p.price_cents) / 100).quantize(Decimal("0.01"))),
+             "stock": "" if p.stock is None else str(p.stock), "on_shelf": p.on_shelf} for p in products]
+    return rows + [{"sku": "", "name": "", "price": "", "stock": "", "on_shelf": True} for _ in range(blank)]
 
 
 def _problem(column: str, message: str) -> ImportProblem:
@@ -58,6 +90,7 @@ def segment_form_values(segment: Segment) -> dict[str, str]:
         "title": segment.title, "kind": segment.kind, "duration": format_duration(segment.planned_s),
         "sku": segment.sku, "talk_points": segment.talk_points, "notes": segment.notes,
         "starts_at": format_duration(segment.starts_at_s) if segment.starts_at_s is not None else "",
+        "online_target": str(segment.online_target) if segment.online_target is not None else "",
         "cues": "\n".join(f"{format_duration(c.offset_s)} {c.text}{back[c.audience]}" for c in segment.cues),
     }
 
@@ -71,7 +104,7 @@ def _check_movable(run: RunState, *indexes: int) -> None:
     floor = first_movable(run)
     for index in indexes:
         if index < floor:
-            raise ActionRefused(f"segment {index + 1} has already run or is running: it stays where it is")
+            raise ActionRefused("segment %(n)s has already run or is running: it stays where it is", n=index + 1)
 
 
 def first_editable(run: RunState) -> int:
@@ -91,7 +124,7 @@ def replace_segment(script: Script, index: int, segment: Segment, run: RunState 
 
 def add_segment(script: Script, run: RunState, segment: Segment) -> Script:
     if run.status == engine.ENDED:
-        raise ActionRefused("the show has ended")
+        raise ActionRefused("The show has ended")
     return replace(script, segments=script.segments + (segment,))
 
 
@@ -112,7 +145,7 @@ def delete_segment(script: Script, run: RunState, index: int) -> Script:
 def reorder(script: Script, run: RunState, order: list[int]) -> Script:
     """`order` lists the current indexes in their new order."""
     if sorted(order) != list(range(len(script.segments))):
-        raise ActionRefused(f"order must list each of the {len(script.segments)} segments once")
+        raise ActionRefused("order must list each of the %(count)s segments once", count=len(script.segments))
     moved = [new for new, old in enumerate(order) if new != old]
     if moved:
         _check_movable(run, min(moved))
@@ -128,4 +161,4 @@ def replace_script(script: Script, run: RunState, new: Script) -> Script:
 
 def _in_range(script: Script, index: int) -> None:
     if not 0 <= index < len(script.segments):
-        raise ActionRefused(f"there is no segment {index + 1}")
+        raise ActionRefused("there is no segment %(n)s", n=index + 1)

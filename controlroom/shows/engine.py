@@ -9,10 +9,10 @@ red past its planned end (counting up).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from controlroom.i18n.refusal import Refusal
 from controlroom.shows.script import Script, Segment
 
 SCHEDULED, LIVE, HELD, ENDED = "scheduled", "live", "held", "ended"
@@ -22,19 +22,9 @@ YELLOW_S = 60
 AUTO_CUES = (("t60", 60, "1 分钟后：{next}"), ("t10", 10, "10 秒后：{next}"))
 
 
-class ActionRefused(ValueError):
-    """Why an action cannot be done. With `params`, `message` is a message id with
-    %(name)s placeholders, so the routes can say it in the reader's language
-    (`translated`); str() is the English text."""
-
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message % params if params else message)
-        self.message = message
-        self.params = params
-
-    def translated(self, gettext: Callable[[str], str]) -> str:
-        text = gettext(self.message)
-        return text % self.params if self.params else text
+class ActionRefused(Refusal):
+    """Why a run-of-show or script action cannot be done: a message id with %(name)s
+    placeholders and its values, said in the reader's language by the routes."""
 
 
 @dataclass(frozen=True)
@@ -200,8 +190,19 @@ def mark_fired(run: RunState, firings: list[Firing]) -> RunState:
 
 
 def _need(run: RunState, *states: str, action: str) -> None:
-    if run.status not in states:
-        raise ActionRefused(f"cannot {action} a show that is {run.status}")
+    """Refused unless the show is in one of `states`; the controller is told where the
+    show stands (which says why)."""
+    if run.status in states:
+        return
+    if run.status == ENDED:
+        raise ActionRefused("The show has ended")
+    if run.status == SCHEDULED:
+        raise ActionRefused("The show has not started yet")
+    if action == "start":
+        raise ActionRefused("The show has already started")
+    if run.status == HELD:
+        raise ActionRefused("The show is already on hold")
+    raise ActionRefused("The show is not on hold")
 
 
 def _close_current(script: Script, run: RunState, now: int, *, skipped: bool = False) -> tuple[Actual, ...]:
@@ -231,7 +232,8 @@ def start(script: Script, run: RunState, now: int) -> RunState:
 def jump(script: Script, run: RunState, index: int, now: int, *, skipped: bool = False) -> RunState:
     _need(run, LIVE, HELD, action="move")
     if not 0 <= index < len(script.segments):
-        raise ActionRefused(f"there is no segment {index + 1} (the script has {len(script.segments)})")
+        raise ActionRefused("there is no segment %(n)s (the script has %(count)s)", n=index + 1,
+                            count=len(script.segments))
     return _enter(script, run, index, now, _close_current(script, run, now, skipped=skipped))
 
 

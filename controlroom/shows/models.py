@@ -32,6 +32,8 @@ class Show(Timestamped, Base):
     planned_total_s: Mapped[int | None] = mapped_column(nullable=True)
     # Where the show stands (controlroom/shows/engine.py RunState, as JSON).
     run: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    # The products the show sells (controlroom/shows/script.py Product, as JSON rows).
+    products: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     # The cue engine and the controller both move the run: a stale write fails, not wins.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
@@ -75,6 +77,7 @@ class SegmentRow(Base):
     talk_points: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     starts_at_s: Mapped[int | None] = mapped_column(nullable=True)
+    online_target: Mapped[int | None] = mapped_column(nullable=True)
     cues: Mapped[list] = mapped_column(JSON, default=list)  # [[offset_s, text, audience]]
 
 

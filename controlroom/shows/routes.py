@@ -20,8 +20,9 @@ from controlroom.audit.service import record
 from controlroom.auth.deps import Driver, HostAck, HostByLink, Messenger, Now, PathNumber, Svc
 from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
-from controlroom.i18n import translations
 from controlroom.live.changes import audited_room_change
+from controlroom.moderation.compliance import MAX_FLAGGED_LINE, check_script, correction_cue
+from controlroom.moderation.live import PUBLISHED
 from controlroom.rooms.models import Room
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
@@ -33,7 +34,7 @@ from controlroom.shows.script import Script
 from controlroom.shows.script_io import parse_duration
 from controlroom.shows.service import HOST_MESSAGES, MessageRefused, send_host_message
 from controlroom.shows.templates import TEMPLATES
-from controlroom.web.pages import client_ip, render_page, request_locale
+from controlroom.web.pages import client_ip, refusal_text, render_page
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -57,12 +58,48 @@ async def message_host(
         await audited_room_change(services.projections, principal, room=room, action="host.message", change=send,
                                   client_ip=client_ip(request), now=now, publishes=(HOST_MESSAGES.name,))
     except MessageRefused as error:
-        return JSONResponse({"detail": str(error)}, status_code=422)
+        return JSONResponse({"detail": refusal_text(request, services, error)}, status_code=422)
     except LookupError as error:
         return JSONResponse({"detail": str(error)}, status_code=404)
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)
+
+
+@router.post("/rooms/{room}/compliance-flags", include_in_schema=False)
+async def flag_line(
+    room: str, request: Request, services: Svc, now: Now, principal: Messenger, line: Annotated[str, Form()] = "",
+) -> Response:
+    """SOP 15: staff flag a line said on air (typed, or a comment picked from the feed);
+    the host gets an urgent correction cue with the neutral wording for each absolute
+    term in it, which flashes until the host taps 收到."""
+    line = line.strip()
+    try:
+        if not line:
+            raise MessageRefused("line: type the line to correct, or pick a comment from the feed")
+        if len(line) > MAX_FLAGGED_LINE:
+            raise MessageRefused("line: at most %(max)s characters, got %(length)s", max=MAX_FLAGGED_LINE,
+                                 length=len(line))
+    except MessageRefused as error:
+        return JSONResponse({"detail": refusal_text(request, services, error)}, status_code=422)
+    matcher, suggestions = await PUBLISHED.get(services.redis)
+    hits = check_script(line, matcher, suggestions)
+    cue = correction_cue(line, hits)
+
+    def send(session: Session, room_row: Room) -> dict:
+        message = send_host_message(session, room=room_row, text=cue, source="compliance", urgent=True,
+                                    by=principal.name, now=now)
+        return {"message": message.id, "line": line, "terms": [hit.term for hit in hits], "cue": cue}
+
+    try:
+        sent = await audited_room_change(services.projections, principal, room=room, action="host.compliance",
+                                         change=send, client_ip=client_ip(request), now=now,
+                                         publishes=(HOST_MESSAGES.name,))
+    except LookupError as error:
+        return JSONResponse({"detail": str(error)}, status_code=404)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204)
+    return JSONResponse(sent)
 
 
 # --- the host acknowledges a message --------------------------------------------------------
@@ -124,7 +161,7 @@ async def drive_show(room: str, action: str, request: Request, services: Svc, no
                                       change=change, client_ip=client_ip(request), now=now, publishes=SHOW_PROJECTIONS)
             break
         except ActionRefused as error:
-            return JSONResponse({"detail": refusal(request, services, error)}, status_code=409)
+            return JSONResponse({"detail": refusal_text(request, services, error)}, status_code=409)
         except LookupError as error:
             return JSONResponse({"detail": str(error)}, status_code=404)
         except StaleDataError:
@@ -133,10 +170,10 @@ async def drive_show(room: str, action: str, request: Request, services: Svc, no
             # again. If the show itself moved, the controller must look first.
             now_at = await run_in_transaction(services.sessions, lambda s: _position(room_show(s, room, now)[1]))
             if now_at != seen[-1]:
-                return JSONResponse({"detail": "the show moved meanwhile (someone else acted); look and try again"},
-                                    status_code=409)
+                return JSONResponse({"detail": refusal_text(request, services, MOVED_MEANWHILE)}, status_code=409)
     else:
-        return JSONResponse({"detail": "the show kept changing meanwhile; try again"}, status_code=409)
+        moving = ActionRefused("the show kept changing meanwhile; try again")
+        return JSONResponse({"detail": refusal_text(request, services, moving)}, status_code=409)
     if action == "end":
         await services.show_ended(room, now)
     if request.headers.get("hx-request"):
@@ -145,6 +182,7 @@ async def drive_show(room: str, action: str, request: Request, services: Svc, no
 
 
 CONCURRENT_RETRIES = 2
+MOVED_MEANWHILE = ActionRefused("the show moved meanwhile (someone else acted); look and try again")
 
 
 def _position(show: Show) -> bytes:
@@ -152,11 +190,6 @@ def _position(show: Show) -> bytes:
     the cues fired (which is all the cue ticker changes)."""
     return orjson.dumps({key: value for key, value in (show.run or {}).items() if key != "fired"},
                         option=orjson.OPT_SORT_KEYS)
-
-
-def refusal(request: Request, services: Services, error: ActionRefused) -> str:
-    """Why an action was refused, in the reader's language where it has a translation."""
-    return error.translated(translations(request_locale(request, services)).gettext)
 
 
 @router.post("/rooms/{room}/shows/{show_id}/start", include_in_schema=False)
@@ -178,14 +211,13 @@ async def start_planned_show(room: str, show_id: PathNumber, request: Request, s
                                   client_ip=client_ip(request), now=now, publishes=SHOW_PROJECTIONS)
     except ActionRefused as error:
         if request.headers.get("hx-request"):
-            return JSONResponse({"detail": refusal(request, services, error)}, status_code=409)
-        return await _shows_page(request, services, room, now, error=refusal(request, services, error),
+            return JSONResponse({"detail": refusal_text(request, services, error)}, status_code=409)
+        return await _shows_page(request, services, room, now, error=refusal_text(request, services, error),
                                  status_code=409)
     except LookupError as error:
         return JSONResponse({"detail": str(error)}, status_code=404)
     except StaleDataError:
-        return JSONResponse({"detail": "the show moved meanwhile (someone else acted); look and try again"},
-                            status_code=409)
+        return JSONResponse({"detail": refusal_text(request, services, MOVED_MEANWHILE)}, status_code=409)
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": f"/rooms/{room}"})
     return RedirectResponse(f"/rooms/{room}", status_code=303)
@@ -238,14 +270,15 @@ async def create_show(
         try:
             local = datetime.fromisoformat(planned_start.strip())
         except ValueError:
-            raise ActionRefused(f"planned_start: {planned_start!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
+            raise ActionRefused("planned_start: “%(value)s” is not a date and time (YYYY-MM-DDTHH:MM)",
+                                value=planned_start) from None
         start = (local if local.tzinfo else local.replace(tzinfo=ZoneInfo(room_row.timezone))).astimezone(timezone.utc)
         try:
             total = parse_duration(slot) if slot.strip() else None
-        except ValueError as error:
-            raise ActionRefused(f"slot: {error}") from None
+        except ValueError:
+            raise ActionRefused("slot: “%(value)s” is not a duration (mm:ss)", value=slot.strip()) from None
         if template and template not in TEMPLATES:
-            raise ActionRefused(f"template: no template {template!r}")
+            raise ActionRefused("template: there is no template “%(template)s”", template=template)
         show = add_show(session, room=room_row, title=title.strip()[:200], planned_start=start)
         show.rehearsal = rehearsal == "on"
         script = TEMPLATES[template][2]() if template else Script()
@@ -258,7 +291,8 @@ async def create_show(
     try:
         await run_in_transaction(services.sessions, create)
     except ActionRefused as error:
-        return await _shows_page(request, services, room, now, error=str(error), status_code=422)
+        return await _shows_page(request, services, room, now, error=refusal_text(request, services, error),
+                                 status_code=422)
     except LookupError as error:
         return render_page(request, "pages/not_found.html", status_code=404, what=str(error))
     await services.projections.publish(room, *SHOW_PROJECTIONS)

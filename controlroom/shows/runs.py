@@ -22,7 +22,7 @@ from controlroom.shows.schedule import current_show
 from controlroom.shows import engine
 from controlroom.shows.engine import ActionRefused, Firing, RunState
 from controlroom.shows.models import CueFiring, SegmentRow
-from controlroom.shows.script import SEGMENT_KINDS, Cue, Script, Segment
+from controlroom.shows.script import SEGMENT_KINDS, Cue, Product, Script, Segment
 
 RECENT_CUES = 5
 
@@ -43,11 +43,12 @@ def load_script(session: Session, show: Show) -> Script:
     return Script(
         segments=tuple(
             Segment(title=r.title, kind=r.kind, planned_s=r.planned_s, sku=r.sku, talk_points=r.talk_points,
-                    notes=r.notes, starts_at_s=r.starts_at_s,
+                    notes=r.notes, starts_at_s=r.starts_at_s, online_target=r.online_target,
                     cues=tuple(Cue(offset, text, audience) for offset, text, audience in r.cues))
             for r in rows
         ),
         planned_total_s=show.planned_total_s,
+        products=tuple(Product(**row) for row in show.products or ()),
     )
 
 
@@ -58,13 +59,14 @@ def save_script(session: Session, show: Show, script: Script) -> None:
     session.execute(delete(SegmentRow).where(SegmentRow.show_id == show.id))
     for position, s in enumerate(script.segments):
         if s.kind not in SEGMENT_KINDS:
-            raise ActionRefused(f"segment {position + 1}: unknown kind {s.kind!r}")
+            raise ActionRefused("segment %(n)s: unknown kind “%(kind)s”", n=position + 1, kind=s.kind)
         session.add(SegmentRow(
             show_id=show.id, position=position, title=s.title, kind=s.kind, planned_s=s.planned_s, sku=s.sku,
-            talk_points=s.talk_points, notes=s.notes, starts_at_s=s.starts_at_s,
+            talk_points=s.talk_points, notes=s.notes, starts_at_s=s.starts_at_s, online_target=s.online_target,
             cues=[[c.offset_s, c.text, c.audience] for c in s.cues],
         ))
     show.planned_total_s = script.planned_total_s
+    show.products = [asdict(product) for product in script.products]
     session.flush()
 
 
@@ -101,7 +103,7 @@ def act(session: Session, *, show: Show, action: str, now_ms: int, params: dict[
     elif action == "extend":
         seconds = _int(params, "seconds")
         if seconds not in (-300, -60, 60, 300):
-            raise ActionRefused(f"seconds: extend by ±60 or ±300, not {seconds}")
+            raise ActionRefused("seconds: extend by ±60 or ±300, not %(seconds)s", seconds=seconds)
         run = engine.extend(script, run, seconds, now_ms)
         detail["seconds"] = seconds
     elif action == "hold":
@@ -139,7 +141,8 @@ def act(session: Session, *, show: Show, action: str, now_ms: int, params: dict[
         save_script(session, show, script)
         detail["pulled"] = script.segments[run.index].title
     else:
-        raise ActionRefused(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+        raise ActionRefused("unknown action “%(action)s”; one of %(actions)s", action=action,
+                            actions=", ".join(ACTIONS))
     _store_run(show, run)
     detail["now_segment"] = run.index
     return detail
@@ -185,15 +188,24 @@ def advance_if_due(session: Session, *, show: Show, now_ms: int) -> bool:
 
 
 def _need_running(run: RunState) -> None:
+    if run.status == engine.ENDED:
+        raise ActionRefused("The show has ended")
     if run.status not in (engine.LIVE, engine.HELD):
-        raise ActionRefused(f"the show is {run.status}")
+        raise ActionRefused("The show has not started yet")
 
 
 def _int(params: dict[str, Any], name: str) -> int:
+    """A whole-number field of the action: segment, seconds or minutes."""
+    raw = str(params.get(name, "")).strip()
     try:
-        return int(str(params.get(name, "")).strip())
+        return int(raw)
     except ValueError:
-        raise ActionRefused(f"{name}: {params.get(name)!r} is not a whole number") from None
+        pass
+    if name == "seconds":
+        raise ActionRefused("seconds: “%(value)s” is not a whole number", value=raw)
+    if name == "minutes":
+        raise ActionRefused("minutes: “%(value)s” is not a whole number", value=raw)
+    raise ActionRefused("segment: “%(value)s” is not a whole number", value=raw)
 
 
 def _store_run(show: Show, run: RunState) -> None:
@@ -251,6 +263,7 @@ def show_projection(session: Session, *, room: str, now: datetime) -> dict[str, 
         if upcoming is not None else None,
         "planned_total_s": show.planned_total_s, "run": show.run or RunState().to_json(),
         "segments": [asdict(segment) for segment in script.segments],
+        "products": [asdict(product) for product in script.products],
         "cues": [
             {"text": f.text, "audience": f.audience, "segment": f.segment_index, "key": f.key,
              "planned_at": _ms(f.planned_at), "fired_at": _ms(f.fired_at)}
@@ -266,6 +279,7 @@ def script_of_projection(data: dict[str, Any]) -> Script:
             for s in data["segments"]
         ),
         planned_total_s=data.get("planned_total_s"),
+        products=tuple(Product(**p) for p in data.get("products", ())),
     )
 
 
@@ -314,6 +328,52 @@ def show_view(data: dict[str, Any] | None, now_ms: int, *, yellow_s: int = engin
         "now": now_ms,
         "yellow_s": yellow_s,
     }
+
+
+# Segments that pull traffic in for a while (秒杀, 福袋 and other interaction), and how
+# long their pull lasts after they end.
+BOOSTING_KINDS = frozenset({"flash_sale", "interaction"})
+BOOST_AFTER_MS = 120_000
+
+
+def boosted_spans(data: dict[str, Any] | None, now_ms: int) -> tuple[tuple[int, int], ...]:
+    """[start, end) ms of the show's flash sales and lucky bags so far, each with the
+    two minutes after it, from the show projection. Pure."""
+    if not data:
+        return ()
+    segments = data.get("segments") or []
+    spans = []
+    for actual in RunState.from_json(data["run"]).actuals:
+        if actual.index < len(segments) and segments[actual.index].get("kind") in BOOSTING_KINDS:
+            spans.append((actual.started_at, (actual.ended_at or now_ms) + BOOST_AFTER_MS))
+    return tuple(spans)
+
+
+def segment_time_left(data: dict[str, Any] | None, now_ms: int) -> float | None:
+    """Seconds left in the running segment while the controller drives the show (live,
+    auto-advance off: with it on, the show moves on by itself); None otherwise. Pure."""
+    if not data:
+        return None
+    run = RunState.from_json(data["run"])
+    if run.status != engine.LIVE or run.auto_advance:
+        return None
+    return engine.position(script_of_projection(data), run, now_ms).remaining_s
+
+
+def on_stage(data: dict[str, Any] | None) -> tuple[dict[str, Any], int] | None:
+    """The running segment of a live show and when it started; None between shows. Pure."""
+    if not data:
+        return None
+    run = RunState.from_json(data["run"])
+    segments = data.get("segments") or []
+    if run.status not in (engine.LIVE, engine.HELD) or run.index >= len(segments) or run.segment_started_at is None:
+        return None
+    return segments[run.index], run.segment_started_at
+
+
+def planned_stock(data: dict[str, Any] | None) -> dict[str, int]:
+    """SKU -> the stock the show's product list starts it with (where known). Pure."""
+    return {p["sku"]: p["stock"] for p in (data or {}).get("products") or () if p.get("stock") is not None}
 
 
 SHOW = declare(

@@ -37,6 +37,8 @@ TARGET_LIMITS = {
     "conversion_rate": ("rate", 0.0, 1.0),
     "like_rate": ("rate", 0.0, 1.0),
     "comments": ("count", 0, 10_000_000),
+    # Online viewers the team planned for (staff, links, stock): above it is SOP 2.
+    "capacity": ("count", 1, 100_000_000),
 }
 
 

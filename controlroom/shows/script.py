@@ -36,6 +36,20 @@ class Segment:
     # Optional fixed start, seconds after the show's planned start (a CSV's 开始 column);
     # None: straight after the segment before.
     starts_at_s: int | None = None
+    # Online viewers this segment should hold (SOP 1: below it is a trough); None: no target.
+    online_target: int | None = None
+
+
+@dataclass(frozen=True)
+class Product:
+    """A product the show sells: its link (SKU), name, price and the stock it starts
+    with (None: not known; feeds may report it). Segments present it by SKU."""
+
+    sku: str
+    name: str = ""
+    price_cents: int | None = None
+    stock: int | None = None
+    on_shelf: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,7 @@ class Script:
     segments: tuple[Segment, ...] = field(default_factory=tuple)
     # The slot the show has (its planned end); None: no limit.
     planned_total_s: int | None = None
+    products: tuple[Product, ...] = field(default_factory=tuple)
 
     @property
     def total_s(self) -> int:

@@ -14,11 +14,12 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
 
-from controlroom.shows.script import AUDIENCES, SEGMENT_KIND_NAMES, SEGMENT_KINDS, Cue, Script, Segment
+from controlroom.shows.script import AUDIENCES, SEGMENT_KIND_NAMES, SEGMENT_KINDS, Cue, Product, Script, Segment
 from controlroom.web.exports import csv_text, restore_cell
 
 # Limits of an import. A 14-hour show (日不落直播) in one-minute segments is 840 rows;
@@ -33,13 +34,18 @@ MAX_NOTES_CHARS = 5000
 MAX_SKU_CHARS = 200
 MAX_CUE_TEXT_CHARS = 500
 MAX_CUES_PER_SEGMENT = 200
+MAX_PRODUCTS = 200
+MAX_PRODUCT_NAME_CHARS = 200
+MAX_ONLINE_TARGET = 100_000_000
+MAX_STOCK = 100_000_000
+MAX_PRICE_YUAN = 100_000_000
 
 DEFAULT_KIND = "product"
 
 # CSV columns, in export order: field -> header written on export.
 CSV_HEADERS = {
     "start": "开始", "duration": "时长", "title": "环节", "kind": "类型", "sku": "商品",
-    "talk_points": "话术", "cues": "互动", "notes": "备注",
+    "talk_points": "话术", "cues": "互动", "notes": "备注", "online_target": "在线目标",
 }
 # Headers accepted on import (compared after _header_key()).
 _CSV_ALIASES = {
@@ -51,6 +57,7 @@ _CSV_ALIASES = {
     "talk_points": ("话术", "talk_points", "talkpoints"),
     "cues": ("互动", "cues", "cue"),
     "notes": ("备注", "notes", "note"),
+    "online_target": ("在线目标", "目标在线", "online_target"),
 }
 _CSV_REQUIRED = ("duration", "title")
 
@@ -161,6 +168,20 @@ def _check_length(text: str, limit: int, row: int, column: str, problems: _Probl
     return text
 
 
+def _check_online_target(value: Any, row: int, column: str, problems: _Problems) -> int | None:
+    """A segment's online target: blank for none, else a whole number of viewers."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(str(value).strip().replace(",", "")) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or not 1 <= number <= MAX_ONLINE_TARGET:
+        problems.add(row, column, f"{value!r} is not a number of viewers (1–{MAX_ONLINE_TARGET:,})")
+        return None
+    return number
+
+
 def _check_kind(value: str, row: int, column: str, problems: _Problems) -> str:
     value = value.strip()
     if not value:
@@ -225,16 +246,95 @@ def to_yaml(script: Script) -> str:
             item["notes"] = segment.notes
         if segment.starts_at_s is not None:
             item["starts_at"] = format_duration(segment.starts_at_s)
+        if segment.online_target is not None:
+            item["online_target"] = segment.online_target
         if segment.cues:
             item["cues"] = [{"at": format_duration(cue.offset_s), "text": cue.text, "audience": cue.audience}
                             for cue in segment.cues]
         segments.append(item)
+    if script.products:
+        document["products"] = [_yaml_product_item(product) for product in script.products]
     document["segments"] = segments
     return _YAML_HEADER + yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
                                     default_flow_style=False, width=100)
 
 
-_YAML_SEGMENT_KEYS = ("title", "kind", "duration", "sku", "talk_points", "notes", "starts_at", "cues")
+_YAML_SEGMENT_KEYS = ("title", "kind", "duration", "sku", "talk_points", "notes", "starts_at", "online_target", "cues")
+_YAML_PRODUCT_KEYS = ("sku", "name", "price", "stock", "on_shelf")
+
+
+def _yaml_product_item(product: Product) -> dict[str, Any]:
+    item: dict[str, Any] = {"sku": product.sku}
+    if product.name:
+        item["name"] = product.name
+    if product.price_cents is not None:
+        yuan = Decimal(product.price_cents) / 100
+        item["price"] = int(yuan) if yuan == int(yuan) else float(yuan)
+    if product.stock is not None:
+        item["stock"] = product.stock
+    if not product.on_shelf:
+        item["on_shelf"] = False
+    return item
+
+
+def _price_cents(value: Any) -> int | None:
+    """A price in yuan (59.9, "59.90", "¥59.9") as cents; None if it is not one."""
+    if isinstance(value, bool):
+        return None
+    try:
+        yuan = Decimal(str(value).strip().lstrip("¥￥").strip())
+    except InvalidOperation:
+        return None
+    if not yuan.is_finite() or yuan < 0 or yuan > MAX_PRICE_YUAN or yuan != yuan.quantize(Decimal("0.01")):
+        return None
+    return int(yuan * 100)
+
+
+def _yaml_products(value: Any, problems: _Problems) -> tuple[Product, ...]:
+    """The show's product list: sku, name, price (yuan), stock, on_shelf (rows P1, P2 …)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.add(None, "products", "expected a list of products (sku, name, price, stock)")
+        return ()
+    if len(value) > MAX_PRODUCTS:
+        problems.add(None, "products", f"{len(value)} products, more than {MAX_PRODUCTS}")
+        return ()
+    products, seen = [], set()
+    for number, item in enumerate(value, start=1):
+        column = f"products {number}"
+        if not isinstance(item, dict):
+            problems.add(None, column, "a product must be a mapping (sku, name, price, stock)")
+            continue
+        before = len(problems)
+        for key in item:
+            if key not in _YAML_PRODUCT_KEYS:
+                problems.add(None, f"{column}: {key}", f"unknown key (known: {', '.join(_YAML_PRODUCT_KEYS)})")
+        sku = (_yaml_text(item.get("sku"), 0, f"{column}: sku", problems) or "").strip()
+        if not sku:
+            problems.add(None, f"{column}: sku", "the product needs a SKU")
+        elif len(sku) > MAX_SKU_CHARS:
+            problems.add(None, f"{column}: sku", f"longer than {MAX_SKU_CHARS} characters")
+        elif sku in seen:
+            problems.add(None, f"{column}: sku", f"{sku!r} is listed twice")
+        seen.add(sku)
+        name = _yaml_text(item.get("name"), 0, f"{column}: name", problems) or ""
+        if len(name) > MAX_PRODUCT_NAME_CHARS:
+            problems.add(None, f"{column}: name", f"longer than {MAX_PRODUCT_NAME_CHARS} characters")
+        price = None
+        if item.get("price") is not None:
+            price = _price_cents(item["price"])
+            if price is None:
+                problems.add(None, f"{column}: price", f"{item['price']!r} is not a price in yuan (for example 59.9)")
+        stock = item.get("stock")
+        if stock is not None and (isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= MAX_STOCK):
+            problems.add(None, f"{column}: stock", f"{stock!r} is not a number of units (0–{MAX_STOCK:,})")
+        on_shelf = item.get("on_shelf", True)
+        if not isinstance(on_shelf, bool):
+            problems.add(None, f"{column}: on_shelf", f"{on_shelf!r} is not true or false")
+        if len(problems) == before:
+            products.append(Product(sku=sku, name=name.strip(), price_cents=price, stock=stock, on_shelf=on_shelf))
+    return tuple(products)
 _YAML_CUE_KEYS = ("at", "text", "audience")
 
 
@@ -296,10 +396,11 @@ def _yaml_segment(row: int, item: Any, problems: _Problems) -> Segment | None:
         seconds = _yaml_seconds(item["starts_at"], row, "starts_at", problems)
         starts_at = None if seconds is None else _check_start(seconds, row, "starts_at", problems)
     cues = _yaml_cues(item.get("cues"), duration, row, problems)
+    online_target = _check_online_target(item.get("online_target"), row, "online_target", problems)
     if len(problems) > before or duration is None or title is None or kind is None:
         return None
     return Segment(title=title, kind=kind, planned_s=duration, sku=sku, talk_points=talk_points, notes=notes,
-                   cues=cues, starts_at_s=starts_at)
+                   cues=cues, starts_at_s=starts_at, online_target=online_target)
 
 
 def _yaml_cues(value: Any, duration: int | None, row: int, problems: _Problems) -> tuple[Cue, ...]:
@@ -356,8 +457,8 @@ def from_yaml(text: str | bytes) -> Script:
         raise ScriptImportError([ImportProblem(None, None, "expected a mapping with planned_total and segments")],
                                 unit="segment")
     for key in document:
-        if key not in ("planned_total", "segments"):
-            problems.add(None, str(key), "unknown key (known: planned_total, segments)")
+        if key not in ("planned_total", "products", "segments"):
+            problems.add(None, str(key), "unknown key (known: planned_total, products, segments)")
     planned_total: int | None = None
     if document.get("planned_total") is not None:
         seconds = _yaml_seconds(document["planned_total"], None, "planned_total", problems)
@@ -376,9 +477,10 @@ def from_yaml(text: str | bytes) -> Script:
             segment = _yaml_segment(row, item, problems)
             if segment is not None:
                 segments.append(segment)
+    products = _yaml_products(document.get("products"), problems)
     if problems:
         raise ScriptImportError(problems, unit="segment")
-    return Script(segments=tuple(segments), planned_total_s=planned_total)
+    return Script(segments=tuple(segments), planned_total_s=planned_total, products=products)
 
 
 # --- CSV -------------------------------------------------------------------------------
@@ -460,7 +562,8 @@ def to_csv(script: Script) -> str:
         if _parse_cue_cell(cues, None, 0, "", _Problems()) != segment.cues:
             raise ValueError(f"segment {number}: a cue text cannot be written to CSV as it is")
         rows.append((format_duration(start), format_duration(segment.planned_s), segment.title,
-                     SEGMENT_KIND_NAMES[segment.kind][0], segment.sku, segment.talk_points, cues, segment.notes))
+                     SEGMENT_KIND_NAMES[segment.kind][0], segment.sku, segment.talk_points, cues, segment.notes,
+                     "" if segment.online_target is None else str(segment.online_target)))
         start += segment.planned_s
     # csv_text defuses cells a spreadsheet would run as formulas (a talk point "-5 元立减"
     # is written "'-5 元立减"); from_csv takes that quote off again.
@@ -592,6 +695,8 @@ def _csv_segment(row: int, record: list[str], columns: dict[str, tuple[int, str]
     notes = _check_length(value, MAX_NOTES_CHARS, row, header, problems)
     value, header = cell("cues")
     cues = _parse_cue_cell(value, duration, row, header, problems)
+    value, header = cell("online_target")
+    online_target = _check_online_target(value, row, header, problems)
 
     # 开始 equal to the running start is just the running clock; a different one is fixed.
     starts_at = start if start is not None and start != running else None
@@ -600,5 +705,5 @@ def _csv_segment(row: int, record: list[str], columns: dict[str, tuple[int, str]
     if len(problems) > before or duration is None:
         return None, next_running
     segment = Segment(title=title, kind=kind, planned_s=duration, sku=sku, talk_points=talk_points, notes=notes,
-                      cues=cues, starts_at_s=starts_at)
+                      cues=cues, starts_at_s=starts_at, online_target=online_target)
     return segment, next_running

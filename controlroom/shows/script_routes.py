@@ -6,6 +6,7 @@ overruns; compliance hits in talk points. A live show keeps its past."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable
 
@@ -19,10 +20,9 @@ from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.live.changes import audited_room_change
 from controlroom.moderation.compliance import check_script
-from controlroom.moderation.live import PublishedMatcher
+from controlroom.moderation.live import PUBLISHED
 from controlroom.services import Services
 from controlroom.shows import editing
-from controlroom.i18n import translations
 from controlroom.rooms.service import room_by_slug
 from controlroom.shows.engine import ActionRefused, RunState, planned_starts
 from controlroom.shows.models import Show
@@ -30,10 +30,9 @@ from controlroom.shows.runs import SHOW, load_script, room_show, save_script
 from controlroom.shows.script import SEGMENT_KIND_NAMES, Script, script_warnings
 from controlroom.shows.script_io import ScriptImportError, from_csv, from_yaml, parse_duration, to_csv, to_yaml
 from controlroom.shows.templates import TEMPLATES
-from controlroom.web.pages import client_ip, render_page, request_locale
+from controlroom.web.pages import client_ip, refusal_text, render_page
 
 router = APIRouter()
-PUBLISHED = PublishedMatcher()
 MAX_UPLOAD = 1024 * 1024
 
 
@@ -56,10 +55,6 @@ def _base(room: str, show_id: int | None) -> str:
     return f"/rooms/{room}/script" if show_id is None else f"/rooms/{room}/shows/{show_id}/script"
 
 
-def _say(request: Request, services: Services, error: ActionRefused) -> str:
-    return error.translated(translations(request_locale(request, services)).gettext)
-
-
 async def _editor(request: Request, services: Services, room: str, *, errors: dict | None = None,
                   editing_index: int | None = None, form: dict | None = None, status_code: int = 200,
                   problems: list[str] | None = None) -> Response:
@@ -73,7 +68,9 @@ async def _editor(request: Request, services: Services, room: str, *, errors: di
 
     try:
         data = await run_in_transaction(services.sessions, read)
-    except (LookupError, ActionRefused) as error:
+    except ActionRefused as error:
+        return render_page(request, "pages/not_found.html", status_code=404, what=refusal_text(request, services, error))
+    except LookupError as error:
         return render_page(request, "pages/not_found.html", status_code=404, what=str(error))
     script: Script = data["script"]
     matcher, suggestions = await PUBLISHED.get(services.redis)
@@ -92,8 +89,7 @@ async def _editor(request: Request, services: Services, room: str, *, errors: di
         editing_index=editing_index, new_values=form if editing_index == -1 else None, problems=problems or [],
         first_movable=editing.first_movable(data["run"]), first_editable=editing.first_editable(data["run"]),
         templates=TEMPLATES, kinds=SEGMENT_KIND_NAMES, base=_base(room, show_id), is_current=data["is_current"],
-        # The drag-and-drop script posts to /rooms/<data-room>/script/order.
-        order_room=room if show_id is None else f"{room}/shows/{show_id}",
+        products=script.products, product_rows=editing.product_form_rows(script.products),
     )
 
 
@@ -138,7 +134,7 @@ async def _segment_change(request: Request, services: Services, principal: Princ
         return await _editor(request, services, room, errors=_field_errors(error), editing_index=index, form=form,
                              status_code=422)
     except ActionRefused as error:
-        return await _editor(request, services, room, problems=[_say(request, services, error)], status_code=409)
+        return await _editor(request, services, room, problems=[refusal_text(request, services, error)], status_code=409)
     except LookupError as error:
         return JSONResponse({"detail": str(error)}, status_code=404)
     return _done(request, room)
@@ -164,10 +160,11 @@ async def _structural(request: Request, services: Services, principal: Principal
         await _change(request, services, principal, room, action, change, detail)
     except ActionRefused as error:
         if request.headers.get("hx-request"):
-            return JSONResponse({"detail": _say(request, services, error)}, status_code=409)
-        return await _editor(request, services, room, problems=[_say(request, services, error)], status_code=409)
+            return JSONResponse({"detail": refusal_text(request, services, error)}, status_code=409)
+        return await _editor(request, services, room, problems=[refusal_text(request, services, error)], status_code=409)
     except StaleDataError:
-        return JSONResponse({"detail": "the show moved meanwhile; try again"}, status_code=409)
+        moved = ActionRefused("the show moved meanwhile; try again")
+        return JSONResponse({"detail": refusal_text(request, services, moved)}, status_code=409)
     except LookupError as error:
         return JSONResponse({"detail": str(error)}, status_code=404)
     return _done(request, room)
@@ -195,7 +192,8 @@ async def reorder(room: str, request: Request, services: Svc, principal: Driver)
     try:
         order = [int(part) - 1 for part in raw.split(",") if part.strip()]
     except ValueError:
-        return JSONResponse({"detail": f"order: {raw!r} is not a list of segment numbers"}, status_code=422)
+        refused = ActionRefused("order: “%(value)s” is not a list of segment numbers", value=raw)
+        return JSONResponse({"detail": refusal_text(request, services, refused)}, status_code=422)
     return await _structural(request, services, principal, room, "reorder",
                              lambda s, r: editing.reorder(s, r, order), {"order": [i + 1 for i in order]})
 
@@ -206,10 +204,30 @@ async def set_total(room: str, request: Request, services: Svc, principal: Drive
     raw = str((await request.form()).get("total", "")).strip()
     try:
         total = parse_duration(raw) if raw else None
-    except ValueError as error:
-        return await _editor(request, services, room, problems=[f"total: {error}"], status_code=422)
+    except ValueError:
+        refused = ActionRefused("total: “%(value)s” is not a duration (mm:ss)", value=raw)
+        return await _editor(request, services, room, problems=[refusal_text(request, services, refused)],
+                             status_code=422)
     return await _structural(request, services, principal, room, "total",
-                             lambda s, r: Script(segments=s.segments, planned_total_s=total), {"total_s": total})
+                             lambda s, r: replace(s, planned_total_s=total), {"total_s": total})
+
+
+MAX_PRODUCT_ROWS = 200
+
+
+@router.post("/rooms/{room}/shows/{show_id:int}/script/products", include_in_schema=False)
+@router.post("/rooms/{room}/script/products", include_in_schema=False)
+async def set_products(room: str, request: Request, services: Svc, principal: Driver) -> Response:
+    """The show's product list, the whole table at once (rows without a SKU dropped).
+    Editable while the show runs: the stock typed is what the show started with."""
+    form = await request.form()
+    try:
+        products = editing.products_from_form(form, min(MAX_PRODUCT_ROWS, int(form.get("rows", "0") or 0)))
+    except (ScriptImportError, ValueError) as error:
+        problems = str(error).splitlines() if isinstance(error, ScriptImportError) else [str(error)]
+        return await _editor(request, services, room, problems=problems, status_code=422)
+    return await _structural(request, services, principal, room, "products",
+                             lambda s, r: replace(s, products=products), {"products": [p.sku for p in products]})
 
 
 @router.post("/rooms/{room}/shows/{show_id:int}/script/template", include_in_schema=False)
@@ -217,10 +235,12 @@ async def set_total(room: str, request: Request, services: Svc, principal: Drive
 async def apply_template(room: str, request: Request, services: Svc, principal: Driver) -> Response:
     key = str((await request.form()).get("template", ""))
     if key not in TEMPLATES:
-        return await _editor(request, services, room, problems=[f"template: no template {key!r}"], status_code=422)
+        refused = ActionRefused("template: there is no template “%(template)s”", template=key)
+        return await _editor(request, services, room, problems=[refusal_text(request, services, refused)],
+                             status_code=422)
     return await _structural(
         request, services, principal, room, "template",
-        lambda s, r: editing.replace_script(s, r, Script(TEMPLATES[key][2]().segments, s.planned_total_s)),
+        lambda s, r: editing.replace_script(s, r, replace(s, segments=TEMPLATES[key][2]().segments)),
         {"template": key},
     )
 
@@ -231,17 +251,23 @@ async def import_script(room: str, request: Request, services: Svc, principal: D
                         file: UploadFile | None = None) -> Response:
     """A YAML or CSV file (by its name), sent by htmx with the CSRF token in a header."""
     if file is None or not file.filename:
-        return await _editor(request, services, room, problems=["file: choose a .yaml or .csv file"], status_code=422)
+        refused = ActionRefused("file: choose a .yaml or .csv file")
+        return await _editor(request, services, room, problems=[refusal_text(request, services, refused)],
+                             status_code=422)
     raw = await file.read(MAX_UPLOAD + 1)
     if len(raw) > MAX_UPLOAD:
-        return await _editor(request, services, room, problems=["file: larger than 1 MB"], status_code=413)
+        refused = ActionRefused("file: larger than 1 MB")
+        return await _editor(request, services, room, problems=[refusal_text(request, services, refused)],
+                             status_code=413)
     try:
         parsed = from_csv(raw) if file.filename.lower().endswith((".csv", ".tsv", ".txt")) else from_yaml(raw)
     except ScriptImportError as error:
         return await _editor(request, services, room, problems=str(error).splitlines(), status_code=422)
     return await _structural(
         request, services, principal, room, "import",
-        lambda s, r: editing.replace_script(s, r, Script(parsed.segments, parsed.planned_total_s or s.planned_total_s)),
+        # A CSV holds segments only: the show keeps its product list then.
+        lambda s, r: editing.replace_script(s, r, Script(parsed.segments, parsed.planned_total_s or s.planned_total_s,
+                                                         parsed.products or s.products)),
         {"file": file.filename, "segments": len(parsed.segments)},
     )
 
@@ -260,7 +286,9 @@ async def export_script(room: str, fmt: str, request: Request, services: Svc, pr
 
     try:
         title, script = await run_in_transaction(services.sessions, read)
-    except (LookupError, ActionRefused) as error:
+    except ActionRefused as error:
+        return PlainTextResponse(f"{refusal_text(request, services, error)}\n", status_code=404)
+    except LookupError as error:
         return PlainTextResponse(f"{error}\n", status_code=404)
     body = to_yaml(script) if fmt == "yaml" else to_csv(script)
     media = "application/yaml; charset=utf-8" if fmt == "yaml" else "text/csv; charset=utf-8"

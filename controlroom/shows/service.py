@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from controlroom.i18n.refusal import Refusal
 from controlroom.live.projections import declare
 from controlroom.rooms.models import Room
 from controlroom.shows.schedule import current_show
@@ -20,8 +21,8 @@ SHOWN_MESSAGES = 5
 SHOWN_FOR = timedelta(minutes=15)
 
 
-class MessageRefused(ValueError):
-    pass
+class MessageRefused(Refusal):
+    """Why a message to the host screen is not sent (said in the reader's language)."""
 
 
 def send_host_message(
@@ -31,7 +32,7 @@ def send_host_message(
     if not text:
         raise MessageRefused("text: the message is empty")
     if len(text) > MAX_MESSAGE:
-        raise MessageRefused(f"text: at most {MAX_MESSAGE} characters, got {len(text)}")
+        raise MessageRefused("text: at most %(max)s characters, got %(length)s", max=MAX_MESSAGE, length=len(text))
     show = current_show(session, room.slug, now)
     message = HostMessage(room_id=room.id, show_id=show.id if show else None, text=text, source=source,
                           urgent=urgent, sent_by=by, sent_at=now)

@@ -75,6 +75,17 @@ DUPLICATE_SHARE = 0.005
 FLASH_SALE_SKU = "S1"
 PRICES_CENTS = {FLASH_SALE_SKU: 990, "A1": 1990, "B2": 5990, "C3": 12900}
 REGULAR_SKUS = ("A1", "B2", "C3")
+PRODUCT_NAMES = {FLASH_SALE_SKU: "9.9元秒杀保温杯", "A1": "冰丝防晒袖套", "B2": "玻尿酸补水面膜", "C3": "桑蚕丝围巾"}
+# The shop's stock: regular links hold the show; the flash-sale link is stocked afresh
+# for each flash sale and taken off the shelf when it ends. The shop reports what is
+# left every minute (a `product` event), and marks the product being presented (讲解中).
+OPENING_STOCK = {"A1": 20_000, "B2": 8_000, "C3": 3_000}
+FLASH_SALE_STOCK = 5_000
+STOCK_READING_MS = MINUTE_MS
+# A paid order now and then turns into a complaint filed with customer service.
+COMPLAINT_SHARE = 0.004
+COMPLAINT_DELAY_MS = (2 * MINUTE_MS, 30 * MINUTE_MS)
+COMPLAINT_REASONS = ("发货太慢", "与描述不符", "质量问题", "客服态度差", "少发漏发")
 # Each regular product is featured for a few minutes and draws most of the clicks.
 FEATURE_MS = 5 * MINUTE_MS
 FEATURED_SHARE = 0.6
@@ -180,15 +191,16 @@ _NICKNAME_STYLES = _Weighted.of({"platform_default": 15, "prefix": 30, "mood": 2
 _GIFTS = _Weighted(GIFTS, tuple(itertools.accumulate(GIFT_WEIGHTS)))
 
 
-def in_flash_sale(show_ms: int) -> bool:
-    """Whether the ¥9.9 flash sale is on at this point of the show."""
-    return FLASH_SALE_START_MS <= show_ms % CYCLE_MS < FLASH_SALE_END_MS
+def in_flash_sale(show_ms: int, phase_ms: int = 0) -> bool:
+    """Whether the ¥9.9 flash sale is on at this point of the show (`phase_ms`: where in
+    its cycle the show starts)."""
+    return FLASH_SALE_START_MS <= (show_ms + phase_ms) % CYCLE_MS < FLASH_SALE_END_MS
 
 
-def audience_shape(show_ms: int) -> float:
+def audience_shape(show_ms: int, phase_ms: int = 0) -> float:
     """The expected audience as a multiple of the plateau, before noise."""
     warmup = 1 - (1 - WARMUP_START) * math.exp(-show_ms / WARMUP_TAU_MS)
-    offset = show_ms % CYCLE_MS
+    offset = (show_ms + phase_ms) % CYCLE_MS
     after = bisect.bisect_right(_KEYFRAME_TIMES, offset)
     (t0, v0), (t1, v1) = AUDIENCE_KEYFRAMES[after - 1], AUDIENCE_KEYFRAMES[after]
     x = (offset - t0) / (t1 - t0)
@@ -196,17 +208,17 @@ def audience_shape(show_ms: int) -> float:
     return warmup * (v0 + (v1 - v0) * x * x * (3 - 2 * x))
 
 
-def _banded_activity(show_ms: int) -> float:
+def _banded_activity(show_ms: int, phase_ms: int = 0) -> float:
     low, high = ACTIVITY_RANGE
-    return min(high, max(low, audience_shape(show_ms) ** ACTIVITY_ELASTICITY))
+    return min(high, max(low, audience_shape(show_ms, phase_ms) ** ACTIVITY_ELASTICITY))
 
 
 # Normalised over a whole cycle (after the warmup) so that the show averages `rate`.
 _MEAN_ACTIVITY = statistics.fmean(_banded_activity(CYCLE_MS + ms) for ms in range(0, CYCLE_MS, SLOT_MS))
 
 
-def _activity(show_ms: int) -> float:
-    return _banded_activity(show_ms) / _MEAN_ACTIVITY
+def _activity(show_ms: int, phase_ms: int = 0) -> float:
+    return _banded_activity(show_ms, phase_ms) / _MEAN_ACTIVITY
 
 
 def _nickname(rng: random.Random) -> str:
@@ -231,11 +243,14 @@ class ShowSimulator:
     of it. The audience (and the pool of user ids) is sized to the rate.
     """
 
-    def __init__(self, *, seed: int, start_ms: int, rate: float, source: str = "sim") -> None:
+    def __init__(self, *, seed: int, start_ms: int, rate: float, source: str = "sim", phase_ms: int = 0) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
         self._rng = random.Random(seed)
         self._start_ms = start_ms
+        # Where in its 20-minute cycle the show starts: a script's flash sales and the
+        # audience's surges fall together (see controlroom/sim/seed.py).
+        self._phase_ms = phase_ms
         self._source = source
         # Ids stay unique across runs into the same room: each run starts at its own ms.
         self._id_prefix = f"{source}-{start_ms}-"
@@ -257,6 +272,13 @@ class ShowSimulator:
         self._online = 0
         self._total_viewers = 0
         self._online_noise = 0.0
+        # Units paid, by when: a stock reading counts only the sales up to its own time
+        # (a payment scheduled for later is not yet off the shelf).
+        self._sales: list[tuple[int, str, int]] = []
+        self._stock = dict(OPENING_STOCK)
+        self._stock_readings = 0
+        self._featured: str | None = None
+        self._flash_on = False
         self._actions = {
             "comment": self._comment,
             "like": self._like,
@@ -293,9 +315,14 @@ class ShowSimulator:
             due_ms = self._start_ms + self._viewer_readings * self._viewer_interval_ms
             self._read_viewers(due_ms + self._rng.randint(0, VIEWER_JITTER_MS))
 
+        while self._start_ms + self._stock_readings * STOCK_READING_MS <= slot_end_ms:
+            self._read_stock(self._start_ms + self._stock_readings * STOCK_READING_MS + 1)
+            self._stock_readings += 1
+
         show_ms = slot_start_ms - self._start_ms
-        phase = FLASH_SALE_PHASE if in_flash_sale(show_ms) else REGULAR_PHASE
-        actions_per_ms = self._action_rate * _activity(show_ms) / phase.events_per_action / 1_000
+        self._shelf(slot_start_ms + 1, show_ms)
+        phase = FLASH_SALE_PHASE if in_flash_sale(show_ms, self._phase_ms) else REGULAR_PHASE
+        actions_per_ms = self._action_rate * _activity(show_ms, self._phase_ms) / phase.events_per_action / 1_000
         # A Poisson process: exponential gaps between actions.
         at = slot_start_ms + self._rng.expovariate(actions_per_ms)
         while at < slot_end_ms:
@@ -314,11 +341,48 @@ class ShowSimulator:
     def _read_viewers(self, ts: int) -> None:
         show_ms = ts - self._start_ms
         self._online_noise = NOISE_MEMORY * self._online_noise + self._rng.gauss(0, NOISE_STEP)
-        online = round(self._plateau * audience_shape(show_ms) * math.exp(self._online_noise))
+        online = round(self._plateau * audience_shape(show_ms, self._phase_ms) * math.exp(self._online_noise))
         left = self._online * self._viewer_interval_ms / MEAN_STAY_MS
         self._total_viewers += max(0, round(online - self._online + left))
         self._online = online
         self._schedule(self._event("viewers", ts, online=online, total=self._total_viewers))
+
+    def _read_stock(self, ts: int) -> None:
+        """The shop's reading of what is left, as of `ts`."""
+        heapq.heapify(self._sales)
+        while self._sales and self._sales[0][0] <= ts:
+            _, sku, units = heapq.heappop(self._sales)
+            self._stock[sku] = max(0, self._stock.get(sku, 0) - units)
+        for sku, left in self._stock.items():
+            if ts == self._start_ms + 1:  # the opening reading names and prices the products
+                self._schedule_once(self._event("product", ts, sku=sku, name=PRODUCT_NAMES[sku],
+                                                price_cents=PRICES_CENTS[sku], stock=left, on_shelf=True))
+            else:
+                self._schedule_once(self._event("product", ts, sku=sku, stock=left))
+
+    def _shelf(self, ts: int, show_ms: int) -> None:
+        """Links and the product presented, as the shop's console changes them."""
+        flash = in_flash_sale(show_ms, self._phase_ms)
+        if flash != self._flash_on:
+            self._flash_on = flash
+            if flash:
+                self._stock[FLASH_SALE_SKU] = FLASH_SALE_STOCK
+                self._schedule_once(self._event("product", ts, sku=FLASH_SALE_SKU, name=PRODUCT_NAMES[FLASH_SALE_SKU],
+                                                price_cents=PRICES_CENTS[FLASH_SALE_SKU], stock=FLASH_SALE_STOCK,
+                                                on_shelf=True, on_stage=True))
+            else:
+                self._schedule_once(self._event("product", ts, sku=FLASH_SALE_SKU, on_shelf=False, on_stage=False))
+                self._featured = None
+        if not flash:
+            featured = REGULAR_SKUS[show_ms // FEATURE_MS % len(REGULAR_SKUS)]
+            if featured != self._featured:
+                self._featured = featured
+                self._schedule_once(self._event("product", ts, sku=featured, on_stage=True))
+
+    def _schedule_once(self, event: dict[str, Any]) -> None:
+        """A reading of the shop's console: never repeated (a repeat of an old reading
+        would put back stock that sold since)."""
+        heapq.heappush(self._scheduled, (event["ts"], next(self._schedule_order), event))
 
     def _pick_user_number(self) -> int:
         # Regulars (the low numbers) act far more often than passers-by.
@@ -333,7 +397,7 @@ class ShowSimulator:
         return {"id": f"u{number}", "name": name}
 
     def _flash_sale_at(self, ts: int) -> bool:
-        return in_flash_sale(ts - self._start_ms)
+        return in_flash_sale(ts - self._start_ms, self._phase_ms)
 
     def _pick_sku(self, ts: int) -> str:
         if self._flash_sale_at(ts) and self._rng.random() < FLASH_SALE_SKU_SHARE:
@@ -407,6 +471,11 @@ class ShowSimulator:
         if self._rng.random() < PAY_SHARE:
             paid_ms = ts + self._rng.randint(*PAY_DELAY_MS)
             self._schedule(status_event("paid", paid_ms))
+            heapq.heappush(self._sales, (paid_ms, sku, quantity))
+            if self._rng.random() < COMPLAINT_SHARE:
+                self._schedule(self._event("complaint", paid_ms + self._rng.randint(*COMPLAINT_DELAY_MS),
+                                           user=self._user(number), order_id=order_id, sku=sku,
+                                           reason=self._rng.choice(COMPLAINT_REASONS)))
             if self._rng.random() < REFUND_SHARE:
                 self._schedule(status_event("refunded", paid_ms + self._rng.randint(*REFUND_DELAY_MS)))
         else:

@@ -42,6 +42,7 @@ async def run_simulation(
     headers: dict[str, str] | None = None,
     stop: asyncio.Event | None = None,
     on_batch: OnBatch | None = None,
+    phase_ms: int = 0,
 ) -> dict[str, int]:
     """Post a simulated show to `{base_url}/api/rooms/{room}/events` until `duration_s`
     seconds of wall time have passed or `stop` is set; return the totals.
@@ -49,7 +50,8 @@ async def run_simulation(
     `rate` is events per second of show time, so the server receives rate × speed per
     second. `headers` are sent with every request (an API key, say). `on_batch(events,
     counts)` is called after each POST the server answered, with the events sent and
-    the accepted / duplicates / rejected counts for them.
+    the accepted / duplicates / rejected counts for them. `phase_ms`: where in its
+    flash-sale cycle the simulated audience starts (to follow a script's flash sales).
     """
     if speed <= 0:
         raise ValueError(f"speed must be positive, got {speed}")
@@ -61,7 +63,7 @@ async def run_simulation(
     loop = asyncio.get_running_loop()
     started = loop.time()
     start_ms = time.time_ns() // 1_000_000
-    simulator = ShowSimulator(seed=seed, start_ms=start_ms, rate=rate)
+    simulator = ShowSimulator(seed=seed, start_ms=start_ms, rate=rate, phase_ms=phase_ms)
     # The seed is logged so that a run can be reproduced.
     log.info("simulation started", url=url, rate=rate, speed=speed, duration_s=duration_s, seed=seed)
 

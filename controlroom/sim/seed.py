@@ -31,6 +31,10 @@ DEMO_KEY_NAME = "demo simulator"
 
 
 DEMO_SLOT_S = 2 * 3600
+# The simulated audience surges in its flash sale 14 minutes into each 20-minute cycle;
+# the demo script's flash sales start 5 minutes into each 20: the audience starts its
+# cycle 9 minutes in, so its surges come with the script's flash sales.
+DEMO_CYCLE_PHASE_MS = 9 * 60_000
 DEMO_NEXT_SHOW_TITLE = "明晚新品首发（演示）"
 _SECOND_HOUR = {"1 号品": "4 号品", "2 号品": "5 号品", "A 款": "D 款", "B 款": "E 款", "C 款": "F 款"}
 

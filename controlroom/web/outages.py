@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from controlroom.db.health import DatabaseAway, database_unavailable
-from controlroom.i18n import pick_locale, translations
+from controlroom.i18n import N_, pick_locale, translations
 from controlroom.web.pages import LANG_COOKIE
 
 log = structlog.get_logger(__name__)
@@ -21,9 +21,9 @@ log = structlog.get_logger(__name__)
 RETRY_AFTER_S = 5
 # A command that timed out may still run when a stalled Redis wakes up: "may not", and
 # sending again is safe because repeated event ids are dropped.
-REDIS_DOWN = ("The event store (Redis) did not answer; this request may not have been stored. Send it again in a "
+REDIS_DOWN = N_("The event store (Redis) did not answer; this request may not have been stored. Send it again in a "
               "few seconds (repeated event ids are dropped).")
-DATABASE_DOWN = "The database is unavailable; nothing from this request was stored. Retry in a few seconds."
+DATABASE_DOWN = N_("The database is unavailable; nothing from this request was stored. Retry in a few seconds.")
 
 
 def _answer(request: Request, message: str) -> Response:

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from controlroom.i18n import pick_locale
+from controlroom.i18n import pick_locale, translations
+from controlroom.i18n.refusal import Refusal
 from controlroom.services import Services
 
 LANG_COOKIE = "lang"
@@ -20,6 +21,11 @@ def request_locale(request: Request, services: Services) -> str:
         cookie=request.cookies.get(LANG_COOKIE),
         default=services.settings.default_locale,
     )
+
+
+def refusal_text(request: Request, services: Services, error: Refusal) -> str:
+    """Why an action was refused, in the reader's language."""
+    return error.translated(translations(request_locale(request, services)).gettext)
 
 
 def client_ip(request: Request) -> str:

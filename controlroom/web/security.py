@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from asgi_csrf import asgi_csrf
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from controlroom.i18n import DEFAULT_LOCALE, pick_locale, translations
+from controlroom.i18n.refusal import Refusal
+from controlroom.web.pages import LANG_COOKIE
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -68,8 +73,19 @@ class CsrfProtection:
         await self.app(scope, receive, send)
 
 
+CSRF_REFUSED = Refusal("The form's security token (CSRF) is missing or out of date. Reload the page and try again.")
+
+
+def _locale(scope: Scope) -> str:
+    """The reader's language, as pages pick it (?lang=, then the lang cookie)."""
+    request = Request(scope)
+    services = getattr(getattr(scope.get("app"), "state", None), "services", None)
+    return pick_locale(query=request.query_params.get("lang"), cookie=request.cookies.get(LANG_COOKIE),
+                       default=services.settings.default_locale if services is not None else DEFAULT_LOCALE)
+
+
 async def _refuse(scope: Scope, send: Send, message_id: object) -> None:
-    body = "403: the form's security token (CSRF) is missing or out of date. Reload the page and try again.\n"
+    body = f"403: {CSRF_REFUSED.translated(translations(_locale(scope)).gettext)}\n"
     await send({
         "type": "http.response.start",
         "status": 403,

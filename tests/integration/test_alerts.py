@@ -92,8 +92,8 @@ def test_acknowledge_then_resolve_over_http_with_rows_and_audit(server, room, da
     assert acked["state"] == "acknowledged"
     assert acked["transitions"][-1]["actor"] == "test-admin"
     # Acknowledging twice is refused with a reason, and changes nothing.
-    again = post_htmx(admin, f"/rooms/{room}/alerts/{alert['id']}/ack")
-    assert again.status_code == 409 and "acknowledged" in again.json()["detail"]
+    again = post_htmx(admin, f"/rooms/{room}/alerts/{alert['id']}/ack?lang=zh_CN")
+    assert again.status_code == 409 and "已确认过了" in again.json()["detail"]
 
     assert post_htmx(admin, f"/rooms/{room}/alerts/{alert['id']}/resolve").status_code == 204
     resolved = wait_for_alert(server, room, lambda a: a["id"] == alert["id"])
@@ -135,10 +135,11 @@ def test_a_silence_mutes_matching_alerts_and_says_who_set_it(server, room):
 
 
 def test_silences_need_a_sensible_length(server, room):
-    response = post_htmx(server.admin, f"/rooms/{room}/silences", minutes="99999", rule_key="")
-    assert response.status_code == 409 and "1 minute to 7 days" in response.json()["detail"]
-    response = post_htmx(server.admin, f"/rooms/{room}/silences", minutes="soon")
-    assert response.status_code == 422 and "minutes" in response.json()["detail"]
+    # server.admin may carry another test's lang cookie: the language is asked for here.
+    response = post_htmx(server.admin, f"/rooms/{room}/silences?lang=zh_CN", minutes="99999", rule_key="")
+    assert response.status_code == 409 and "1 分钟到 7 天" in response.json()["detail"]
+    response = post_htmx(server.admin, f"/rooms/{room}/silences?lang=zh_CN", minutes="soon")
+    assert response.status_code == 422 and "分钟数" in response.json()["detail"]
 
 
 def test_a_stream_interruption_mutes_traffic_alerts_of_the_room(server, room):

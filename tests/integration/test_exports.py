@@ -145,7 +145,7 @@ def test_a_script_csv_runs_nothing_and_imports_back_the_same(server, room, datab
     rows = _rows(exported)
     _assert_defused(rows, ["=HYPERLINK(\"http://evil.example\")", "+A1", "-5 元立减", "\t=1+1", "@主播 讲品", "-B2",
                            "\r=cmd|' /C calc'!A0"])
-    assert rows[2][-1] == "''=已经带引号"  # one quote more, so the import can tell ours from theirs
+    assert rows[2][7] == "''=已经带引号"  # notes: one quote more, so the import can tell ours from theirs
     yaml_before = controller.get(f"/rooms/{room}/script/export.yaml").text
     assert "-5 元立减" in yaml_before and "'-5 元立减" not in yaml_before
 

@@ -22,7 +22,7 @@ def _tile(frame: str, kpi: str) -> str:
 async def test_a_posted_event_shows_up_in_a_websocket_push(server, room):
     async with websockets.connect(f"{server.ws_url}/ws/rooms/{room}?lang=en", additional_headers=cookie_header(server.admin)) as ws:
         snapshot = await ws.recv()
-        assert 'id="kpis"' in snapshot and 'hx-swap-oob="true"' in snapshot
+        assert 'id="kpis"' in snapshot and 'hx-swap-oob="morph"' in snapshot
         assert _tile(snapshot, "online") == "0"
         await asyncio.to_thread(
             server.post_events, room,

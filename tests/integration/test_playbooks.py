@@ -29,7 +29,7 @@ def test_started_from_the_tech_screen_ticked_with_a_cue_to_the_host(server, room
     assert "断流/黑屏" in tech.get(f"/rooms/{room}/tech").text  # the trigger button
     assert htmx_post(tech, f"/rooms/{room}/playbooks/stream-interruption/start").status_code == 204
     again = htmx_post(tech, f"/rooms/{room}/playbooks/stream-interruption/start")
-    assert again.status_code == 409 and "already running" in again.json()["detail"]
+    assert again.status_code == 409 and "执行中" in again.json()["detail"]
     (run,) = runs(server, room)
     assert run["status"] == "running" and run["timeline"][0]["kind"] == "started"
 
@@ -41,7 +41,7 @@ def test_started_from_the_tech_screen_ticked_with_a_cue_to_the_host(server, room
 
     assert htmx_post(tech, f"/rooms/{room}/playbook-runs/{run['id']}/notes", text="备用编码器已上线").status_code == 204
     done_twice = htmx_post(tech, f"/rooms/{room}/playbook-runs/{run['id']}/steps/1/done")
-    assert done_twice.status_code == 409 and "already" in done_twice.json()["detail"]
+    assert done_twice.status_code == 409 and "已由" in done_twice.json()["detail"]
     assert htmx_post(tech, f"/rooms/{room}/playbook-runs/{run['id']}/close", status="completed").status_code == 204
 
     (run,) = runs(server, room)

@@ -152,7 +152,7 @@ async def test_the_screens_show_everything_again_after_redis_restarts_empty(data
                 pass  # the room is unknown until the first republish round
             assert time.monotonic() < deadline, "the host screen never came back after Redis restarted empty"
             await asyncio.sleep(0.2)
-        assert 'class="host-message newest urgent"' in after  # still flashing: not yet acknowledged
+        assert 'class="host-message newest urgent urgent-newest"' in after  # still flashing: not yet acknowledged
     finally:
         server.terminate()
         own.stop()

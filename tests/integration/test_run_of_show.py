@@ -106,12 +106,12 @@ def test_actions_that_do_not_fit_are_refused_with_the_reason(server, room, datab
     make_show(database_url, redis_url, room)
     controller = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
     response = drive(controller, room, "next")
-    assert response.status_code == 409 and "scheduled" in response.json()["detail"]
+    assert response.status_code == 409 and "本场还没有开始" in response.json()["detail"]
     drive(controller, room, "start")
     response = drive(controller, room, "extend", seconds="7")
-    assert response.status_code == 409 and "±60 or ±300" in response.json()["detail"]
+    assert response.status_code == 409 and "60 秒或 300 秒" in response.json()["detail"]
     response = drive(controller, room, "jump", segment="9")
-    assert response.status_code == 409 and "no segment 9" in response.json()["detail"]
+    assert response.status_code == 409 and "没有第 9 个环节" in response.json()["detail"]
     assert drive(controller, room, "launch").status_code == 409
     analyst = login(server.url, *create_user(database_url, role="analyst", rooms=[room]))
     assert drive(analyst, room, "next").status_code == 403

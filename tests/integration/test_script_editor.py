@@ -58,7 +58,7 @@ def test_reorder_duplicate_delete_and_warnings(server, room, database_url, redis
     assert post(client, f"/rooms/{room}/script/segments/2/delete").status_code == 303
     assert titles(client, room) == ["丙", "甲", "乙"]
     refused = post(client, f"/rooms/{room}/script/order", order="1,1,2")
-    assert refused.status_code == 409 and "each of the 3 segments once" in html.unescape(refused.text)
+    assert refused.status_code == 409 and "全部 3 个环节" in html.unescape(refused.text)
     assert post(client, f"/rooms/{room}/script/total", total="0:30:00").status_code == 303
     assert 'data-warning="overrun"' in client.get(f"/rooms/{room}/script").text  # 35 min in a 30 min slot
     edited = post(client, f"/rooms/{room}/script/segments/3", title="乙", kind="product", duration="20:00",
@@ -104,7 +104,7 @@ def test_a_live_show_keeps_what_already_ran(server, room, database_url, redis_ur
         post(client, f"/rooms/{room}/script/segments", title=title, kind="product", duration="10:00")
     assert drive(client, room, "start").status_code == 204
     refused = post(client, f"/rooms/{room}/script/segments/1/delete")
-    assert refused.status_code == 409 and "already run or is running" in html.unescape(refused.text)
+    assert refused.status_code == 409 and "已播过或正在播" in html.unescape(refused.text)
     assert post(client, f"/rooms/{room}/script/order", order="1,3,2").status_code == 303
     assert titles(client, room) == ["甲", "丙", "乙"]
     # Editing the running segment's words is fine: the host screen shows them at once.
@@ -116,7 +116,7 @@ def test_a_live_show_keeps_what_already_ran(server, room, database_url, redis_ur
 def test_a_show_is_planned_in_the_room_s_time_zone_from_a_template(server, room, database_url):
     client = login(server.url, *create_user(database_url, role="controller", rooms=[room]))
     bad = post(client, f"/rooms/{room}/shows", title="周末专场", planned_start="周六晚上", slot="2:00:00")
-    assert bad.status_code == 422 and "is not a date and time" in html.unescape(bad.text)
+    assert bad.status_code == 422 and "不是有效的日期时间" in html.unescape(bad.text)
     made = post(client, f"/rooms/{room}/shows", title="周末专场", planned_start="2030-11-23T20:00", slot="2:00:00",
                 template="flash_sale_hourly")
     assert made.status_code == 303

@@ -89,8 +89,8 @@ def test_every_panel_renders_the_same_in_the_page_and_in_a_push(locale):
     assert page.keys() == push.keys()
     for panel in page:
         assert re.search(rf'^\s*<\w+ id="{panel}"', push[panel], re.M), panel
-        assert push[panel].count('hx-swap-oob="true"') == 1
-        assert push[panel].replace(' hx-swap-oob="true"', "") == page[panel]
+        assert push[panel].count('hx-swap-oob="morph"') == 1
+        assert push[panel].replace(' hx-swap-oob="morph"', "") == page[panel]
     assert "&lt;script&gt;" in page["comments"] and "<script>" not in page["comments"]
     assert 'data-rule="stream-interrupted"' in page["alerts"] and "escalated" in page["alerts"]
     assert "请说等待话术" in page["host-cues"]

@@ -62,8 +62,9 @@ def test_every_number_of_the_dashboard(batches):
     assert (v["online"], v["peak_online"]) == (200, 999)
     assert v["viewers"] == 4  # a, b, c, d (more than the platform's total of 3)
     assert v["views"] == 5
-    # 100 viewers × 30 s + 300 × 30 s = 12,000 viewer-seconds over 4 viewers.
-    assert v["avg_stay_s"] == pytest.approx(3000)
+    # 100 viewers × 30 s + 300 × 30 s = 12,000 viewer-seconds, shared by at least the 999
+    # once online together (more than the 4 known by name).
+    assert v["avg_stay_s"] == pytest.approx(12_000 / 999)
     assert v["interaction_rate"] == pytest.approx(3 / 4)  # a commented, b liked, c followed
     assert v["like_rate"] == pytest.approx(1 / 4)
     assert (v["comments"], v["likes"], v["follows"]) == (1, 20, 1)
@@ -127,9 +128,34 @@ def test_products_are_ranked_by_what_they_earned():
         {"type": "order", "ts": T0, "user": user("e"), "order_id": "o9", "status": "refunded", "sku": "B2", "amount_cents": 990},
     ], {})
     top = room_view(state, now_ms=T0 + 6 * MIN, distinct={})["products"][0]
-    assert top == {"sku": "B2", "clicks": 1, "orders": 1, "gmv_cents": 990, "refunds": 1, "refund_cents": 990}
+    assert top == {"sku": "B2", "clicks": 1, "orders": 1, "gmv_cents": 990, "refunds": 1, "refund_cents": 990,
+                   "units": 1, "name": "", "price_cents": None, "on_shelf": True, "stock": None, "minutes_left": None}
     restored = RoomState.from_json(state.to_json())
     assert restored.products == state.products
+
+
+def test_the_shows_product_list_and_the_shops_readings_make_the_products_panel():
+    """Listed products show before they sell; a shop's reading names, prices and stocks
+    one; paid orders after it take from its stock; the link can go off the shelf."""
+    state = RoomState()
+    listed = [{"sku": "A1", "name": "保温杯", "price_cents": 5900, "stock": 100, "on_shelf": True},
+              {"sku": "C3", "name": "围巾", "price_cents": 12900, "stock": None, "on_shelf": True}]
+    rows = {p["sku"]: p for p in room_view(state, now_ms=T0, distinct={}, listed_products=listed)["products"]}
+    assert rows["A1"]["stock"] == 100 and rows["A1"]["name"] == "保温杯" and rows["C3"]["stock"] is None
+    state.apply([
+        {"type": "product", "ts": T0, "sku": "C3", "stock": 10, "price_cents": 9900},
+        *({"type": "order", "ts": T0 + i * 1000, "user": user(f"b{i}"), "order_id": f"c{i}", "status": "paid",
+           "sku": "C3", "quantity": 2, "amount_cents": 19800} for i in range(3)),
+        {"type": "order", "ts": T0, "user": user("z"), "order_id": "a1", "status": "paid", "sku": "A1",
+         "quantity": 4, "amount_cents": 23600},
+        {"type": "product", "ts": T0 + 9000, "sku": "A1", "on_shelf": False},
+    ], {})
+    rows = {p["sku"]: p for p in room_view(state, now_ms=T0 + 60_000, distinct={}, listed_products=listed)["products"]}
+    assert (rows["C3"]["stock"], rows["C3"]["price_cents"], rows["C3"]["units"]) == (4, 9900, 6)
+    assert rows["C3"]["minutes_left"] == pytest.approx(4 / 6)  # 6 sold in the minute it has been on sale
+    assert (rows["A1"]["stock"], rows["A1"]["on_shelf"]) == (96, False)
+    restored = RoomState.from_json(state.to_json())
+    assert restored.catalog == state.catalog
 
 
 def test_every_tile_has_a_ten_minute_change_from_its_own_window():

@@ -117,7 +117,7 @@ def test_yaml_is_readable_with_chinese_and_mm_ss():
 
 def test_csv_has_a_bom_chinese_headers_and_one_row_per_segment():
     text = to_csv(HAND_MADE)
-    assert text.startswith("\ufeff开始,时长,环节,类型,商品,话术,互动,备注\r\n")
+    assert text.startswith("\ufeff开始,时长,环节,类型,商品,话术,互动,备注,在线目标\r\n")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
     assert len(rows) == 1 + len(HAND_MADE.segments)
     # running start; the flash sale's fixed start; the segment after runs on from it

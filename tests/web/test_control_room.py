@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import BASE_TS, Process, comment, create_user
+from tests.support import BASE_TS, Process, comment, create_user, page_wait_until
 
 
 def sign_in(page, server, username: str, password: str, then: str) -> None:
@@ -100,7 +100,7 @@ def test_the_per_minute_charts_draw_the_show_and_grow_with_it(server, room, cont
     points = "document.getElementById('chart-online').chart.data"
     assert page.evaluate(f"{points}[1]") == [1000, 1100, 1200]
     server.post_events(room, [{"id": "cv3", "type": "viewers", "ts": BASE_TS + 3 * minute, "online": 900}])
-    page.wait_for_function(f"{points}[1].length === 4")
+    page_wait_until(page, f"{points}[1].length === 4")
     assert page.evaluate(f"{points}[1]")[-1] == 900
     # Hovering shows the minute's values in the legend.
     page.locator("#chart-online").scroll_into_view_if_needed()

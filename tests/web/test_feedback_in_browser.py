@@ -48,7 +48,8 @@ def test_an_analyst_or_a_tech_sees_no_driving_button(server, room, database_url,
     key = _red_alert(server, room)
     sign_in(page, server, *create_user(database_url, role=role, rooms=[room]), then=f"/rooms/{room}")
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
-    expect(page.locator(f'#alerts .alert[data-rule="{key}"]')).to_have_attribute("data-state", "firing")
+    expect(page.locator(f'#alerts .alert[data-rule="{key}"]')).to_have_attribute("data-state", "firing",
+                                                                                      timeout=15_000)
     expect(page.locator("#run-of-show")).to_contain_text("测试直播")
 
     # None of the run-of-show's actions, no message box, no insert form.

@@ -231,6 +231,30 @@ def test_the_prompter_scrolls_at_the_controllers_speed_and_stops_when_paused(ser
     assert 'data-prompter-action="play"' in mirror and "data-prompter-speed" in mirror
 
 
+def test_the_control_rooms_mirror_reads_along_with_the_host(server, live_room, database_url, browser):
+    room, controller = live_room["room"], live_room["controller"]
+    mirror_talk = ".mirror #prompter .talk-points"
+    with _tab(browser, 1920, 1080) as page:
+        sign_in(page, server, *create_user(database_url, role="controller", rooms=[room]), then=f"/rooms/{room}")
+        _post(controller, f"/rooms/{room}/prompter", action="top")
+        _post(controller, f"/rooms/{room}/prompter", action="pause")
+        page.locator('[data-tab="mirror"]').click()
+        expect(page.locator(mirror_talk)).to_have_attribute("data-scroll-paused", "true")
+        page.wait_for_timeout(500)
+        top = f"() => document.querySelector('{mirror_talk}').scrollTop"
+        assert page.evaluate(top) == 0
+        assert page.evaluate(f"() => (el => el.scrollHeight > el.clientHeight + 20)(document.querySelector('{mirror_talk}'))"), \
+            "the mirror shows all the talk points at once: nothing to read along"
+        _post(controller, f"/rooms/{room}/prompter", action="play", speed="10")
+        _wait_until(lambda: page.evaluate(top) > 10)
+        _post(controller, f"/rooms/{room}/prompter", action="pause")
+        expect(page.locator(mirror_talk)).to_have_attribute("data-scroll-paused", "true")
+        page.wait_for_timeout(300)
+        stopped = page.evaluate(top)
+        page.wait_for_timeout(1500)
+        assert abs(page.evaluate(top) - stopped) <= 1
+
+
 def test_the_prompter_setting_is_for_drivers_only_and_checked(server, live_room, database_url):
     room = live_room["room"]
     host = login(server.url, *live_room["host"])
@@ -260,6 +284,27 @@ def test_an_urgent_message_covers_the_screen_until_the_host_taps_got_it(server, 
             expect(page.locator("#host-messages .host-message.urgent")).to_have_count(0)
             expect(page.locator("#host-messages .host-message.newest")).to_contain_text("已收到")
             expect(page.locator("#prompter .countdown")).to_be_visible()
+
+
+def test_with_two_urgent_messages_waiting_the_newest_is_on_top(server, live_room, browser):
+    """Seen in the drive: a playbook's urgent cue (画面中断) still waiting, then the
+    controller's newer urgent message — the tablet must show the newer one first, and its
+    收到 must take the tap."""
+    room, controller = live_room["room"], live_room["controller"]
+    with _tab(browser, 1280, 800) as page:
+        _open_host_screen(page, server, live_room)
+        _post(controller, f"/rooms/{room}/host-messages", text="画面中断，请说等待话术", urgent="on")
+        expect(page.locator("#host-messages .host-message.urgent")).to_have_count(1)
+        _post(controller, f"/rooms/{room}/host-messages", text="现在上一号链接", urgent="on")
+        expect(page.locator("#host-messages .host-message.urgent")).to_have_count(2)
+        on_top = page.evaluate("() => document.elementFromPoint(innerWidth / 2, innerHeight / 2)"
+                               ".closest('.host-message').innerText")
+        assert "现在上一号链接" in on_top
+        page.get_by_role("button", name="收到").first.click()
+        expect(page.locator("#host-messages .host-message.urgent")).to_have_count(1)
+        expect(page.locator("#host-messages .host-message.urgent")).to_contain_text("画面中断")
+        page.locator("#host-messages .host-message.urgent").get_by_role("button", name="收到").click()
+        expect(page.locator("#host-messages .host-message.urgent")).to_have_count(0)
 
 
 def test_an_urgent_message_is_steady_for_reduced_motion(server, live_room, browser):

@@ -40,3 +40,14 @@ def test_trigger_tick_and_watch_the_next_step_go_yellow_then_red(server, room, d
     expect(second).to_have_class(re.compile(r"phase-yellow"), timeout=10_000)
     expect(second).to_have_class(re.compile(r"phase-red"), timeout=10_000)
     expect(second.locator(".step-countdown")).to_have_text(re.compile(r"^\+00:0\d$"))
+
+    # Every step ticked: the control room's banner says only the closing is left, and
+    # stops looking like an emergency.
+    second.get_by_role("button", name="完成").click()
+    expect(second).to_have_class(re.compile(r"\bdone\b"))
+    controller = page.context.browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN").new_page()
+    sign_in(controller, server, *create_user(database_url, role="controller", rooms=[room]), then=f"/rooms/{room}")
+    banner = controller.locator("#playbook-banner .banner")
+    expect(banner).to_contain_text("步骤已全部完成")
+    expect(banner).to_have_class(re.compile(r"\ball-done\b"))
+    controller.context.close()

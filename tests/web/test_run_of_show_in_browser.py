@@ -10,7 +10,7 @@ import time
 from playwright.sync_api import expect
 
 from tests.integration.test_run_of_show import make_show
-from tests.support import LiveServer, create_room, create_user, server_env
+from tests.support import LiveServer, create_room, create_user, page_wait_until, server_env
 from tests.web.test_control_room import sign_in
 
 
@@ -49,7 +49,7 @@ def test_next_on_the_control_room_moves_the_host_screen_within_a_second(server, 
     server.post_events(room, [{"id": f"pc-{room}", "type": "product_click", "ts": int(time.time() * 1000),
                                "user": {"id": "u1"}, "sku": "A1"}])
     expect(control.locator('#products tr[data-sku="A1"]')).to_have_class(re.compile("on-stage"))
-    control.wait_for_function("document.getElementById('chart-online').segments().length === 2")
+    page_wait_until(control, "document.getElementById('chart-online').segments().length === 2")
     assert control.evaluate("document.getElementById('chart-online').segments()[1][1]") == "讲品：面霜"
 
     # Extend -1 min twice: 8 minutes left is still green; the yellow comes in the last minute.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.integration.test_alerts import add_rule, event
 from tests.integration.test_run_of_show import make_show
-from tests.support import create_user
+from tests.support import create_user, page_wait_until
 from tests.web.test_control_room import sign_in
 
 # Headless chromium never blocks sound (not even with --autoplay-policy): this stands in
@@ -31,14 +30,6 @@ BLOCKING_AUTOPLAY = """
   };
 })();
 """
-
-
-def _wait_until(page, expression: str, timeout: float = 15) -> None:
-    """page.wait_for_function polls with eval, which the page's CSP refuses: poll from here."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
-        page.wait_for_timeout(100)
 
 
 def test_the_sound_control_is_remembered_in_this_browser(server, room, database_url, page):
@@ -117,11 +108,12 @@ def test_charts_read_hh_mm_in_the_show_time_zone_with_labelled_marks(server, roo
         page.locator('#run-of-show [data-action="start"]').click()
         server.post_events(room, [event("stream", status="live"), event("viewers", online=5000)])
         chart = "document.getElementById('chart-online')"
-        _wait_until(page, f"{chart}.marks().some(m => m.kind === 'alert' && m.level === 'red')")
-        _wait_until(page, f"{chart}.marks().some(m => m.kind === 'segment')")
-        _wait_until(page, f"{chart}.marks().some(m => m.kind === 'cue' && m.text === '开福袋')")  # 1 s in
+        # Late in the suite the shared server runs rounds for hundreds of rooms: allow for it.
+        page_wait_until(page, f"{chart}.marks().some(m => m.kind === 'alert' && m.level === 'red')", timeout=45)
+        page_wait_until(page, f"{chart}.marks().some(m => m.kind === 'segment')")
+        page_wait_until(page, f"{chart}.marks().some(m => m.kind === 'cue' && m.text === '开福袋')")  # 1 s in
         server.post_events(room, [event("viewers", online=5200)])  # the minute the marks are in
-        _wait_until(page, f"{chart}.chart.data[0].length > 0")
+        page_wait_until(page, f"{chart}.chart.data[0].length > 0")
 
         # The time axis: 24-hour HH:mm in the show's zone.
         labels = page.evaluate(f"{chart}.axisLabels()")
@@ -143,7 +135,7 @@ def test_charts_read_hh_mm_in_the_show_time_zone_with_labelled_marks(server, roo
         # Hovering the alert's line names it, with its time.
         # The panel's data is replaced by pushes: read the mark and its position in one go.
         find_alert = f"{chart}.marks().find(m => m.kind === 'alert' && m.text === '图表红色预警')"
-        _wait_until(page, f"!!{find_alert}")
+        page_wait_until(page, f"!!{find_alert}")
         alert_x, left = page.evaluate(f"(() => {{ const m = {find_alert}; return m ? [m.x, {chart}.chart.valToPos(m.x, 'x')] : [null, null]; }})()")
         assert alert_x is not None, "the alert's mark went away"
         over = page.locator("#chart-online .u-over").bounding_box()

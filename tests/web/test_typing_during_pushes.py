@@ -1,10 +1,12 @@
 """A controller types while the room is busy: pushes (comments, numbers, the run-of-show
 countdown) arrive all the time, and none of them may empty the field, move the caret or
-break an input method's composition. Analysts and tech staff see no driving button."""
+break an input method's composition, nor a text selection (to copy a number or a
+viewer's question). Analysts and tech staff see no driving button."""
 
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 
@@ -63,6 +65,63 @@ def test_a_message_typed_key_by_key_during_pushes_reaches_the_host_exactly(serve
     assert texts[0] == MESSAGE
 
 
+def test_a_text_selection_survives_pushes_and_the_panel_catches_up_after(server, room, database_url, redis_url,
+                                                                        browser):
+    make_show(database_url, redis_url, room)
+    control, _host = _pages(browser, server, room, database_url)
+    stop = threading.Event()
+    traffic = threading.Thread(target=_busy_room, args=(server, room, stop), daemon=True)
+    traffic.start()
+    try:
+        online = control.locator("#kpis [data-kpi=online] .tile-value")
+        expect(online).to_have_text(re.compile(r"^1,\d{3}$"), timeout=10_000)
+        # Select the online number, as someone about to copy it would.
+        selected = control.evaluate("""() => {
+            const range = document.createRange();
+            range.selectNodeContents(document.querySelector('#kpis [data-kpi=online] .tile-value'));
+            const selection = document.getSelection();
+            selection.removeAllRanges();
+            selection.addRange(range);
+            return selection.toString();
+        }""")
+        assert selected.strip()
+        control.wait_for_timeout(2000)  # about 20 pushes of the numbers
+        assert control.evaluate("() => document.getSelection().toString()") == selected
+        expect(control.locator("#kpis")).to_have_attribute("data-held", "选中文字或输入时，此处暂停更新")
+        # Let go: the numbers catch up at once.
+        control.evaluate("() => document.getSelection().removeAllRanges()")
+        expect(control.locator("#kpis")).not_to_have_attribute("data-held", re.compile(".*"))
+        expect(online).not_to_have_text(selected)
+    finally:
+        stop.set()
+        traffic.join()
+
+
+def test_the_button_under_the_pointer_stays_put_while_pushes_arrive(server, room, database_url, redis_url, browser):
+    """A click is a press and a release: if a push replaced the button in between, the
+    click would land on nothing. Pushes morph the panel, so the button stays the same
+    element (and the countdown beside it still moves)."""
+    make_show(database_url, redis_url, room)
+    control, _host = _pages(browser, server, room, database_url)
+    control.locator('#run-of-show [data-action="start"]').click()
+    extend = control.locator('#run-of-show [data-action="extend60"]')
+    expect(extend).to_be_visible()
+    stop = threading.Event()
+    traffic = threading.Thread(target=_busy_room, args=(server, room, stop), daemon=True)
+    traffic.start()
+    try:
+        button = extend.element_handle()
+        countdown = control.locator("#run-of-show [data-countdown]").inner_text()
+        control.wait_for_timeout(3000)  # dozens of pushes, the run-of-show among them
+        assert button.evaluate("el => el.isConnected"), "a push replaced the button"
+        assert control.locator("#run-of-show [data-countdown]").inner_text() != countdown
+        button.click()
+        expect(control.locator(".feedback-note.done")).to_be_visible()
+    finally:
+        stop.set()
+        traffic.join()
+
+
 def test_an_analyst_and_tech_staff_see_no_driving_button(server, room, database_url, redis_url, browser):
     make_show(database_url, redis_url, room)
     for role in ("analyst", "tech"):
@@ -70,7 +129,7 @@ def test_an_analyst_and_tech_staff_see_no_driving_button(server, room, database_
         sign_in(page, server, *create_user(database_url, role=role, rooms=[room]), then=f"/rooms/{room}")
         expect(page.locator("#run-of-show")).to_be_visible()
         for selector in ("#run-of-show .show-actions", "#run-of-show [data-action]", "form.message-host",
-                         "form.insert", "#alerts form[data-needs]", '[data-needs="drive_show"]'):
+                         "form.compliance-flag", "form.insert", "#alerts form[data-needs]", '[data-needs="drive_show"]'):
             visible = [el for el in page.locator(selector).all() if el.is_visible()]
             assert visible == [], f"{role} sees {selector}"
         page.context.close()

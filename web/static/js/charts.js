@@ -87,13 +87,16 @@
     return mark.kind === "alert" ? LEVEL_COLOURS[mark.level] || KINDS.alert.colour : KINDS[mark.kind].colour;
   }
 
-  // Each mark a vertical line over the plot, its label at the top in its kind's row.
+  // Each mark a vertical line over the plot, its label at the top in its kind's row. A
+  // label that would run into the one before it in its row is left out: dense marks stay
+  // readable, and every mark is still named in the tooltip.
   function drawMarks(u) {
     var ctx = u.ctx;
     var dpr = devicePixelRatio;
+    var rowEnds = {};  // row -> where the last label drawn in it ends
     ctx.save();
     ctx.font = 10 * dpr + "px sans-serif";
-    marks.forEach(function (mark) {
+    marks.slice().sort(function (a, b) { return a.x - b.x; }).forEach(function (mark) {
       var left = u.valToPos(mark.x, "x", true);
       if (left < u.bbox.left || left > u.bbox.left + u.bbox.width) return;
       var kind = KINDS[mark.kind];
@@ -109,6 +112,8 @@
         var width = ctx.measureText(label).width;
         var x = left + 3 * dpr;
         if (x + width > u.bbox.left + u.bbox.width) x = left - 3 * dpr - width; // near the right edge
+        if (rowEnds[kind.row] !== undefined && x < rowEnds[kind.row] + 4 * dpr) return;
+        rowEnds[kind.row] = x + width;
         ctx.fillText(label, x, u.bbox.top + (10 + 11 * kind.row) * dpr);
       }
     });
@@ -230,9 +235,12 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     draw();
-    // A push replaces #chart-data (a child of .charts): redraw whenever that happens.
+    // A push morphs #chart-data (or replaces it, a child of .charts): redraw either way.
     var section = document.querySelector(".charts");
     if (section) new MutationObserver(draw).observe(section, { childList: true });
+    document.body.addEventListener("htmx:oobAfterSwap", function (event) {
+      if (event.detail.target && event.detail.target.id === "chart-data") draw();
+    });
   });
   window.addEventListener("resize", function () {
     Object.keys(charts).forEach(function (id) {

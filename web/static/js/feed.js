@@ -75,6 +75,14 @@
     });
     document.body.addEventListener("click", function (event) {
       if (event.target.closest("[data-action=pause-feed]")) { pinned = !pinned; flush(); }
+      // A comment picked for a compliance correction (SOP 15): its text, as typed by the
+      // viewer, goes into the correction box for the controller to check and send.
+      var picked = event.target.closest("#comment-feed .comment .text");
+      var line = document.querySelector(".compliance-flag input[name=line]");
+      if (picked && line && !window.getSelection().toString()) {
+        line.value = picked.textContent.trim().slice(0, Number(line.maxLength) || 300);
+        line.focus();
+      }
       var choice = event.target.closest(".feed-filter [data-filter]");
       if (choice) {
         filter = choice.dataset.filter;

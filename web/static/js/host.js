@@ -1,49 +1,9 @@
-// The host screen: the talk points scroll like a prompter, at the speed the controller
-// set and paused when the controller paused them (data-scroll-* of the pushed prompter),
-// keeping their place when a push replaces the panel; a new segment (or "from the top")
-// starts at the top. The mirror switch flips the screen for teleprompter glass and is
-// remembered on this device. The page title follows the pushed show title.
+// The host screen: the mirror switch flips the screen for teleprompter glass and is
+// remembered on this device; the page title follows the pushed show title. The talk
+// points scroll by web/static/js/prompter.js.
 (function () {
   "use strict";
   var MIRROR_KEY = "controlroom.host.mirror";
-  // Lines a second per step of speed (1-10): 4 is about an unhurried reader.
-  var LINES_PER_STEP = 0.07;
-  var place = { key: null, epoch: null, top: 0, last: 0 };
-
-  function talkPoints() {
-    return document.querySelector(".host-screen #prompter .talk-points[data-scroll-key]");
-  }
-
-  function step(now) {
-    var el = talkPoints();
-    var dt = place.last ? Math.min((now - place.last) / 1000, 0.25) : 0;
-    place.last = now;
-    if (el) {
-      var key = el.dataset.scrollKey, epoch = el.dataset.scrollEpoch;
-      if (key !== place.key || (place.epoch !== null && epoch !== place.epoch)) place.top = 0;
-      place.key = key;
-      place.epoch = epoch;
-      var room = el.scrollHeight - el.clientHeight;
-      var speed = Number(el.dataset.scrollSpeed) || 0;
-      if (el.dataset.scrollPaused !== "true" && speed > 0 && room > 0) {
-        var line = parseFloat(getComputedStyle(el).lineHeight) || 40;
-        place.top += speed * LINES_PER_STEP * line * dt;
-      }
-      place.top = Math.max(0, Math.min(place.top, Math.max(room, 0)));
-      // A push replaced the element (scrollTop 0) or time moved on: put it where it was.
-      if (Math.abs(el.scrollTop - place.top) >= 1) el.scrollTop = place.top;
-      el.dataset.scrollTop = String(Math.round(place.top));
-    }
-    window.requestAnimationFrame(step);
-  }
-
-  // The host may drag the text by hand (while paused, say): the prompter goes on from there.
-  document.addEventListener("scroll", function (event) {
-    var el = event.target;
-    if (el && el.matches && el.matches(".talk-points[data-scroll-key]") && Math.abs(el.scrollTop - place.top) > 2) {
-      place.top = el.scrollTop;
-    }
-  }, true);
 
   function applyMirror(on) {
     document.body.classList.toggle("is-mirrored", on);
@@ -72,6 +32,5 @@
       applyMirror(on);
     });
     document.addEventListener("htmx:oobAfterSwap", followTitle);
-    window.requestAnimationFrame(step);
   });
 })();

@@ -23,6 +23,6 @@
     var from = items.indexOf(dragged), to = items.indexOf(over);
     list.insertBefore(dragged, from < to ? over.nextSibling : over);
     var order = Array.prototype.map.call(list.children, function (li) { return li.dataset.segment; }).join(",");
-    htmx.ajax("POST", "/rooms/" + list.dataset.room + "/script/order", { values: { order: order }, swap: "none" });
+    htmx.ajax("POST", list.dataset.orderUrl, { values: { order: order }, swap: "none" });
   });
 })();
