@@ -133,7 +133,8 @@ def _record(args: argparse.Namespace) -> int:
     from controlroom.bus.client import connect_for
     from controlroom.bus.embedded import resolve_redis_url
     from controlroom.db.session import Timeouts, make_engine, session_factory, transaction
-    from controlroom.reports.recording import read_recording, recording_path, show_span, stream_events, write_recording
+    from controlroom.reports.recorder import show_events
+    from controlroom.reports.recording import show_span, write_recording
     from controlroom.rooms.models import Room
     from controlroom.shows.models import Show
 
@@ -146,18 +147,15 @@ def _record(args: argparse.Namespace) -> int:
     if span is None:
         print(f"controlroom: no show {args.show} in room {args.room!r}", file=sys.stderr)
         return 2
-    archived = recording_path(settings.data_dir, args.room, args.show)
-    if archived.exists():
-        events = read_recording(archived)
-    else:
-        async def read() -> list[dict]:
-            url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir)
-            client = connect_for(settings, url)
-            try:
-                return await stream_events(client, args.room, start_ms=span[0], end_ms=span[1])
-            finally:
-                await client.aclose()
-        events = asyncio.run(read())
+    async def read() -> list[dict]:
+        url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir)
+        client = connect_for(settings, url)
+        try:
+            return await show_events(client, settings.data_dir, args.room, show_id=args.show, start_ms=span[0],
+                                     end_ms=span[1])
+        finally:
+            await client.aclose()
+    events = asyncio.run(read())
     out = args.out.open("wb") if args.out else sys.stdout.buffer
     count = write_recording(events, out)
     if args.out:

@@ -50,9 +50,10 @@ class Settings(BaseSettings):
     # Ingest limits. The platform pushes are small; generic scripts send bulk.
     max_events_per_request: int = 5000
     max_body_bytes: int = 4 * 1024 * 1024
-    # Streams are trimmed approximately (MAXLEN ~) so Redis memory stays bounded. Ingest
-    # refuses (503) a batch that would leave more than max_backlog events unapplied, and
-    # stream_maxlen stays above that, so trimming never removes an unapplied event.
+    # Ingest refuses (503) a batch that would leave more than max_backlog events unapplied.
+    # A room's stream keeps its newest stream_maxlen entries, and never trims an entry
+    # not yet both applied and recorded (controlroom/reports/recorder.py): a recorder that
+    # falls behind lets the stream grow (and says so) rather than lose part of a show.
     stream_maxlen: int = 1_000_000
     max_backlog: int = 500_000
     dead_letter_maxlen: int = 10_000
@@ -84,6 +85,9 @@ class Settings(BaseSettings):
 
     # Shows' recordings (data_dir/recordings) are kept this many days.
     recording_retention_days: int = 30
+    # How often a live show's new events are appended to its recording (seconds). Every
+    # serving process must share data_dir: any of them may record a room's round.
+    recording_interval_s: float = 5.0
 
     # The run-of-show's countdown turns yellow this long before a segment's planned end.
     segment_warning_s: int = 60
@@ -132,16 +136,6 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CONTROLROOM_SECRET_KEY is unset: set a long random value "
                 "(or CONTROLROOM_MODE=dev for a development machine)"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _trimming_never_reaches_the_backlog(self) -> "Settings":
-        # MAXLEN ~ N keeps at least N entries, so this keeps every unapplied one.
-        if self.max_backlog + self.max_events_per_request > self.stream_maxlen:
-            raise ValueError(
-                "CONTROLROOM_STREAM_MAXLEN must be at least "
-                "CONTROLROOM_MAX_BACKLOG + CONTROLROOM_MAX_EVENTS_PER_REQUEST"
             )
         return self
 

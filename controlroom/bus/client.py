@@ -101,10 +101,9 @@ class IngestOutcome:
 
 class Bus:
     def __init__(
-        self, client: aioredis.Redis, *, stream_maxlen: int, max_backlog: int, dead_maxlen: int, dedup_window_s: int
+        self, client: aioredis.Redis, *, max_backlog: int, dead_maxlen: int, dedup_window_s: int
     ) -> None:
         self.redis = client
-        self.stream_maxlen = stream_maxlen
         self.max_backlog = max_backlog
         self.dead_maxlen = dead_maxlen
         self.dedup_window_s = dedup_window_s
@@ -115,7 +114,6 @@ class Bus:
     def from_settings(cls, client: aioredis.Redis, settings: Settings) -> "Bus":
         return cls(
             client,
-            stream_maxlen=settings.stream_maxlen,
             max_backlog=settings.max_backlog,
             dead_maxlen=settings.dead_letter_maxlen,
             dedup_window_s=settings.dedup_window_s,
@@ -162,7 +160,6 @@ class Bus:
             raise InvalidApiKey(room)
         window = int((now_s if now_s is not None else time.time()) // self.dedup_window_s)
         args = [
-            self.stream_maxlen,
             self.dead_maxlen,
             2 * self.dedup_window_s,
             self.max_backlog,

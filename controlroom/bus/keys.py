@@ -87,7 +87,20 @@ def minute_distinct(room: str) -> str:
 
 
 
+def recorded(room: str) -> str:
+    """The stream id up to which the room's stream is recorded (or passed over, outside
+    any show): the recorder resumes after it, and trimming never goes past it."""
+    return f"cr:{{{room}}}:recorded"
 
+
+def recorder_lock(room: str) -> str:
+    """Held (SET NX PX) by the one process recording the room this round."""
+    return f"cr:{{{room}}}:recorder-lock"
+
+
+def recording_failure(room: str) -> str:
+    """JSON {"since": ms, "error": "..."} while the room's recording keeps failing."""
+    return f"cr:{{{room}}}:recording-failure"
 
 
 def projection(room: str, name: str) -> str:

@@ -5,13 +5,14 @@ room's hash tag.
 
 The backlog counter (accepted but not yet applied) is raised by INGEST and lowered by
 CHECKPOINT in the same atomic steps that add and apply entries, so it is exact. Ingest
-refuses a batch that would push it past the limit: the stream's MAXLEN is set above
-that limit, so trimming only ever removes entries that were applied.
+refuses a batch that would push it past the limit. Ingest never trims the stream: the
+recorder (controlroom/reports/recorder.py) does, and only below what is both applied and
+recorded.
 """
 
 # KEYS: meta, stream, seen (this window), seen (previous window), dead letters, backlog,
 #       API keys, source arrivals
-# ARGV: stream maxlen, dead maxlen, seen ttl (s), backlog limit,
+# ARGV: dead maxlen, seen ttl (s), backlog limit,
 #       event ids (a JSON array), event payloads (canonical JSON, one a line),
 #       dead letters (a JSON array of [raw, reason] pairs), sha256 of the sender's key,
 #       the batch's sources (a JSON array), the most sources a room keeps
@@ -25,35 +26,35 @@ that limit, so trimming only ever removes entries that were applied.
 # room, -2 when the backlog is full (nothing written), else
 # {accepted, {0-based indexes of duplicates}}.
 INGEST = """
-if redis.call('HEXISTS', KEYS[7], ARGV[8]) == 0 then return -3 end
+if redis.call('HEXISTS', KEYS[7], ARGV[7]) == 0 then return -3 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local maxlen, dead_maxlen, ttl = ARGV[1], ARGV[2], ARGV[3]
-local ids = cjson.decode(ARGV[5])
-if tonumber(redis.call('GET', KEYS[6]) or '0') + #ids > tonumber(ARGV[4]) then return -2 end
+local dead_maxlen, ttl = ARGV[1], ARGV[2]
+local ids = cjson.decode(ARGV[4])
+if tonumber(redis.call('GET', KEYS[6]) or '0') + #ids > tonumber(ARGV[3]) then return -2 end
 local duplicates = {}
 local accepted = 0
 local k = 0
-for payload in string.gmatch(ARGV[6], '[^\\n]+') do
+for payload in string.gmatch(ARGV[5], '[^\\n]+') do
   k = k + 1
   local id = ids[k]
   if redis.call('SISMEMBER', KEYS[4], id) == 1 or redis.call('SADD', KEYS[3], id) == 0 then
     duplicates[#duplicates + 1] = k - 1
   else
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', payload)
+    redis.call('XADD', KEYS[2], '*', 'e', payload)
     accepted = accepted + 1
   end
 end
 if k > 0 then redis.call('EXPIRE', KEYS[3], ttl) end
 if accepted > 0 then redis.call('INCRBY', KEYS[6], accepted) end
-for _, item in ipairs(cjson.decode(ARGV[7])) do
+for _, item in ipairs(cjson.decode(ARGV[6])) do
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', dead_maxlen, '*', 'raw', item[1], 'reason', item[2])
 end
-local sources = cjson.decode(ARGV[9])
+local sources = cjson.decode(ARGV[8])
 if #sources > 0 then
   local now = redis.call('TIME')
   local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
   for _, source in ipairs(sources) do
-    if redis.call('HEXISTS', KEYS[8], source) == 1 or redis.call('HLEN', KEYS[8]) < tonumber(ARGV[10]) then
+    if redis.call('HEXISTS', KEYS[8], source) == 1 or redis.call('HLEN', KEYS[8]) < tonumber(ARGV[9]) then
       redis.call('HSET', KEYS[8], source, now_ms)
     end
   end

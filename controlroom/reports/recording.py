@@ -1,8 +1,8 @@
 """Recordings of shows and their replay (彩排 against an earlier show).
 
 A recording is gzip-compressed JSON lines, one canonical event a line, in the order the
-room applied them. `export` reads a show's events back from the room's stream (between
-the show's start and end); `replay` posts a recording through the public ingest API
+room's stream holds them; controlroom/reports/recorder.py writes it while the show runs.
+`replay` posts a recording through the public ingest API
 with the original spacing scaled, fresh ids (a replay never collides with the original)
 and times moved to now, so rules, cues and playbooks run exactly as live.
 """
@@ -14,20 +14,14 @@ import gzip
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 import httpx
 import orjson
-import redis.asyncio as aioredis
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from controlroom.bus import keys
-from controlroom.db.session import run_in_transaction
-from controlroom.shows.runs import room_show
 
 REPLAY_BATCH_MS = 100  # events due within this window go in one request
 MAX_BATCH = 2000
@@ -47,27 +41,6 @@ def write_recording(events: Iterable[dict], out: IO[bytes]) -> int:
             gz.write(orjson.dumps(event) + b"\n")
             count += 1
     return count
-
-
-async def stream_events(client: aioredis.Redis, room: str, *, start_ms: int, end_ms: int | None) -> list[dict]:
-    """The room's events of a time span, read back from its stream (entry ids carry the
-    time they were accepted), in stream order, each once."""
-    events, seen = [], set()
-    cursor = f"{start_ms}-0"
-    stop = f"{end_ms}-99999999" if end_ms else "+"
-    while True:
-        batch = await client.xrange(keys.stream(room), min=cursor, max=stop, count=5000)
-        if not batch:
-            break
-        for entry_id, fields in batch:
-            event = orjson.loads(fields[b"e"])
-            if event["id"] not in seen:
-                seen.add(event["id"])
-                events.append(event)
-        last = batch[-1][0].decode()
-        ms, seq = last.split("-")
-        cursor = f"{ms}-{int(seq) + 1}"
-    return events
 
 
 @dataclass
@@ -132,7 +105,7 @@ async def replay(events: list[dict], *, url: str, room: str, api_key: str, speed
     return result
 
 
-# --- archive at the end of a show --------------------------------------------------------------
+# --- where recordings live --------------------------------------------------------------------
 
 
 def recording_path(data_dir: Path, room: str, show_id: int) -> Path:
@@ -144,19 +117,6 @@ def show_span(run: dict, planned_start_ms: int, now_ms: int) -> tuple[int, int |
     return run.get("started_at") or planned_start_ms, run.get("ended_at") or None
 
 
-async def archive_show(client: aioredis.Redis, *, data_dir: Path, room: str, show_id: int, start_ms: int,
-                       end_ms: int | None) -> Path:
-    """Write the show's events to its recording file (the stream is trimmed later)."""
-    events = await stream_events(client, room, start_ms=start_ms, end_ms=end_ms)
-    path = recording_path(data_dir, room, show_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    with partial.open("wb") as out:
-        await asyncio.to_thread(write_recording, events, out)
-    partial.replace(path)
-    return path
-
-
 def prune_recordings(data_dir: Path, *, retention_days: int, now_s: float | None = None) -> int:
     """Delete recordings older than the retention; returns how many."""
     horizon = (now_s or time.time()) - retention_days * 86400
@@ -166,18 +126,3 @@ def prune_recordings(data_dir: Path, *, retention_days: int, now_s: float | None
             path.unlink()
             removed += 1
     return removed
-
-
-async def archive_ended_show(client: aioredis.Redis, sessions: sessionmaker[Session], *, data_dir: Path, room: str,
-                             now: datetime) -> Path:
-    """The just-ended show's events to its recording file, before the stream trims them
-    away (called by the show's `end` action through Services.show_ended)."""
-    def span(session: Session) -> tuple[int, int, int | None]:
-        _, show = room_show(session, room, now)
-        start, end = show_span(show.run or {}, int(show.planned_start.timestamp() * 1000), 0)
-        return show.id, start, end
-
-    show_id, start, end = await run_in_transaction(sessions, span)
-    path = await archive_show(client, data_dir=data_dir, room=room, show_id=show_id, start_ms=start, end_ms=end)
-    log.info("show.archived", room=room, show=show_id, path=str(path))
-    return path

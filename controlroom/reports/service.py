@@ -18,7 +18,8 @@ from controlroom.db.session import run_in_transaction
 from controlroom.metrics.state import Tagger
 from controlroom.playbooks.models import PlaybookRunRow
 from controlroom.playbooks.service import playbooks_projection
-from controlroom.reports.recording import read_recording, recording_path, show_span, stream_events
+from controlroom.reports.recorder import show_events as recorded_events
+from controlroom.reports.recording import show_span
 from controlroom.reports.review import apply_events, build_review, headline
 from controlroom.rooms.models import Room
 from controlroom.shows.models import Show
@@ -34,10 +35,8 @@ def _ms(moment: datetime | None) -> int | None:
 
 
 async def show_events(client: aioredis.Redis, data_dir: Path, room: str, show: dict) -> list[dict]:
-    path = recording_path(data_dir, room, show["id"])
-    if path.exists():
-        return await asyncio.to_thread(read_recording, path)
-    return await stream_events(client, room, start_ms=show["start"], end_ms=show["end"])
+    return await recorded_events(client, data_dir, room, show_id=show["id"], start_ms=show["start"],
+                                 end_ms=show["end"])
 
 
 def show_context(session: Session, room: str, show_id: int, now: datetime) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
 """Background chores a serving process runs every so often: republishing every
 projection (the safety net for a Redis that lost its data), archiving the minutes to
-SQL, pruning old recordings. A failed round is logged and the next one tries again."""
+SQL, recording the shows' streams, pruning old recordings. A failed round is logged and the next one tries again."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Awaitable, Callable
 import structlog
 
 from controlroom.live.archive import archive_minutes
+from controlroom.reports.recorder import Recorder
 from controlroom.reports.recording import prune_recordings
 from controlroom.runtime.resources import Resources
 
@@ -28,7 +29,7 @@ async def every(seconds: float, work: Callable[[], Awaitable[object]], *, name: 
             log.warning(f"{name}.failed", error=str(exc))
 
 
-def start_chores(resources: Resources) -> list[asyncio.Task[None]]:
+def start_chores(resources: Resources, recorder: Recorder) -> list[asyncio.Task[None]]:
     settings = resources.settings
     return [
         # A Redis that restarted empty (no persistence) or was flushed gets its rooms,
@@ -38,6 +39,8 @@ def start_chores(resources: Resources) -> list[asyncio.Task[None]]:
                             name="projections-republisher"),
         asyncio.create_task(every(ARCHIVE_S, lambda: archive_minutes(resources.redis, resources.sessions),
                                   name="minutes.archive"), name="minutes-archiver"),
+        # Every serving process records; a room's lock lets one of them do it each round.
+        asyncio.create_task(every(settings.recording_interval_s, recorder.round, name="recording"), name="recorder"),
         asyncio.create_task(every(PRUNE_S, lambda: asyncio.to_thread(
             prune_recordings, settings.data_dir, retention_days=settings.recording_retention_days,
         ), name="recordings.prune"), name="recordings-pruner"),

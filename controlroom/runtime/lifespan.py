@@ -19,7 +19,7 @@ from controlroom.db.session import run_in_transaction
 from controlroom.moderation.service import install_default_lexicon
 from controlroom.observability import configure_logging
 from controlroom.playbooks.service import install_default_playbooks
-from controlroom.reports.recording import archive_ended_show
+from controlroom.reports.recorder import Recorder
 from controlroom.rules.service import install_default_rules
 from controlroom.runtime.chores import start_chores
 from controlroom.runtime.processing import run_processing
@@ -44,7 +44,9 @@ def serving_lifespan(settings: Settings, clock: Clock):
         resources = await open_resources(settings, clock, migrate=settings.auto_migrate)
         await install_defaults(resources)
         await resources.projections.republish_all()
-        chores = start_chores(resources)
+        recorder = Recorder(resources.redis, resources.sessions, data_dir=settings.data_dir,
+                            stream_maxlen=settings.stream_maxlen)
+        chores = start_chores(resources, recorder)
         # One view of SQL's health per process: pages, sockets, the alert engine and the
         # screens' "database unavailable" mark all follow this watch.
         database = DatabaseHealth(clock)
@@ -57,8 +59,7 @@ def serving_lifespan(settings: Settings, clock: Clock):
             settings=settings, redis=resources.redis, bus=resources.bus, projections=resources.projections,
             renderer=Renderer(tz=settings.tz), engine=resources.engine, sessions=resources.sessions, clock=clock,
             signer=Signer(settings.secret_key), worker_task=processing, database=database,
-            show_ended=lambda room, now: archive_ended_show(resources.redis, resources.sessions,
-                                                            data_dir=settings.data_dir, room=room, now=now),
+            show_ended=_finish_recording(recorder),
         )
         app.state.services = services
         await start_screens(app, services)
@@ -103,6 +104,12 @@ def ingest_lifespan(settings: Settings, clock: Clock):
             log.info("controlroom.ingest_stopped")
 
     return lifespan
+
+
+def _finish_recording(recorder: Recorder):
+    async def show_ended(room: str, now: object) -> None:
+        recorder.show_ended(room)
+    return show_ended
 
 
 async def _shows_do_not_end_here(room: str, now: object) -> None:
