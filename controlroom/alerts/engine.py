@@ -208,6 +208,7 @@ class AlertEngine:
             distinct=distinct, minute_distinct=minute_distinct, show_started_ms=context.show_started_ms,
             room_baselines=await self._room_baselines(context),
             arrived_ms=live.arrived_ms, behind_ms=live.behind_ms, source_arrivals=live.source_arrivals,
+            recording_behind_ms=live.recording_behind_ms(now_ms),
             boosted=boosted_spans(show, now_ms), segment_remaining_s=segment_time_left(show, now_ms),
             stage=on_stage(show), planned_capacity=context.capacity, planned_stock=planned_stock(show),
         )

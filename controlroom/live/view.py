@@ -121,6 +121,20 @@ class LiveState:
     applied_arrival_ms: int | None = None
     # source -> when ingest last heard from it (ms)
     source_arrivals: dict[str, int] = field(default_factory=dict)
+    # The stream entry the recorder has reached (its arrival, ms), and since when the
+    # room's recording keeps failing (ms), if it does.
+    recorded_ms: int | None = None
+    recording_failing_since_ms: int | None = None
+
+    def recording_behind_ms(self, now_ms: int) -> int:
+        """How far the show's recording trails what ingest accepted, or how long it has
+        been failing: 0 while it keeps up (a room never recorded yet has no figure)."""
+        behind = 0
+        if self.arrived_ms is not None and self.recorded_ms is not None:
+            behind = max(0, self.arrived_ms - self.recorded_ms)
+        if self.recording_failing_since_ms is not None:
+            behind = max(behind, now_ms - self.recording_failing_since_ms)
+        return behind
 
     @property
     def behind_ms(self) -> int:
@@ -151,13 +165,17 @@ async def read_live_state(client: aioredis.Redis, room: str) -> LiveState:
     pipe.hmget(keys.checkpoint(room), ["state", "last_id"])
     pipe.xrevrange(keys.stream(room), count=1)
     pipe.hgetall(keys.source_arrivals(room))
+    pipe.get(keys.recorded(room))
+    pipe.get(keys.recording_failure(room))
     for kind in USER_SETS:
         pipe.scard(keys.users(room, kind))
-    (raw, last_applied), newest, sources, *counts = await pipe.execute()
+    (raw, last_applied), newest, sources, recorded, failure, *counts = await pipe.execute()
     return LiveState(RoomState.from_json(raw), dict(zip(USER_SETS, counts)),
                      arrived_ms=_newest_arrival_ms(newest),
                      applied_arrival_ms=_arrival_ms(last_applied),
-                     source_arrivals={source.decode(errors="replace"): int(ms) for source, ms in sources.items()})
+                     source_arrivals={source.decode(errors="replace"): int(ms) for source, ms in sources.items()},
+                     recorded_ms=_arrival_ms(recorded),
+                     recording_failing_since_ms=orjson.loads(failure)["since"] if failure else None)
 
 
 async def read_room_view(client: aioredis.Redis, room: str, clock: Clock, options: ViewOptions) -> RoomView:

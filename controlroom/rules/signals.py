@@ -49,6 +49,7 @@ METRICS: dict[str, tuple[str, str, str | None]] = {
     "refunds": ("退款数", "refunds", None),
     "latency_ms": ("推流延迟(毫秒)", "stream latency (ms)", None),
     "processing_behind_s": ("处理滞后(秒)", "processing behind (s)", None),
+    "recording_behind_s": ("录制滞后(秒)", "recording behind (s)", None),
     "segment_remaining_s": ("环节剩余(秒)", "segment time left (s)", None),
     "segment_online_target": ("本环节在线目标", "segment online target", None),
     "planned_capacity": ("计划承载在线", "planned capacity (online)", None),
@@ -119,6 +120,7 @@ def build_signals(
     room_baselines: Mapping[str, Baseline] | None = None,
     arrived_ms: int | None = None,
     behind_ms: int = 0,
+    recording_behind_ms: int = 0,
     source_arrivals: Mapping[str, int] | None = None,
     boosted: tuple[tuple[int, int], ...] = (),
     segment_remaining_s: float | None = None,
@@ -131,6 +133,7 @@ def build_signals(
     values["enters"] = state.enters
     values["latency_ms"] = state.latency_ms
     values["processing_behind_s"] = behind_ms / 1000
+    values["recording_behind_s"] = recording_behind_ms / 1000
     values["segment_remaining_s"] = segment_remaining_s
     segment, segment_started_ms = stage if stage else ({}, None)
     values["segment_online_target"] = segment.get("online_target")

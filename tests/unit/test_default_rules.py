@@ -10,6 +10,7 @@ import pytest
 from controlroom.alerts import lifecycle
 from controlroom.alerts.service import timing_of
 from controlroom.clock import FakeClock
+from controlroom.live.view import LiveState
 from controlroom.metrics.state import RoomState
 from controlroom.moderation.live import default_tagger
 from controlroom.rules.evaluator import evaluate, instance_key, instances
@@ -39,6 +40,7 @@ class Room:
         # Where the feed stands at ingest: None, as if ingest had said nothing.
         self.arrived_ms: int | None = None
         self.behind_ms = 0
+        self.recording_behind_ms = 0
         self.boosted: tuple[tuple[int, int], ...] = ()
         self.segment_remaining_s: float | None = None
         # The running segment ({"sku": .., "online_target": ..}) and when it began.
@@ -66,6 +68,7 @@ class Room:
             self.state, now_ms=self.clock.now_ms(), live=True, distinct=self.distinct,
             minute_distinct=self.minute_distinct, show_started_ms=START, room_baselines=self.baselines,
             arrived_ms=self.arrived_ms, behind_ms=self.behind_ms, boosted=self.boosted,
+            recording_behind_ms=self.recording_behind_ms,
             segment_remaining_s=self.segment_remaining_s, stage=self.stage, planned_capacity=self.capacity,
             planned_stock=self.planned_stock, source_arrivals=self.source_arrivals,
         )
@@ -240,6 +243,23 @@ def test_one_source_going_quiet_is_its_own_alert_named_with_it(orders_quiet_s: i
     assert not evaluate(per_source["old-test-feed"], signals).holds
     assert not room.holds("feed-silent")
     assert "feed" in rule("feed-silent").inhibits  # the whole feed quiet: one alert, not one per source
+
+
+@pytest.mark.parametrize(("recorded_ago_s", "failing_for_s", "fires"), [
+    (61, None, True), (60, None, False), (7, 61, True), (7, 60, False),
+])
+def test_a_recording_that_trails_or_keeps_failing_is_an_alert_for_tech(
+    recorded_ago_s: int, failing_for_s: int | None, fires: bool
+) -> None:
+    room = Room()
+    room.online(1000)
+    room.at(seconds=600)
+    now = room.clock.now_ms()
+    live = LiveState(RoomState(), {}, arrived_ms=now, recorded_ms=now - recorded_ago_s * 1000,
+                     recording_failing_since_ms=now - failing_for_s * 1000 if failing_for_s else None)
+    room.recording_behind_ms = live.recording_behind_ms(now)
+    assert room.run("recording-behind", seconds=10) == ("firing" if fires else None)
+    assert rule("recording-behind").group == "system" and rule("recording-behind").inhibits == []
 
 
 def test_processing_a_little_behind_raises_nothing() -> None:
