@@ -201,27 +201,32 @@ def playbooks_projection(session: Session, *, room_id: int, now: datetime) -> di
         .where(or_(PlaybookRunRow.status == runner.RUNNING, PlaybookRunRow.ended_at >= now - RECENTLY_ENDED))
         .order_by(PlaybookRunRow.started_at.desc())
     )
-    shown = []
-    for run in runs:
-        definition = PlaybookDefinition.model_validate(run.definition)
-        state = PlaybookRun.from_json(run.state)
-        views = runner.steps_view(definition, state, _ms(now))
-        shown.append({
-            "id": run.id, "key": run.playbook_key, "name": definition.name, "name_en": definition.name_en,
-            "level": definition.level, "status": run.status, "alert_id": run.alert_id,
-            "started_at": _ms(run.started_at), "started_by": run.started_by,
-            "ended_at": _ms(run.ended_at) if run.ended_at else None,
-            "late": sum(v.late for v in views), "done": sum(v.done for v in views),
-            "steps": [
-                {"title": step.title, "owner": step.owner, "deadline_s": step.deadline_s, "deadline_at": view.deadline_at,
-                 "warn_s": runner.warning_s(step.deadline_s), "instructions": step.instructions,
-                 "checklist": step.checklist, "cue": step.cue, "done": view.done, "late": view.late,
-                 "current": view.current, "phase": view.phase, "done_at": s.done_at, "done_by": s.done_by}
-                for step, view, s in zip(definition.steps, views, state.steps)
-            ],
-            "notes": [{"at": _ms(e.at), "by": e.actor, "text": e.text} for e in run.events if e.kind == "note"],
-        })
-    return {"runs": shown}
+    return {"runs": [run_view(run, now) for run in runs]}
+
+
+def run_view(run: PlaybookRunRow, now: datetime) -> dict[str, Any]:
+    """A run as the screens and the review show it, its steps judged at `now` (a run
+    that ended is judged at its end)."""
+    if run.ended_at is not None and run.ended_at < now:
+        now = run.ended_at
+    definition = PlaybookDefinition.model_validate(run.definition)
+    state = PlaybookRun.from_json(run.state)
+    views = runner.steps_view(definition, state, _ms(now))
+    return {
+        "id": run.id, "key": run.playbook_key, "name": definition.name, "name_en": definition.name_en,
+        "level": definition.level, "status": run.status, "alert_id": run.alert_id,
+        "started_at": _ms(run.started_at), "started_by": run.started_by,
+        "ended_at": _ms(run.ended_at) if run.ended_at else None,
+        "late": sum(v.late for v in views), "done": sum(v.done for v in views),
+        "steps": [
+            {"title": step.title, "owner": step.owner, "deadline_s": step.deadline_s, "deadline_at": view.deadline_at,
+             "warn_s": runner.warning_s(step.deadline_s), "instructions": step.instructions,
+             "checklist": step.checklist, "cue": step.cue, "done": view.done, "late": view.late,
+             "current": view.current, "phase": view.phase, "done_at": s.done_at, "done_by": s.done_by}
+            for step, view, s in zip(definition.steps, views, state.steps)
+        ],
+        "notes": [{"at": _ms(e.at), "by": e.actor, "text": e.text} for e in run.events if e.kind == "note"],
+    }
 
 
 PLAYBOOKS = declare(

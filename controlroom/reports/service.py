@@ -17,7 +17,7 @@ from controlroom.alerts.models import Alert
 from controlroom.db.session import run_in_transaction
 from controlroom.metrics.state import Tagger
 from controlroom.playbooks.models import PlaybookRunRow
-from controlroom.playbooks.service import playbooks_projection
+from controlroom.playbooks.service import run_view
 from controlroom.reports.recorder import show_events as recorded_events
 from controlroom.reports.recording import show_span
 from controlroom.reports.review import apply_events, build_review, headline
@@ -48,11 +48,9 @@ def show_context(session: Session, room: str, show_id: int, now: datetime) -> di
     span_start = datetime.fromtimestamp(start / 1000, tz=timezone.utc)
     alerts = session.scalars(select(Alert).where(
         Alert.room_id == show.room_id, Alert.started_at >= span_start, Alert.started_at <= span_end))
-    runs = session.scalars(select(PlaybookRunRow.id).where(
+    runs = session.scalars(select(PlaybookRunRow).where(
         PlaybookRunRow.room_id == show.room_id, PlaybookRunRow.started_at >= span_start,
-        PlaybookRunRow.started_at <= span_end))
-    run_ids = set(runs)
-    projection = playbooks_projection(session, room_id=show.room_id, now=span_end)
+        PlaybookRunRow.started_at <= span_end).order_by(PlaybookRunRow.started_at))
     earlier = session.scalars(
         select(Show).where(Show.room_id == show.room_id, Show.planned_start < show.planned_start,
                            Show.rehearsal.is_(False)).order_by(Show.planned_start.desc()).limit(PREVIOUS_SHOWS))
@@ -68,7 +66,7 @@ def show_context(session: Session, room: str, show_id: int, now: datetime) -> di
              "resolved_at": _ms(a.resolved_at)}
             for a in alerts if a.fired_at is not None
         ],
-        "playbook_runs": [r for r in projection["runs"] if r["id"] in run_ids],
+        "playbook_runs": [run_view(run, span_end) for run in runs],
         "cues": [
             {"text": c.text, "audience": c.audience, "segment": c.segment_index, "key": c.key,
              "planned_at": _ms(c.planned_at), "fired_at": _ms(c.fired_at)}

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.metrics.state import RoomState
+from controlroom.playbooks.service import close_run, start_run, tick_step
 from controlroom.reports.recording import read_recording, recording_path
 from controlroom.rooms.models import Room
 from controlroom.shows.schedule import add_show
@@ -99,3 +100,24 @@ def test_two_shows_side_by_side(server, room, database_url):
     review = server.admin.get(f"/rooms/{room}/shows/{second}/review.json").json()
     assert review["previous"]["gmv_cents"] == review["headline"]["gmv_cents"]
     assert server.admin.get(f"/reviews/compare?a={room}/{first}&b=nowhere/1").status_code == 404
+
+
+def test_the_review_keeps_the_show_s_playbook_runs_however_long_ago_they_ended(server, room, database_url):
+    show_id = sample_show(server, room, database_url)
+    began = datetime.fromtimestamp(SAMPLE_START_MS / 1000, tz=timezone.utc)
+    db = make_engine(database_url)
+    with transaction(session_factory(db)) as session:
+        room_row = session.scalar(select(Room).where(Room.slug == room))
+        run = start_run(session, room=room_row, key="stream-interruption", by="tech", now=began + timedelta(minutes=30))
+        tick_step(session, room=room_row, run_id=run.id, number=1, by="tech", now=began + timedelta(minutes=31))
+        close_run(session, room=room_row, run_id=run.id, status="completed", by="tech",
+                  now=began + timedelta(minutes=40))
+        # One that ran before the show is not the show's.
+        start_run(session, room=room_row, key="traffic-trough", by="tech", now=began - timedelta(hours=1))
+    db.dispose()
+    review = server.admin.get(f"/rooms/{room}/shows/{show_id}/review.json").json()
+    assert [p["key"] for p in review["playbooks"]] == ["stream-interruption"]
+    [kept] = review["playbooks"]
+    assert kept["status"] == "completed" and kept["steps"][0]["done"] and kept["steps"][0]["done_by"] == "tech"
+    page = server.admin.get(f"/rooms/{room}/shows/{show_id}/review")
+    assert kept["name"] in page.text
