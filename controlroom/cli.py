@@ -1,5 +1,5 @@
 """The `controlroom` command: serve | ingest | worker | demo | simulate | record export |
-replay | db upgrade | room add."""
+review rebuild | replay | db upgrade | room add."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--room", required=True)
     export.add_argument("--show", type=int, required=True, help="the show's id (see the room's shows page)")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+    review = commands.add_parser("review", help="a show's review (复盘)")
+    review_commands = review.add_subparsers(dest="review_command", required=True)
+    rebuild = review_commands.add_parser(
+        "rebuild", help="compute a show's review again from its recording and store it (ended shows)")
+    rebuild.add_argument("--room", required=True)
+    rebuild.add_argument("--show", type=int, required=True, help="the show's id (see the room's shows page)")
 
     replay = commands.add_parser("replay", help="replay a recording into a room through the public API")
     replay.add_argument("recording", type=Path)
@@ -161,6 +168,45 @@ def _record(args: argparse.Namespace) -> int:
     if args.out:
         out.close()
     print(f"controlroom: {count} events of show {args.show} written", file=sys.stderr)
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from controlroom.bus.client import connect_for
+    from controlroom.bus.embedded import resolve_redis_url
+    from controlroom.clock import SystemClock
+    from controlroom.db.session import Timeouts, make_engine, session_factory
+    from controlroom.reports.service import NoRecording, Reviews
+
+    settings = Settings()
+    engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings))
+
+    async def rebuild() -> dict | None:
+        url, _ = resolve_redis_url(settings.redis_url, settings.data_dir)
+        client = connect_for(settings, url)
+        reviews = Reviews(client, session_factory(engine), data_dir=settings.data_dir, clock=SystemClock(),
+                          retention_days=settings.recording_retention_days)
+        try:
+            return await reviews.rebuild(args.room, args.show)
+        finally:
+            reviews.close()
+            await client.aclose()
+
+    try:
+        review = asyncio.run(rebuild())
+    except NoRecording as refusal:
+        print(f"controlroom: {refusal}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if review is None:
+        print(f"controlroom: no show {args.show} in room {args.room!r}", file=sys.stderr)
+        return 2
+    numbers = review["headline"]
+    state = "stored" if review["final"] else "draft (the show has not ended; nothing stored)"
+    print(f"controlroom: review of show {args.show} rebuilt from {review['events']} events, {state}: "
+          f"{numbers['comments']} comments, {numbers['orders_paid']} paid orders, GMV {numbers['gmv_cents'] / 100:.2f}",
+          file=sys.stderr)
     return 0
 
 
@@ -290,6 +336,7 @@ _COMMANDS = {
     "worker": _worker,
     "record": _record,
     "replay": _replay,
+    "review": _review,
     "demo": _demo,
     "simulate": _simulate,
     "db": _db,

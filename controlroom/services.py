@@ -22,6 +22,7 @@ from controlroom.settings import Settings
 
 if TYPE_CHECKING:
     from controlroom.auth.secrets import Signer
+    from controlroom.reports.service import Reviews
     from controlroom.web.render import Renderer
 
 
@@ -43,6 +44,8 @@ class Services:
     worker_task: asyncio.Task[None] | None = None
     # Is SQL answering, as this process sees it (kept by a DatabaseWatch).
     database: DatabaseHealth | None = None
+    # Reviews of shows (stored when ended, drafts while live), computed off the event loop.
+    reviews: "Reviews | None" = None
     # Sessions and host links SQL confirmed lately: they still open screens while SQL is away.
     principals: RecentAnswers | None = None
 

@@ -23,7 +23,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Awaitable, Callable, Iterable
 
 import orjson
 import redis.asyncio as aioredis
@@ -140,7 +140,7 @@ def read_parts(folder: Path, skip: Iterable[str] = ()) -> tuple[list[dict], list
     return events, names
 
 
-def _unique(events: Iterable[dict]) -> list[dict]:
+def unique_events(events: Iterable[dict]) -> list[dict]:
     seen: set[str] = set()
     kept = []
     for event in events:
@@ -157,7 +157,7 @@ def merge_parts(data_dir: Path, room: str, show_id: int) -> int:
     target = recording_path(data_dir, room, show_id)
     if target.exists():
         # Merged before, and parts written since (a late entry): keep both.
-        events = _unique([*read_recording(target), *events])
+        events = unique_events([*read_recording(target), *events])
     count = write_verified(target, events)
     shutil.rmtree(folder)
     return count
@@ -178,8 +178,10 @@ def show_spans(session: Session, room: str) -> list[Span]:
 
 class Recorder:
     def __init__(self, redis: aioredis.Redis, sessions: sessionmaker[Session], *, data_dir: Path,
-                 stream_maxlen: int) -> None:
+                 stream_maxlen: int, finished: Callable[[str, int], Awaitable[object]] | None = None) -> None:
         self.redis = redis
+        # Told when a show's recording is finished (its review is computed and stored).
+        self.finished = finished
         self.sessions = sessions
         self.data_dir = data_dir
         self.stream_maxlen = stream_maxlen
@@ -193,7 +195,16 @@ class Recorder:
     def show_ended(self, room: str) -> None:
         """Finish the ended show's recording as soon as its last entries have settled,
         without holding up the controller's request."""
-        task = asyncio.create_task(self._after_settling(room), name=f"recording-{room}")
+        self._in_background(self._after_settling(room), f"recording-{room}")
+
+    def _in_background(self, work: Awaitable[object], name: str) -> None:
+        async def logged() -> None:
+            try:
+                await work
+            except Exception as exc:  # noqa: BLE001 - the next round or an open retries
+                log.error("recording.background_failed", task=name, error=str(exc), exc_info=exc)
+
+        task = asyncio.create_task(logged(), name=name)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
@@ -243,7 +254,7 @@ class Recorder:
         spans = await run_in_transaction(self.sessions, lambda s: show_spans(s, room))
         shares = by_show(entries, spans)
         for show_id, share in shares.items():
-            events = _unique(event for _, event in share)
+            events = unique_events(event for _, event in share)
             path = parts_dir(self.data_dir, room, show_id) / part_name(share[0][0])
             await asyncio.to_thread(write_verified, path, events)
             log.info("recording.part", room=room, show=show_id, stream_entries=len(share), events=len(events),
@@ -258,6 +269,8 @@ class Recorder:
                         and parts_dir(self.data_dir, room, span.show_id).is_dir():
                     count = await asyncio.to_thread(merge_parts, self.data_dir, room, span.show_id)
                     log.info("recording.finished", room=room, show=span.show_id, events=count)
+                    if self.finished is not None:
+                        self._in_background(self.finished(room, span.show_id), f"review-{room}-{span.show_id}")
         return len(entries)
 
     async def _trim(self, room: str, recorded: str) -> None:
@@ -281,28 +294,39 @@ class Recorder:
         await self.redis.set(keys.recording_failure(room), orjson.dumps({"since": since, "error": str(exc)[:300]}))
 
 
-async def show_events(client: aioredis.Redis, data_dir: Path, room: str, *, show_id: int, start_ms: int,
-                      end_ms: int | None) -> list[dict]:
-    """Every event of a show: its recording once finished; while it runs (or before its
-    parts are merged), the parts written so far and the stream beyond the recorder."""
+def events_on_disk(data_dir: Path, room: str, show_id: int) -> list[dict]:
+    """What is recorded of a show: its recording once finished, else its parts so far."""
     final = recording_path(data_dir, room, show_id)
-    if final.exists():
-        return await asyncio.to_thread(read_recording, final)
-    raw_cursor = await client.get(keys.recorded(room))  # first: parts cover at least up to it
-    folder = parts_dir(data_dir, room, show_id)
-    recorded, names = await asyncio.to_thread(read_parts, folder)
+    for _ in range(3):
+        if final.exists():
+            return read_recording(final)
+        try:
+            events, _ = read_parts(parts_dir(data_dir, room, show_id))
+            return events
+        except FileNotFoundError:
+            continue  # merged meanwhile: the recording is there now
+    raise RecordingFailed(f"{final}: neither the recording nor its parts could be read")
+
+
+async def unrecorded_events(client: aioredis.Redis, room: str, *, start_ms: int, end_ms: int | None) -> list[dict]:
+    """A show's events the recorder has not reached yet, from the stream. Read before
+    the disk: whatever trimming takes after this is in a part written before it."""
+    raw_cursor = await client.get(keys.recorded(room))
     cursor = raw_cursor.decode() if raw_cursor else "0-0"
     start = f"({cursor}" if _id_key(cursor) >= (start_ms, 0) else f"{start_ms}-0"
     stop = str(end_ms) if end_ms else "+"
-    tail = []
+    tail: list[dict] = []
     while True:
         batch = await client.xrange(keys.stream(room), min=start, max=stop, count=READ_COUNT)
         tail.extend(orjson.loads(fields[b"e"]) for _, fields in batch)
         if len(batch) < READ_COUNT:
-            break
+            return tail
         start = f"({batch[-1][0].decode()}"
-    # A part written meanwhile holds what trimming may have taken from the tail.
-    later, _ = await asyncio.to_thread(read_parts, folder, names)
-    if not later and not folder.is_dir() and final.exists():
-        return await asyncio.to_thread(read_recording, final)  # merged meanwhile
-    return _unique([*recorded, *later, *tail])
+
+
+async def show_events(client: aioredis.Redis, data_dir: Path, room: str, *, show_id: int, start_ms: int,
+                      end_ms: int | None) -> list[dict]:
+    """Every event of a show: the stream beyond the recorder, then what is on disk."""
+    tail = await unrecorded_events(client, room, start_ms=start_ms, end_ms=end_ms)
+    recorded = await asyncio.to_thread(events_on_disk, data_dir, room, show_id)
+    return unique_events([*recorded, *tail])

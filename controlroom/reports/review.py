@@ -239,3 +239,26 @@ def _biggest_dip(series: dict) -> tuple[int, float] | None:
                 if drop >= DIP and (best is None or drop > best[1]):
                     best = (xs[i], drop)
     return best
+
+
+def engaged_audience(events: list[dict]) -> list[dict[str, Any]]:
+    """People who commented, gifted or bought, with their counts, most engaged first."""
+    people: dict[str, dict[str, Any]] = {}
+    for e in events:
+        user = e.get("user")
+        kind = e["type"]
+        if not user or kind not in ("comment", "gift", "order"):
+            continue
+        row = people.setdefault(user["id"], {"user_id": user["id"], "name": user.get("name") or "", "comments": 0,
+                                             "gifts": 0, "gift_value_cents": 0, "orders_paid": 0, "paid_cents": 0})
+        if user.get("name"):
+            row["name"] = user["name"]
+        if kind == "comment":
+            row["comments"] += 1
+        elif kind == "gift":
+            row["gifts"] += e.get("count", 1)
+            row["gift_value_cents"] += e.get("value_cents", 0)
+        elif e.get("status") == "paid":
+            row["orders_paid"] += 1
+            row["paid_cents"] += e.get("amount_cents", 0)
+    return sorted(people.values(), key=lambda r: (-r["paid_cents"], -r["gift_value_cents"], -r["comments"], r["user_id"]))

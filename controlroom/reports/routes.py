@@ -6,27 +6,24 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from controlroom.auth.deps import Exporter, Reviewer, PathNumber, Svc
 from controlroom.audit.service import record
 from controlroom.db.session import run_in_transaction
-from controlroom.moderation.live import PUBLISHED, tagger_of
-from controlroom.reports.service import build_show_review, engaged_audience, show_context, show_events
+from controlroom.reports.service import NoRecording
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.web.answers import ROOM_API, csv_answer, json_object
 from controlroom.web.exports import csv_text
-from controlroom.web.pages import client_ip, render_page
+from controlroom.web.pages import client_ip, refusal_text, render_page
 
 router = APIRouter()
 TABLES = ("minutes", "segments", "products")
 
 
 async def _review(services: Services, room: str, show_id: int) -> dict | None:
-    matcher, _ = await PUBLISHED.get(services.redis)
-    return await build_show_review(services.redis, services.sessions, data_dir=services.settings.data_dir, room=room,
-                                   show_id=show_id, tagger=tagger_of(matcher), now_ms=services.clock.now_ms())
+    return await services.reviews.review(room, show_id)
 
 
 @router.get("/rooms/{room}/shows/{show_id}/review", response_class=HTMLResponse, include_in_schema=False)
@@ -35,6 +32,18 @@ async def review_page(room: str, show_id: PathNumber, request: Request, services
     if review is None:
         return render_page(request, "pages/not_found.html", status_code=404, what=f"{room} #{show_id}")
     return render_page(request, "pages/review.html", r=review)
+
+
+@router.post("/rooms/{room}/shows/{show_id}/review/rebuild", include_in_schema=False)
+async def rebuild(room: str, show_id: PathNumber, request: Request, services: Svc, principal: Reviewer) -> Response:
+    """Compute the review again from the show's recording (off the event loop)."""
+    try:
+        rebuilt = await services.reviews.rebuild(room, show_id)
+    except NoRecording as refusal:
+        return PlainTextResponse(refusal_text(request, services, refusal), status_code=409)
+    if rebuilt is None:
+        return render_page(request, "pages/not_found.html", status_code=404, what=f"{room} #{show_id}")
+    return RedirectResponse(f"/rooms/{room}/shows/{show_id}/review", status_code=303)
 
 
 @router.get("/rooms/{room}/shows/{show_id}/review.json", tags=["reviews"], summary="A show's whole review",
@@ -88,11 +97,9 @@ async def compare(request: Request, services: Svc, principal: Reviewer, a: str =
 
 @router.get("/rooms/{room}/shows/{show_id}/audience.csv", include_in_schema=False)
 async def audience(room: str, show_id: PathNumber, request: Request, services: Svc, principal: Exporter) -> Response:
-    context = await run_in_transaction(services.sessions, lambda s: show_context(s, room, show_id, services.now()))
-    if context is None:
+    rows = await services.reviews.audience(room, show_id)
+    if rows is None:
         return PlainTextResponse(f"no show {show_id} in room {room!r}\n", status_code=404)
-    events = await show_events(services.redis, services.settings.data_dir, room, context["show"])
-    rows = engaged_audience(events)
 
     def audit(session) -> None:
         record(session, actor=principal.name, user_id=principal.user_id, action="review.audience_export", now=services.now(),

@@ -1,26 +1,36 @@
-"""Gathering what a review needs: the show's recorded events (its archive, or the
-room's stream while the show runs), script and run, alerts, playbook runs, cues, host
-messages, and the headline numbers of the room's earlier shows."""
+"""Reviews as the screens ask for them. An ended show's review is computed once (when its
+recording is finished, or when someone rebuilds it), stored in SQL and served from
+there; a running show's draft is computed from what is recorded so far plus the stream
+beyond the recorder, at most every DRAFT_TTL_S per show. Computing happens in a process
+of its own (controlroom/reports/compute.py): the event loop only gathers SQL context and
+waits. The room's earlier shows are compared through their stored headlines."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from controlroom.alerts.models import Alert
+from controlroom.bus import keys
+from controlroom.clock import Clock
 from controlroom.db.session import run_in_transaction
-from controlroom.metrics.state import Tagger
 from controlroom.playbooks.models import PlaybookRunRow
 from controlroom.playbooks.service import run_view
-from controlroom.reports.recorder import show_events as recorded_events
-from controlroom.reports.recording import show_span
-from controlroom.reports.review import apply_events, build_review, headline
+from controlroom.reports.compute import ReviewJob, compute_audience, compute_review
+from controlroom.reports.models import ShowReview
+from controlroom.i18n.refusal import Refusal
+from controlroom.reports.recorder import parts_dir, unrecorded_events
+from controlroom.reports.recording import recording_path, show_span
 from controlroom.rooms.models import Room
 from controlroom.shows.models import Show
 from controlroom.shows.engine import RunState
@@ -28,15 +38,14 @@ from controlroom.shows.models import CueFiring, HostMessage
 from controlroom.shows.runs import load_script
 
 PREVIOUS_SHOWS = 3
+# A running show's draft is computed again at most this often (seconds).
+DRAFT_TTL_S = 10
+
+log = structlog.get_logger(__name__)
 
 
 def _ms(moment: datetime | None) -> int | None:
     return int(moment.timestamp() * 1000) if moment else None
-
-
-async def show_events(client: aioredis.Redis, data_dir: Path, room: str, show: dict) -> list[dict]:
-    return await recorded_events(client, data_dir, room, show_id=show["id"], start_ms=show["start"],
-                                 end_ms=show["end"])
 
 
 def show_context(session: Session, room: str, show_id: int, now: datetime) -> dict[str, Any] | None:
@@ -51,9 +60,6 @@ def show_context(session: Session, room: str, show_id: int, now: datetime) -> di
     runs = session.scalars(select(PlaybookRunRow).where(
         PlaybookRunRow.room_id == show.room_id, PlaybookRunRow.started_at >= span_start,
         PlaybookRunRow.started_at <= span_end).order_by(PlaybookRunRow.started_at))
-    earlier = session.scalars(
-        select(Show).where(Show.room_id == show.room_id, Show.planned_start < show.planned_start,
-                           Show.rehearsal.is_(False)).order_by(Show.planned_start.desc()).limit(PREVIOUS_SHOWS))
     return {
         "show": {"id": show.id, "title": show.title, "start": start, "end": end, "rehearsal": show.rehearsal,
                  "planned_start": _ms(show.planned_start), "targets": show.targets or {}},
@@ -77,60 +83,134 @@ def show_context(session: Session, room: str, show_id: int, now: datetime) -> di
             for m in session.scalars(select(HostMessage).where(HostMessage.show_id == show.id)
                                      .order_by(HostMessage.sent_at))
         ],
-        "earlier": [
-            {"id": e.id, "span": show_span(e.run or {}, _ms(e.planned_start), 0)} for e in earlier
-        ],
+        "ended": show.status == "ended",
     }
 
 
-async def build_show_review(
-    client: aioredis.Redis, sessions: sessionmaker[Session], *, data_dir: Path, room: str, show_id: int,
-    tagger: Tagger | None, now_ms: int,
-) -> dict[str, Any] | None:
-    context = await run_in_transaction(
-        sessions, lambda s: show_context(s, room, show_id, datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc))
+def previous_headlines(session: Session, show_id: int) -> list[dict[str, Any]]:
+    """The stored headline numbers of the room's earlier real shows, newest first."""
+    show = session.get(Show, show_id)
+    rows = session.execute(
+        select(ShowReview.headline).join(Show, Show.id == ShowReview.show_id)
+        .where(Show.room_id == show.room_id, Show.planned_start < show.planned_start, Show.rehearsal.is_(False))
+        .order_by(Show.planned_start.desc()).limit(PREVIOUS_SHOWS)
     )
+    return [headline for (headline,) in rows]
+
+
+def _gather(session: Session, room: str, show_id: int, now: datetime) -> tuple[dict | None, dict | None, list]:
+    """(stored review body or None, context or None, previous headlines)."""
+    context = show_context(session, room, show_id, now)
     if context is None:
-        return None
-    show = context["show"]
-    events = await show_events(client, data_dir, room, show)
-    previous = []
-    for earlier in context["earlier"]:
-        earlier_events = await show_events(client, data_dir, room, {
-            "id": earlier["id"], "start": earlier["span"][0], "end": earlier["span"][1]})
-        if earlier_events:
-            previous.append(headline(apply_events(earlier_events, None), earlier_events, now_ms))
-    review = await asyncio.to_thread(
-        build_review, events=events, script=context["script"], run=context["run"],
-        planned_start_ms=show["planned_start"], now_ms=now_ms, targets=show["targets"], alerts=context["alerts"],
-        playbook_runs=context["playbook_runs"], cues=context["cues"], messages=context["messages"],
-        previous=previous, tagger=tagger,
-    )
-    review["show"] = show
-    review["room"] = room
-    review["room_name"] = context["room_name"]
-    review["events"] = len(events)
-    return review
+        return None, None, []
+    stored = session.get(ShowReview, show_id)
+    return (stored.body if stored is not None else None), context, previous_headlines(session, show_id)
 
 
-def engaged_audience(events: list[dict]) -> list[dict[str, Any]]:
-    """People who commented, gifted or bought, with their counts, most engaged first."""
-    people: dict[str, dict[str, Any]] = {}
-    for e in events:
-        user = e.get("user")
-        kind = e["type"]
-        if not user or kind not in ("comment", "gift", "order"):
-            continue
-        row = people.setdefault(user["id"], {"user_id": user["id"], "name": user.get("name") or "", "comments": 0,
-                                             "gifts": 0, "gift_value_cents": 0, "orders_paid": 0, "paid_cents": 0})
-        if user.get("name"):
-            row["name"] = user["name"]
-        if kind == "comment":
-            row["comments"] += 1
-        elif kind == "gift":
-            row["gifts"] += e.get("count", 1)
-            row["gift_value_cents"] += e.get("value_cents", 0)
-        elif e.get("status") == "paid":
-            row["orders_paid"] += 1
-            row["paid_cents"] += e.get("amount_cents", 0)
-    return sorted(people.values(), key=lambda r: (-r["paid_cents"], -r["gift_value_cents"], -r["comments"], r["user_id"]))
+def _store(session: Session, show_id: int, review: dict[str, Any], now: datetime) -> None:
+    row = session.get(ShowReview, show_id) or ShowReview(show_id=show_id)
+    row.computed_at, row.events, row.headline, row.body = now, review["events"], review["headline"], review
+    session.add(row)
+
+
+class NoRecording(Refusal):
+    pass
+
+
+class Reviews:
+    def __init__(self, redis: aioredis.Redis, sessions: sessionmaker[Session], *, data_dir: Path, clock: Clock,
+                 retention_days: int = 30) -> None:
+        self.redis = redis
+        self.retention_days = retention_days
+        self.sessions = sessions
+        self.data_dir = data_dir
+        self.clock = clock
+        self._pool: ProcessPoolExecutor | None = None
+        self._drafts: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
+        # One computation per show at a time; a second request waits for the first.
+        self._running: dict[tuple[str, int], asyncio.Future[dict[str, Any]]] = {}
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=timezone.utc)
+
+    async def _in_process(self, work, job: ReviewJob):
+        if self._pool is None:
+            # spawn: a fork of a process running an event loop and threads is unsafe.
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work, job)
+
+    async def _job(self, room: str, context: dict, previous: list) -> ReviewJob:
+        show = context["show"]
+        tail = [] if self._finished(room, show["id"]) else await unrecorded_events(
+            self.redis, room, start_ms=show["start"], end_ms=show["end"])
+        return ReviewJob(data_dir=self.data_dir, room=room, context=context, previous=previous,
+                         now_ms=self.clock.now_ms(), tail=tail, lexicon=await self.redis.get(keys.LEXICON))
+
+    def _finished(self, room: str, show_id: int) -> bool:
+        return recording_path(self.data_dir, room, show_id).exists()
+
+    async def review(self, room: str, show_id: int) -> dict[str, Any] | None:
+        stored, context, previous = await run_in_transaction(
+            self.sessions, lambda s: _gather(s, room, show_id, self._now()))
+        if context is None:
+            return None
+        if stored is not None:
+            return stored
+        if context["ended"] and self._finished(room, show_id):
+            return await self._compute(room, show_id, context, previous, store=True)
+        cached = self._drafts.get((room, show_id))
+        if cached is not None and time.monotonic() - cached[0] < DRAFT_TTL_S:
+            return cached[1]
+        return await self._compute(room, show_id, context, previous, store=False)
+
+    async def rebuild(self, room: str, show_id: int) -> dict[str, Any] | None:
+        """Compute again from the recording (stored when the show has ended and its
+        recording is finished); the same numbers the stored review shows."""
+        _, context, previous = await run_in_transaction(
+            self.sessions, lambda s: _gather(s, room, show_id, self._now()))
+        if context is None:
+            return None
+        store = context["ended"] and self._finished(room, show_id)
+        if context["ended"] and not store and not parts_dir(self.data_dir, room, show_id).is_dir():
+            raise NoRecording("show %(show)s has no recording to rebuild its review from (deleted after "
+                              "%(days)s days, or never written)", show=show_id, days=self.retention_days)
+        return await self._compute(room, show_id, context, previous, store=store)
+
+    async def recording_finished(self, room: str, show_id: int) -> None:
+        """The recorder merged a show's recording: its review is computed and stored now,
+        so the first person to open it does not wait."""
+        review = await self.rebuild(room, show_id)
+        log.info("review.stored", room=room, show=show_id, events=review["events"] if review else None)
+
+    async def _compute(self, room: str, show_id: int, context: dict, previous: list, *, store: bool) -> dict:
+        key = (room, show_id)
+        running = self._running.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            review = await self._in_process(compute_review, await self._job(room, context, previous))
+            if store:
+                await run_in_transaction(self.sessions, lambda s: _store(s, show_id, review, self._now()))
+                self._drafts.pop(key, None)
+            else:
+                self._drafts[key] = (time.monotonic(), review)
+            future.set_result(review)
+            return review
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: nobody else may be waiting
+            raise
+        finally:
+            del self._running[key]
+
+    async def audience(self, room: str, show_id: int) -> list[dict[str, Any]] | None:
+        context = await run_in_transaction(self.sessions, lambda s: show_context(s, room, show_id, self._now()))
+        if context is None:
+            return None
+        return await self._in_process(compute_audience, await self._job(room, context, []))

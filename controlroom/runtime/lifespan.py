@@ -20,6 +20,7 @@ from controlroom.moderation.service import install_default_lexicon
 from controlroom.observability import configure_logging
 from controlroom.playbooks.service import install_default_playbooks
 from controlroom.reports.recorder import Recorder
+from controlroom.reports.service import Reviews
 from controlroom.rules.service import install_default_rules
 from controlroom.runtime.chores import start_chores
 from controlroom.runtime.processing import run_processing
@@ -44,8 +45,10 @@ def serving_lifespan(settings: Settings, clock: Clock):
         resources = await open_resources(settings, clock, migrate=settings.auto_migrate)
         await install_defaults(resources)
         await resources.projections.republish_all()
+        reviews = Reviews(resources.redis, resources.sessions, data_dir=settings.data_dir, clock=clock,
+                          retention_days=settings.recording_retention_days)
         recorder = Recorder(resources.redis, resources.sessions, data_dir=settings.data_dir,
-                            stream_maxlen=settings.stream_maxlen)
+                            stream_maxlen=settings.stream_maxlen, finished=reviews.recording_finished)
         chores = start_chores(resources, recorder)
         # One view of SQL's health per process: pages, sockets, the alert engine and the
         # screens' "database unavailable" mark all follow this watch.
@@ -59,7 +62,7 @@ def serving_lifespan(settings: Settings, clock: Clock):
             settings=settings, redis=resources.redis, bus=resources.bus, projections=resources.projections,
             renderer=Renderer(tz=settings.tz), engine=resources.engine, sessions=resources.sessions, clock=clock,
             signer=Signer(settings.secret_key), worker_task=processing, database=database,
-            show_ended=_finish_recording(recorder),
+            show_ended=_finish_recording(recorder), reviews=reviews,
         )
         app.state.services = services
         await start_screens(app, services)
@@ -75,6 +78,7 @@ def serving_lifespan(settings: Settings, clock: Clock):
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(processing, timeout=10)
             await stop_screens(app)
+            reviews.close()
             await close_resources(resources)
             log.info("controlroom.stopped")
 

@@ -396,11 +396,13 @@ class Pipeline:
             if self._worker_task is not None and self._worker_task.done():
                 self._worker_task.result()
                 raise RuntimeError("the worker stopped")
-            if self.room not in self.worker.rooms:
-                raise RuntimeError(f"the worker lost room {self.room}")
             left = deadline - time.monotonic()
             if left <= 0:
-                raise RuntimeError(f"the worker did not apply the room's events within {DRAIN_TIMEOUT_S} s")
+                # A starved process can miss a lease renewal: the worker takes the room
+                # back once the lease runs out (it is the only one), so only time is fatal.
+                held = "holds" if self.room in self.worker.rooms else "does not hold"
+                raise RuntimeError(f"the worker did not apply the room's events within {DRAIN_TIMEOUT_S} s "
+                                   f"(it {held} room {self.room})")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._applied.wait(), timeout=min(left, 0.5))
 
