@@ -4,14 +4,18 @@ two shows side by side, and the engaged audience for the team's CRM."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from controlroom.auth.deps import Exporter, Reviewer, PathNumber, Svc
 from controlroom.audit.service import record
 from controlroom.db.session import run_in_transaction
-from controlroom.reports.service import NoRecording
+from controlroom.i18n.refusal import Refusal
+from controlroom.reports.service import KINDS, NoRecording, reviews_index
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.web.answers import ROOM_API, csv_answer, json_object
@@ -20,6 +24,7 @@ from controlroom.web.pages import client_ip, refusal_text, render_page
 
 router = APIRouter()
 TABLES = ("minutes", "segments", "products")
+MAX_COMPARED = 4
 
 
 async def _review(services: Services, room: str, show_id: int) -> dict | None:
@@ -80,19 +85,50 @@ async def review_csv(room: str, show_id: PathNumber, services: Svc, principal: R
                     headers={"Content-Disposition": f'attachment; filename="{room}-show-{show_id}-{table}.csv"'})
 
 
+@router.get("/reviews", response_class=HTMLResponse, include_in_schema=False)
+async def index(request: Request, services: Svc, principal: Reviewer, room: str = "", start: str = Query("", alias="from"),
+                end: str = Query("", alias="to"), kind: str = "all") -> Response:
+    """Every show of the reader's rooms, filterable, to open or compare their reviews."""
+    tz = services.settings.tz
+    errors = []
+    first = last = None
+    for name, text in (("from", start), ("to", end)):
+        try:
+            day = date.fromisoformat(text) if text else None
+        except ValueError:
+            errors.append(Refusal("%(field)s: not a date (YYYY-MM-DD): %(value)s", field=name, value=text[:20]))
+            continue
+        if day is not None and name == "from":
+            first = datetime.combine(day, time.min, tz)
+        elif day is not None:
+            last = datetime.combine(day + timedelta(days=1), time.min, tz)
+    if kind not in KINDS:
+        errors.append(Refusal("kind: one of %(choices)s", choices=", ".join(KINDS)))
+        kind = "all"
+    data = await run_in_transaction(services.sessions, lambda s: reviews_index(
+        s, room_slugs=principal.room_slugs, room=room, start=first, end=last, kind=kind))
+    return render_page(request, "pages/reviews.html", status_code=422 if errors else 200,
+                       errors=[refusal_text(request, services, e) for e in errors],
+                       filters={"room": room, "from": start, "to": end, "kind": kind}, **data)
+
+
 @router.get("/reviews/compare", response_class=HTMLResponse, include_in_schema=False)
-async def compare(request: Request, services: Svc, principal: Reviewer, a: str = "", b: str = "") -> Response:
-    """Two shows side by side; `a` and `b` are room/show (e.g. demo/3)."""
+async def compare(request: Request, services: Svc, principal: Reviewer, a: str = "", b: str = "",
+                  show: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006 - FastAPI's form of a list
+    """Shows side by side: `show=room/id` repeated (from the reviews index), or `a` and `b`."""
+    refs = show or [ref for ref in (a, b) if ref]
+    if len(refs) < 2:
+        return RedirectResponse("/reviews", status_code=303)
     reviews = []
-    for ref in (a, b):
-        room, _, show = ref.partition("/")
-        if not show.isdigit() or not principal.can_see_room(room):
+    for ref in refs[:MAX_COMPARED]:
+        room, _, show_id = ref.partition("/")
+        if not show_id.isdigit() or not principal.can_see_room(room):
             return render_page(request, "pages/not_found.html", status_code=404, what=ref or "?")
-        review = await _review(services, room, int(show))
+        review = await _review(services, room, int(show_id))
         if review is None:
             return render_page(request, "pages/not_found.html", status_code=404, what=ref)
         reviews.append(review)
-    return render_page(request, "pages/review_compare.html", a=reviews[0], b=reviews[1])
+    return render_page(request, "pages/review_compare.html", reviews=reviews)
 
 
 @router.get("/rooms/{room}/shows/{show_id}/audience.csv", include_in_schema=False)

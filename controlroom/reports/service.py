@@ -214,3 +214,38 @@ class Reviews:
         if context is None:
             return None
         return await self._in_process(compute_audience, await self._job(room, context, []))
+
+
+INDEX_LIMIT = 300
+KINDS = ("all", "shows", "rehearsals")
+
+
+def reviews_index(session: Session, *, room_slugs: frozenset[str] | None, room: str, start: datetime | None,
+                  end: datetime | None, kind: str) -> dict[str, Any]:
+    """Every show of the rooms the reader may see, newest first, with the stored headline
+    of those whose review is computed; the rooms for the filter."""
+    rooms = select(Room.slug, Room.name).order_by(Room.name)
+    shows = (select(Show.id, Show.title, Show.planned_start, Show.status, Show.rehearsal, Room.slug, Room.name,
+                    ShowReview.headline)
+             .join(Room, Room.id == Show.room_id).outerjoin(ShowReview, ShowReview.show_id == Show.id))
+    if room_slugs is not None:
+        rooms = rooms.where(Room.slug.in_(room_slugs))
+        shows = shows.where(Room.slug.in_(room_slugs))
+    if room:
+        shows = shows.where(Room.slug == room)
+    if start is not None:
+        shows = shows.where(Show.planned_start >= start)
+    if end is not None:
+        shows = shows.where(Show.planned_start < end)
+    if kind != "all":
+        shows = shows.where(Show.rehearsal.is_(kind == "rehearsals"))
+    rows = session.execute(shows.order_by(Show.planned_start.desc(), Show.id.desc()).limit(INDEX_LIMIT + 1)).all()
+    return {
+        "rooms": [tuple(r) for r in session.execute(rooms)],
+        "shows": [
+            {"id": r.id, "title": r.title, "planned_start": r.planned_start, "status": r.status,
+             "rehearsal": r.rehearsal, "room": r.slug, "room_name": r.name, "headline": r.headline}
+            for r in rows[:INDEX_LIMIT]
+        ],
+        "more": len(rows) > INDEX_LIMIT,
+    }

@@ -74,6 +74,12 @@ class Renderer:
                 return "–"
             return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(tz).strftime("%H:%M:%S")
 
+        def clock_date(ms: int | None) -> str:
+            """A moment (ms) as a date and time of day in the show's time zone."""
+            if not ms:
+                return "–"
+            return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
         def local_datetime(value: datetime | None) -> str:
             return "–" if value is None else value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -102,7 +108,7 @@ class Renderer:
             return format_decimal(round(value, 1), locale=babel_locale)
 
         env.filters.update(
-            countdown=countdown, highlight=highlight, measure=measure, number=number, money=money, clock_time=clock_time, datetime=local_datetime, percent=percent,
+            countdown=countdown, highlight=highlight, measure=measure, number=number, money=money, clock_time=clock_time, clock_date=clock_date, datetime=local_datetime, percent=percent,
             duration=duration,
         )
         env.globals.update(
