@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/matcher_quality.py
 	$(BIN)/python bench/alerts.py
+	$(BIN)/python bench/review.py
 
 # Re-extract UI strings after changing templates or code, then translate the new
 # entries in controlroom/i18n/locales/*/LC_MESSAGES/messages.po.
