@@ -137,8 +137,8 @@ def main() -> None:
                 client = connect(redis_url)
                 reviews = Reviews(client, sessions, data_dir=data_dir, clock=SystemClock())
                 stored = await reviews.review(room, show_id)
-                renderer.render("pages/review.html", locale="zh_CN", r=stored, principal=principal, csrf_token="x",
-                                path="/")
+                renderer.render("pages/review.html", locale="zh_CN", r=stored, items=[], principal=principal,
+                                csrf_token="x", path="/")
                 await client.aclose()
 
             stored_s, _ = best(args.repeat, lambda: asyncio.run(open_stored()))

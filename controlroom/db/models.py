@@ -8,7 +8,7 @@ from controlroom.ingest.bindings import PlatformBinding
 from controlroom.metrics.models import RoomMinute
 from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm, QuickReply
 from controlroom.playbooks.models import PlaybookEvent, PlaybookRow, PlaybookRunRow
-from controlroom.reports.models import ShowReview
+from controlroom.reports.models import ReviewItem, ShowReview
 from controlroom.rooms.models import Room
 from controlroom.rules.models import Rule
 from controlroom.shows.models import CueFiring, HostMessage, SegmentRow, Show
@@ -16,6 +16,6 @@ from controlroom.shows.models import CueFiring, HostMessage, SegmentRow, Show
 __all__ = [
     "Alert", "AlertTransition", "AllowPhrase", "ApiKey", "AuditEntry", "Base", "CueFiring", "HostLink", "HostMessage",
     "LexiconCategory", "LexiconTerm", "LoginSession", "PlatformBinding", "PlaybookEvent", "PlaybookRow",
-    "PlaybookRunRow", "QuickReply", "Room", "RoomMinute", "Rule", "SegmentRow", "Show", "ShowReview", "Silence", "User",
+    "PlaybookRunRow", "QuickReply", "Room", "ReviewItem", "RoomMinute", "Rule", "SegmentRow", "Show", "ShowReview", "Silence", "User",
     "user_rooms",
 ]

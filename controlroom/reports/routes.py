@@ -8,14 +8,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from controlroom.auth.deps import Exporter, Reviewer, PathNumber, Svc
 from controlroom.audit.service import record
 from controlroom.db.session import run_in_transaction
 from controlroom.i18n.refusal import Refusal
+from controlroom.reports.items import ItemRefused, add_item, open_actions_before, show_items, tick_item
 from controlroom.reports.service import KINDS, NoRecording, reviews_index
+from controlroom.shows.models import Show
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.web.answers import ROOM_API, csv_answer, json_object
@@ -36,7 +38,79 @@ async def review_page(room: str, show_id: PathNumber, request: Request, services
     review = await _review(services, room, show_id)
     if review is None:
         return render_page(request, "pages/not_found.html", status_code=404, what=f"{room} #{show_id}")
-    return render_page(request, "pages/review.html", r=review)
+    items = await run_in_transaction(services.sessions, lambda s: show_items(s, show_id))
+    return render_page(request, "pages/review.html", r=review, items=items)
+
+
+def _items_answer(request: Request, services: Services, room: str, show_id: int, items: list, *,
+                  error: str | None = None) -> Response:
+    if not request.headers.get("hx-request"):
+        return RedirectResponse(f"/rooms/{room}/shows/{show_id}/review#review-items", status_code=303)
+    if error is not None:
+        return PlainTextResponse(error, status_code=409)
+    return render_page(request, "partials/_review_items.html", room=room, show_id=show_id, items=items)
+
+
+@router.post("/rooms/{room}/shows/{show_id}/review/items", include_in_schema=False)
+async def add_review_item(
+    room: str, show_id: PathNumber, request: Request, services: Svc, principal: Reviewer,
+    kind: Annotated[str, Form()] = "", text: Annotated[str, Form()] = "", segment: Annotated[str, Form()] = "",
+    sku: Annotated[str, Form()] = "",
+) -> Response:
+    """A problem or an action item written down in the review meeting."""
+    def work(session) -> list:
+        add_item(session, room=room, show_id=show_id, kind=kind, text=text, segment=segment, sku=sku,
+                 by=principal.name, now=services.now())
+        return show_items(session, show_id)
+
+    try:
+        items = await run_in_transaction(services.sessions, work)
+    except ItemRefused as refusal:
+        return _items_answer(request, services, room, show_id, [], error=refusal_text(request, services, refusal))
+    except LookupError:
+        return render_page(request, "pages/not_found.html", status_code=404, what=f"{room} #{show_id}")
+    return _items_answer(request, services, room, show_id, items)
+
+
+@router.get("/rooms/{room}/shows/{show_id}/open-actions", include_in_schema=False)
+async def open_actions(room: str, show_id: PathNumber, request: Request, services: Svc, principal: Reviewer) -> Response:
+    """The open action items of the room's earlier reviews, for a show's script editor."""
+    def read(session) -> list | None:
+        show = session.get(Show, show_id)
+        room_row = room_by_slug(session, room)
+        if show is None or room_row is None or show.room_id != room_row.id:
+            return None
+        return open_actions_before(session, show)
+
+    actions = await run_in_transaction(services.sessions, read)
+    if actions is None:
+        return PlainTextResponse(f"no show {show_id} in room {room!r}", status_code=404)
+    return render_page(request, "partials/_open_actions.html", room=room, show_id=show_id, open_actions=actions)
+
+
+@router.post("/rooms/{room}/review-items/{item_id}/done", include_in_schema=False)
+async def tick_review_item(room: str, item_id: PathNumber, request: Request, services: Svc, principal: Reviewer,
+                           script_of: Annotated[str, Form()] = "") -> Response:
+    """Tick an action item (from its review, or from a later show's script editor:
+    `script_of` names that show, whose open items are answered)."""
+    def work(session) -> dict:
+        item = tick_item(session, room=room, item_id=item_id, by=principal.name, now=services.now())
+        if script_of.isdigit():
+            later = session.get(Show, int(script_of))
+            return {"actions": open_actions_before(session, later) if later and later.room_id == item.room_id else [],
+                    "show": int(script_of)}
+        return {"items": show_items(session, item.show_id), "show_id": item.show_id}
+
+    try:
+        answer = await run_in_transaction(services.sessions, work)
+    except LookupError as error:
+        return PlainTextResponse(str(error), status_code=404)
+    if "actions" in answer:
+        if not request.headers.get("hx-request"):
+            return RedirectResponse(f"/rooms/{room}/shows/{answer['show']}/script", status_code=303)
+        return render_page(request, "partials/_open_actions.html", room=room, show_id=answer["show"],
+                           open_actions=answer["actions"])
+    return _items_answer(request, services, room, answer["show_id"], answer["items"])
 
 
 @router.post("/rooms/{room}/shows/{show_id}/review/rebuild", include_in_schema=False)

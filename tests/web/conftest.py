@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,19 @@ def page(browser):
     context.close()
     # A 401/403 page the test asked for on purpose is logged as a failed resource load.
     assert [p for p in problems if "Failed to load resource" not in p] == []
+
+
+REFUSED_LOG = re.compile(r"Response Status Error Code (403|409) from |htmx:sendError|htmx:afterRequest|net::ERR_FAILED")
+
+
+@pytest.fixture
+def refusing_page(browser):
+    """As `page`, but a refusal the test provokes on purpose may be logged by htmx."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" or "htmx:" in m.text else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    yield page
+    context.close()
+    assert [p for p in problems if "Failed to load resource" not in p and not REFUSED_LOG.search(p)] == []

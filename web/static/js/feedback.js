@@ -175,6 +175,8 @@
     // What the person did (a click, a submit), not a form checking itself as one types.
     var trigger = config.triggeringEvent;
     if (trigger && trigger.type !== "submit" && trigger.type !== "click") return;
+    // A form that writes something new (a note, an item) is emptied for the next one.
+    if (detail.elt && detail.elt.tagName === "FORM" && detail.elt.hasAttribute("data-reset-on-success")) detail.elt.reset();
     noteFor("done", text("done"), detail);
   });
 })();
