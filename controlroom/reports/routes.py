@@ -4,6 +4,7 @@ two shows side by side, and the engaged audience for the team's CRM."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
@@ -17,15 +18,19 @@ from controlroom.db.session import run_in_transaction
 from controlroom.i18n.refusal import Refusal
 from controlroom.reports.items import ItemRefused, add_item, open_actions_before, show_items, tick_item
 from controlroom.reports.service import KINDS, NoRecording, reviews_index
+from controlroom.reports.tables import review_tables, workbook
 from controlroom.shows.models import Show
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.web.answers import ROOM_API, csv_answer, json_object
 from controlroom.web.exports import csv_text
-from controlroom.web.pages import client_ip, refusal_text, render_page
+from controlroom.i18n import translations
+from controlroom.web.pages import client_ip, refusal_text, render_page, request_locale
 
 router = APIRouter()
-TABLES = ("minutes", "segments", "products")
+TABLES = ("minutes", "segments", "products", "headline", "hot_words", "questions", "incidents", "playbooks",
+          "review_items")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_COMPARED = 4
 
 
@@ -137,26 +142,42 @@ async def review_json(room: str, show_id: PathNumber, services: Svc, principal: 
 
 
 @router.get("/rooms/{room}/shows/{show_id}/review.csv", tags=["reviews"], summary="A table of the review as CSV",
-            responses={**csv_answer("One table (minutes, segments or products); formula cells neutralised"),
-                       **ROOM_API})
+            responses={**csv_answer("One table (minutes, segments, products, headline, hot_words, questions, incidents, "
+                                    "playbooks, review_items); times also in the show's time zone; formula cells "
+                                    "neutralised"), **ROOM_API})
 async def review_csv(room: str, show_id: PathNumber, services: Svc, principal: Reviewer, table: str = "minutes") -> Response:
     if table not in TABLES:
         return JSONResponse({"detail": f"table: one of {', '.join(TABLES)}"}, status_code=422)
-    review = await _review(services, room, show_id)
-    if review is None:
+    tables = await _tables(services, room, show_id)
+    if tables is None:
         return JSONResponse({"detail": f"no show {show_id} in room {room!r}"}, status_code=404)
-    if table == "minutes":
-        s = review["series"]
-        body = csv_text([list(row) for row in zip(s["x"], s["online"], s["comments"], s["likes"], s["gmv"])],
-                        ["minute_unix_s", "online", "comments", "likes", "gmv_yuan"])
-    elif table == "segments":
-        body = csv_text(review["segments"], ["index", "title", "kind", "planned_start_s", "planned_s", "actual_s",
-                                             "over_s", "skipped", "avg_online", "new_viewers", "comments", "orders_paid",
-                                             "gmv_cents", "gmv_per_min_cents", "conversion_rate", "rank"])
-    else:
-        body = csv_text(review["products"], ["sku", "clicks", "orders", "gmv_cents", "refunds"])
+    chosen = tables[table]
+    body = csv_text(chosen.rows, chosen.keys)
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{room}-show-{show_id}-{table}.csv"'})
+
+
+@router.get("/rooms/{room}/shows/{show_id}/review.xlsx", tags=["reviews"], summary="The review as an Excel workbook",
+            responses={200: {"description": "A sheet per table, headers in the reader's language; text cells are "
+                                            "text, never formulas",
+                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}},
+                       **ROOM_API})
+async def review_xlsx(room: str, show_id: PathNumber, request: Request, services: Svc, principal: Reviewer) -> Response:
+    tables = await _tables(services, room, show_id)
+    if tables is None:
+        return JSONResponse({"detail": f"no show {show_id} in room {room!r}"}, status_code=404)
+    gettext = translations(request_locale(request, services)).gettext
+    body = await asyncio.to_thread(workbook, tables, gettext)
+    return Response(body, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{room}-show-{show_id}-review.xlsx"'})
+
+
+async def _tables(services: Services, room: str, show_id: int) -> dict | None:
+    review = await _review(services, room, show_id)
+    if review is None:
+        return None
+    items = await run_in_transaction(services.sessions, lambda s: show_items(s, show_id))
+    return review_tables(review, items, services.settings.tz)
 
 
 @router.get("/reviews", response_class=HTMLResponse, include_in_schema=False)
