@@ -6,7 +6,7 @@ the cues and the messages. A running show gives a draft; an ended one, the final
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from statistics import fmean
 from typing import Any, Iterable
 
@@ -27,26 +27,76 @@ DIP = 0.2
 INTERACTION_KINDS = {"comment", "like", "gift", "share", "follow"}
 
 
-def _distinct(events: Iterable[dict]) -> dict[str, int]:
-    sets: dict[str, set[str]] = {k: set() for k in ("viewers", "interacting", "likers", "clickers", "orderers", "payers")}
+PEOPLE = ("viewers", "interacting", "likers", "clickers", "orderers", "payers")
+
+
+def _collect(people: dict[str, set[str]], events: Iterable[dict]) -> None:
     for e in events:
         user = e.get("user")
         if not user:
             continue
         uid = user["id"]
-        sets["viewers"].add(uid)
+        people["viewers"].add(uid)
         kind = e["type"]
         if kind in INTERACTION_KINDS:
-            sets["interacting"].add(uid)
+            people["interacting"].add(uid)
         if kind == "like":
-            sets["likers"].add(uid)
+            people["likers"].add(uid)
         elif kind == "product_click":
-            sets["clickers"].add(uid)
+            people["clickers"].add(uid)
         elif kind == "order" and e.get("status") == "created":
-            sets["orderers"].add(uid)
+            people["orderers"].add(uid)
         elif kind == "order" and e.get("status") == "paid":
-            sets["payers"].add(uid)
-    return {k: len(v) for k, v in sets.items()}
+            people["payers"].add(uid)
+
+
+@dataclass
+class _Share:
+    """The numbers of a share of the show (all of it, or one segment): its room state,
+    order ledger and distinct people."""
+
+    state: RoomState = field(default_factory=RoomState)
+    ledger: dict[str, int] = field(default_factory=dict)
+    people: dict[str, set[str]] = field(default_factory=lambda: {kind: set() for kind in PEOPLE})
+
+    def add(self, events: list[dict], tagger: Tagger | None) -> None:
+        self.state.apply(events, self.ledger, tagger)
+        _collect(self.people, events)
+
+    def distinct(self) -> dict[str, int]:
+        return {kind: len(ids) for kind, ids in self.people.items()}
+
+
+class ReviewFold:
+    """Everything a review is computed from, folded batch by batch as the recording
+    grows: the show's numbers (the same RoomState code as live, so every number has the
+    live definition), each segment's, and when each person was first seen. A running
+    show's draft folds only what was recorded since the last draft; the final review
+    folds the whole recording once."""
+
+    def __init__(self, tagger: Tagger | None = None) -> None:
+        self.tagger = tagger
+        self.show = _Share()
+        self.segments: dict[int, _Share] = {}
+        self.first_seen: dict[str, int] = {}
+        self.events = 0
+
+    def add(self, events: Iterable[dict], spans: list[tuple[int, int, int]]) -> None:
+        """`spans`: (segment index, start, end) of each actual run of a segment, as the
+        run stands now (see `segment_spans`)."""
+        events = sorted(events, key=lambda e: e["ts"])
+        self.show.add(events, self.tagger)
+        by_segment: dict[int, list[dict]] = {}
+        for e in events:
+            user = e.get("user")
+            if user and e["ts"] < self.first_seen.get(user["id"], e["ts"] + 1):
+                self.first_seen[user["id"]] = e["ts"]
+            index = _segment_of(e["ts"], spans)
+            if index is not None:
+                by_segment.setdefault(index, []).append(e)
+        for index, share in by_segment.items():
+            self.segments.setdefault(index, _Share()).add(share, self.tagger)
+        self.events += len(events)
 
 
 def apply_events(events: list[dict], tagger: Tagger | None) -> RoomState:
@@ -55,8 +105,8 @@ def apply_events(events: list[dict], tagger: Tagger | None) -> RoomState:
     return state
 
 
-def headline(state: RoomState, events: list[dict], now_ms: int) -> dict[str, Any]:
-    view = room_view(state, now_ms=now_ms, distinct=_distinct(events))
+def headline(state: RoomState, distinct: dict[str, int], now_ms: int) -> dict[str, Any]:
+    view = room_view(state, now_ms=now_ms, distinct=distinct)
     onlines = [row[M_ONLINE] for row in state.minutes.values()]
     numbers = {name: view.get(name) for name in HEADLINE}
     numbers["avg_online"] = fmean(onlines) if onlines else 0
@@ -64,7 +114,7 @@ def headline(state: RoomState, events: list[dict], now_ms: int) -> dict[str, Any
     return numbers
 
 
-def _segment_spans(run: RunState, now_ms: int) -> list[tuple[int, int, int]]:
+def segment_spans(run: RunState, now_ms: int) -> list[tuple[int, int, int]]:
     """(segment index, start, end) of each actual run of a segment, half-open."""
     return [(a.index, a.started_at, a.ended_at or now_ms) for a in run.actuals]
 
@@ -81,29 +131,32 @@ def build_review(
     targets: dict[str, Any] | None = None, alerts: list[dict] = (), playbook_runs: list[dict] = (),
     cues: list[dict] = (), messages: list[dict] = (), previous: list[dict] = (), tagger: Tagger | None = None,
 ) -> dict[str, Any]:
-    """`previous`: headline numbers of the room's earlier shows, newest first."""
-    events = sorted(events, key=lambda e: e["ts"])
-    state = apply_events(events, tagger)
-    numbers = headline(state, events, now_ms)
-    spans = _segment_spans(run, now_ms)
-    report = engine.planned_vs_actual(script, run, now_ms)
-    first_seen: dict[str, int] = {}
-    by_segment: dict[int, list[dict]] = {}
-    for e in events:
-        user = e.get("user")
-        if user and user["id"] not in first_seen:
-            first_seen[user["id"]] = e["ts"]
-        index = _segment_of(e["ts"], spans)
-        if index is not None:
-            by_segment.setdefault(index, []).append(e)
+    """The review of a show's events, all at once. `previous`: headline numbers of the
+    room's earlier shows, newest first."""
+    fold = ReviewFold(tagger)
+    fold.add(events, segment_spans(run, now_ms))
+    return review_of(fold, script=script, run=run, planned_start_ms=planned_start_ms, now_ms=now_ms, targets=targets,
+                     alerts=alerts, playbook_runs=playbook_runs, cues=cues, messages=messages, previous=previous)
 
+
+def review_of(
+    fold: ReviewFold, *, script: Script, run: RunState, planned_start_ms: int, now_ms: int,
+    targets: dict[str, Any] | None = None, alerts: list[dict] = (), playbook_runs: list[dict] = (),
+    cues: list[dict] = (), messages: list[dict] = (), previous: list[dict] = (),
+) -> dict[str, Any]:
+    """The review from what is folded so far: work in proportion to the show's minutes,
+    segments and words, not to its events."""
+    state = fold.show.state
+    numbers = headline(state, fold.show.distinct(), now_ms)
+    spans = segment_spans(run, now_ms)
+    report = engine.planned_vs_actual(script, run, now_ms)
     segments = []
     for row in report:
-        seg_events = by_segment.get(row.index, [])
-        seg_state = apply_events(seg_events, tagger)
-        seg_distinct = _distinct(seg_events)
+        share = fold.segments.get(row.index) or _Share()
+        seg_state = share.state
+        seg_distinct = share.distinct()
         seg_spans = [(s, e) for i, s, e in spans if i == row.index]
-        new_viewers = sum(1 for ts in first_seen.values() if any(s <= ts < e for s, e in seg_spans))
+        new_viewers = sum(1 for ts in fold.first_seen.values() if any(s <= ts < e for s, e in seg_spans))
         minutes = (row.actual_s or 0) / 60
         onlines = [r[M_ONLINE] for r in seg_state.minutes.values()]
         segments.append({

@@ -1,7 +1,7 @@
 """Reviews as the screens ask for them. An ended show's review is computed once (when its
 recording is finished, or when someone rebuilds it), stored in SQL and served from
-there; a running show's draft is computed from what is recorded so far plus the stream
-beyond the recorder, at most every DRAFT_TTL_S per show. Computing happens in a process
+there; a running show's draft is folded on from what was recorded since the last draft
+(as of the recorder, a few seconds behind), at most every DRAFT_TTL_S per show. Computing happens in a process
 of its own (controlroom/reports/compute.py): the event loop only gathers SQL context and
 waits. The room's earlier shows are compared through their stored headlines."""
 
@@ -26,7 +26,7 @@ from controlroom.clock import Clock
 from controlroom.db.session import run_in_transaction
 from controlroom.playbooks.models import PlaybookRunRow
 from controlroom.playbooks.service import run_view
-from controlroom.reports.compute import ReviewJob, compute_audience, compute_review
+from controlroom.reports.compute import ReviewJob, compute_audience, compute_draft, compute_review
 from controlroom.reports.models import ShowReview
 from controlroom.i18n.refusal import Refusal
 from controlroom.reports.recorder import parts_dir, unrecorded_events
@@ -38,8 +38,8 @@ from controlroom.shows.models import CueFiring, HostMessage
 from controlroom.shows.runs import load_script
 
 PREVIOUS_SHOWS = 3
-# A running show's draft is computed again at most this often (seconds).
-DRAFT_TTL_S = 10
+# A running show's draft is folded on at most this often (seconds).
+DRAFT_TTL_S = 5
 
 log = structlog.get_logger(__name__)
 
@@ -143,12 +143,12 @@ class Reviews:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         return await asyncio.get_running_loop().run_in_executor(self._pool, work, job)
 
-    async def _job(self, room: str, context: dict, previous: list) -> ReviewJob:
+    async def _job(self, room: str, context: dict, previous: list, *, tail: bool = True) -> ReviewJob:
         show = context["show"]
-        tail = [] if self._finished(room, show["id"]) else await unrecorded_events(
+        unrecorded = [] if not tail or self._finished(room, show["id"]) else await unrecorded_events(
             self.redis, room, start_ms=show["start"], end_ms=show["end"])
         return ReviewJob(data_dir=self.data_dir, room=room, context=context, previous=previous,
-                         now_ms=self.clock.now_ms(), tail=tail, lexicon=await self.redis.get(keys.LEXICON))
+                         now_ms=self.clock.now_ms(), tail=unrecorded, lexicon=await self.redis.get(keys.LEXICON))
 
     def _finished(self, room: str, show_id: int) -> bool:
         return recording_path(self.data_dir, room, show_id).exists()
@@ -194,7 +194,9 @@ class Reviews:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._running[key] = future
         try:
-            review = await self._in_process(compute_review, await self._job(room, context, previous))
+            # A draft folds what was recorded since the last one; a stored review, everything.
+            work = compute_review if store else compute_draft
+            review = await self._in_process(work, await self._job(room, context, previous, tail=store))
             if store:
                 await run_in_transaction(self.sessions, lambda s: _store(s, show_id, review, self._now()))
                 self._drafts.pop(key, None)

@@ -85,6 +85,8 @@ def test_a_show_longer_than_the_stream_bound_keeps_every_event_and_the_next_plan
         # Trimmed to the bound as the show went, never below what was not yet recorded.
         _wait(lambda: store.xlen(keys.stream(room)) <= STREAM_MAXLEN, what="trimmed stream")
 
+        newest = store.xrevrange(keys.stream(room), count=1)[0][0]
+        _wait(lambda: store.get(keys.recorded(room)) == newest, what="the recorder at the newest entry")
         draft = client.get(f"/rooms/{room}/shows/{first}/review.json").json()
         assert draft["final"] is False
         assert draft["events"] == total and draft["headline"]["comments"] == total
