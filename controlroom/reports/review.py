@@ -6,6 +6,8 @@ the cues and the messages. A running show gives a draft; an ended one, the final
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from statistics import fmean
 from typing import Any, Iterable
@@ -119,6 +121,19 @@ def segment_spans(run: RunState, now_ms: int) -> list[tuple[int, int, int]]:
     return [(a.index, a.started_at, a.ended_at or now_ms) for a in run.actuals]
 
 
+def _first_seen_by_segment(first_seen: Iterable[int], spans: list[tuple[int, int, int]]) -> Counter[int]:
+    """How many people were first seen in each segment: one search among the spans per
+    person (the spans of a run follow each other and never overlap)."""
+    ordered = sorted(spans, key=lambda span: span[1])
+    starts = [start for _, start, _ in ordered]
+    counted: Counter[int] = Counter()
+    for ts in first_seen:
+        at = bisect_right(starts, ts) - 1
+        if at >= 0 and ts < ordered[at][2]:
+            counted[ordered[at][0]] += 1
+    return counted
+
+
 def _segment_of(ts: int, spans: list[tuple[int, int, int]]) -> int | None:
     for index, start, end in spans:
         if start <= ts < end:
@@ -150,13 +165,13 @@ def review_of(
     numbers = headline(state, fold.show.distinct(), now_ms)
     spans = segment_spans(run, now_ms)
     report = engine.planned_vs_actual(script, run, now_ms)
+    first_seen_in = _first_seen_by_segment(fold.first_seen.values(), spans)
     segments = []
     for row in report:
         share = fold.segments.get(row.index) or _Share()
         seg_state = share.state
         seg_distinct = share.distinct()
-        seg_spans = [(s, e) for i, s, e in spans if i == row.index]
-        new_viewers = sum(1 for ts in fold.first_seen.values() if any(s <= ts < e for s, e in seg_spans))
+        new_viewers = first_seen_in.get(row.index, 0)
         minutes = (row.actual_s or 0) / 60
         onlines = [r[M_ONLINE] for r in seg_state.minutes.values()]
         segments.append({
