@@ -36,7 +36,7 @@ def test_the_review_exports_local_times_and_one_workbook_with_every_table_as_tex
     assert "'=HYPERLINK" in items  # neutralised in the CSV
     assert client.get(f"{page}.csv?table=nothing").status_code == 422
 
-    answer = client.get(f"{page}.xlsx")
+    answer = client.get(f"{page}.xlsx?lang=zh_CN")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = openpyxl.load_workbook(io.BytesIO(answer.content))
     assert {"核心数据", "分钟走势", "环节", "商品", "热词", "热门问题", "事件", "预案", "复盘会"} <= set(book.sheetnames)
@@ -49,3 +49,4 @@ def test_the_review_exports_local_times_and_one_workbook_with_every_table_as_tex
     assert cell.value == FORMULA and cell.data_type == "s"  # text, not a formula
     english = openpyxl.load_workbook(io.BytesIO(client.get(f"{page}.xlsx?lang=en").content))
     assert "Per minute" in english.sheetnames
+    client.get("/reviews?lang=zh_CN")  # the shared admin client reads Chinese again

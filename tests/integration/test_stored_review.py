@@ -48,7 +48,7 @@ def test_an_ended_show_s_review_is_stored_served_without_its_recording_and_rebui
         assert {k: again[k] for k in COMPARED} == {k: first[k] for k in COMPARED}
         page = client.get(f"/rooms/{room}/shows/{show_id}/review")
         assert page.status_code == 200 and f"{first['headline']['comments']:,}" in page.text
-        refused = client.post(f"/rooms/{room}/shows/{show_id}/review/rebuild",
+        refused = client.post(f"/rooms/{room}/shows/{show_id}/review/rebuild?lang=zh_CN",
                               data={"csrftoken": csrf_of(client, f"/rooms/{room}/shows/{show_id}/review")},
                               follow_redirects=False)
         assert refused.status_code == 409 and "没有录制" in refused.text and "第 " in refused.text

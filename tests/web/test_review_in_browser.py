@@ -94,6 +94,7 @@ def test_two_shows_side_by_side(server, room, database_url):
     first = sample_show(server, room, database_url)
     second = sample_show(server, room, database_url, days_later=7)
     page = server.admin.get(f"/reviews/compare?a={room}/{first}&b={room}/{second}&lang=en")
+    server.admin.get("/reviews?lang=zh_CN")  # the shared admin client reads Chinese again
     assert page.status_code == 200
     assert page.text.count("<th data-compared=") == 2 and 'data-metric="gmv_cents"' in page.text
     assert "样例：晚间好物专场" in page.text
