@@ -23,7 +23,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Awaitable, Callable, Iterable
+from typing import Awaitable, Callable, Iterable, TypeVar
 
 import orjson
 import redis.asyncio as aioredis
@@ -48,6 +48,8 @@ ROUND_ENTRIES = 200_000
 LOCK_MS = 60_000
 # The spans looked at: a room's most recent started shows.
 RECENT_SHOWS = 20
+
+T = TypeVar("T")
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -83,7 +85,7 @@ def _next_id(entry_id: str) -> str:
     return f"{ms}-{seq + 1}"
 
 
-def by_show(entries: Iterable[tuple[str, dict]], spans: list[Span]) -> dict[int, list[tuple[str, dict]]]:
+def by_show(entries: Iterable[tuple[str, T]], spans: list[Span]) -> dict[int, list[tuple[str, T]]]:
     """Each show's entries (in stream order); entries outside every span are nobody's."""
     shares: dict[int, list[tuple[str, dict]]] = {}
     for entry_id, event in entries:
@@ -123,6 +125,10 @@ def write_verified(path: Path, events: list[dict]) -> int:
     if written != len(events):
         raise RecordingFailed(f"{path}: {written} events read back of {len(events)} written")
     return written
+
+
+def _write_part(path: Path, payloads: list[bytes]) -> int:
+    return write_verified(path, unique_events(orjson.loads(payload) for payload in payloads))
 
 
 def read_parts(folder: Path, skip: Iterable[str] = ()) -> tuple[list[dict], list[str]]:
@@ -238,12 +244,13 @@ class Recorder:
         raw_cursor = await self.redis.get(keys.recorded(room))
         cursor = raw_cursor.decode() if raw_cursor else "0-0"
         settled = await self._now_ms() - SETTLE_MS
-        entries: list[tuple[str, dict]] = []
+        entries: list[tuple[str, bytes]] = []
         complete = False
         while len(entries) < ROUND_ENTRIES:
             start = f"({entries[-1][0]}" if entries else f"({cursor}"
             batch = await self.redis.xrange(stream, min=start, max=str(settled), count=READ_COUNT)
-            entries.extend((entry_id.decode(), orjson.loads(fields[b"e"])) for entry_id, fields in batch)
+            # Kept as the stream holds them: parsed in the writing thread, off the event loop.
+            entries.extend((entry_id.decode(), fields[b"e"]) for entry_id, fields in batch)
             if len(batch) < READ_COUNT:
                 complete = True
                 break
@@ -254,10 +261,9 @@ class Recorder:
         spans = await run_in_transaction(self.sessions, lambda s: show_spans(s, room))
         shares = by_show(entries, spans)
         for show_id, share in shares.items():
-            events = unique_events(event for _, event in share)
             path = parts_dir(self.data_dir, room, show_id) / part_name(share[0][0])
-            await asyncio.to_thread(write_verified, path, events)
-            log.info("recording.part", room=room, show=show_id, stream_entries=len(share), events=len(events),
+            written = await asyncio.to_thread(_write_part, path, [payload for _, payload in share])
+            log.info("recording.part", room=room, show=show_id, stream_entries=len(share), events=written,
                      part=path.name)
         if entries:
             cursor = entries[-1][0]

@@ -194,9 +194,12 @@ class Reviews:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._running[key] = future
         try:
-            # A draft folds what was recorded since the last one; a stored review, everything.
-            work = compute_review if store else compute_draft
-            review = await self._in_process(work, await self._job(room, context, previous, tail=store))
+            # A live show's draft folds what was recorded since the last one (as of the
+            # recorder); an ended show's, stored or not yet, is every event, the few
+            # seconds beyond the recorder included.
+            live = not (store or context["ended"])
+            work = compute_draft if live else compute_review
+            review = await self._in_process(work, await self._job(room, context, previous, tail=not live))
             if store:
                 await run_in_transaction(self.sessions, lambda s: _store(s, show_id, review, self._now()))
                 self._drafts.pop(key, None)

@@ -73,6 +73,13 @@ def test_review_tables_and_the_engaged_audience_run_nothing(server, room, databa
     user_ids = [f"=u{tag}", f"+u{tag}", f"-u{tag}", f"@u{tag}", f"\tu{tag}", f"\ru{tag}"]
     skus = ["=A1+A2", "+B2", "-C3", "@D4"]
     now = int(time.time() * 1000)
+    # The show is there before its events, as in a real show (the recorder files each
+    # event under the show whose span holds it when it arrives).
+    ended = now + 5_000
+    titles = ["=HYPERLINK(\"http://evil.example\")", "+加购有礼", "-5 元立减", "@全体 开福袋"]
+    # Each segment is planned for 5 minutes and runs 3: an over-run of -120 s each.
+    script = Script(tuple(Segment(title, "product", 300, sku=sku) for title, sku in zip(titles, skus)))
+    show_id = _reviewed_show(database_url, room, script, started_ms=ended - 4 * 180_000, ended_ms=ended)
     events = []
     for number, (user_id, name) in enumerate(zip(user_ids, names)):
         user = {"id": user_id, "name": name}
@@ -84,11 +91,6 @@ def test_review_tables_and_the_engaged_audience_run_nothing(server, room, databa
                        "status": "paid", "sku": sku, "quantity": 1, "amount_cents": 1990})
     accepted = server.post_events(room, events)
     assert accepted.json()["accepted"] == len(events), accepted.text
-    ended = int(time.time() * 1000) + 1000
-    titles = ["=HYPERLINK(\"http://evil.example\")", "+加购有礼", "-5 元立减", "@全体 开福袋"]
-    # Each segment is planned for 5 minutes and runs 3: an over-run of -120 s each.
-    script = Script(tuple(Segment(title, "product", 300, sku=sku) for title, sku in zip(titles, skus)))
-    show_id = _reviewed_show(database_url, room, script, started_ms=ended - 4 * 180_000, ended_ms=ended)
 
     analyst = login(server.url, *create_user(database_url, role="analyst", rooms=[room]))
     review = f"/rooms/{room}/shows/{show_id}"
