@@ -36,7 +36,7 @@ bench: $(STAMP)
 # entries in controlroom/i18n/locales/*/LC_MESSAGES/messages.po.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o controlroom/i18n/messages.pot --no-location --omit-header \
-		-k ActionRefused -k RunRefused -k AlertActionRefused -k MessageRefused -k InvalidTransition -k Refusal -k Forbidden -k NoRecording -k ItemRefused .
+		-k ActionRefused -k RunRefused -k AlertActionRefused -k MessageRefused -k InvalidTransition -k Refusal -k Forbidden -k NoRecording -k ItemRefused -k ChannelRefused .
 	$(BIN)/pybabel update -i controlroom/i18n/messages.pot -d controlroom/i18n/locales --omit-header --no-fuzzy-matching --ignore-obsolete
 
 clean:

@@ -28,6 +28,7 @@ from controlroom.ingest import hooks
 from controlroom.moderation import routes as lexicon_routes
 from controlroom.paths import STATIC_DIR
 from controlroom.playbooks import routes as playbook_routes
+from controlroom.notify import routes as notify_routes
 from controlroom.reports import routes as review_routes
 from controlroom.rules import routes as rule_routes
 from controlroom.runtime.lifespan import ingest_lifespan, serving_lifespan
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(script_routes.router)
     app.include_router(playbook_routes.router)
     app.include_router(review_routes.router)
+    app.include_router(notify_routes.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_schema(principal: SignedIn) -> JSONResponse:

@@ -22,6 +22,7 @@ from controlroom.settings import Settings
 
 if TYPE_CHECKING:
     from controlroom.auth.secrets import Signer
+    from controlroom.notify.dispatcher import Dispatcher
     from controlroom.reports.service import Reviews
     from controlroom.web.render import Renderer
 
@@ -46,6 +47,8 @@ class Services:
     database: DatabaseHealth | None = None
     # Reviews of shows (stored when ended, drafts while live), computed off the event loop.
     reviews: "Reviews | None" = None
+    # Alert notices to the team's chats (this process's share of them).
+    notifier: "Dispatcher | None" = None
     # Sessions and host links SQL confirmed lately: they still open screens while SQL is away.
     principals: RecentAnswers | None = None
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from controlroom.alerts.outbox import (
     outbox_waiting, record_outbox, show_measures, step_projected, step_without_sql,
 )
+from controlroom.alerts.notices import post_notices
 from controlroom.alerts.service import ALERTS, RoomContext, apply_observations, open_alerts, room_alerts_projection
 from controlroom.clock import Clock, ms_to_datetime
 from controlroom.db.health import DatabaseAway, DatabaseHealth, DatabaseWatch, database_unavailable
@@ -230,21 +231,25 @@ class AlertEngine:
             await show_measures(self.redis, room=room, stepped=stepped, now_ms=now_ms)
             return True
 
-        def apply(session: Session) -> dict | None:
-            changed = apply_observations(
+        def apply(session: Session) -> tuple[dict, list[dict]] | None:
+            notices = apply_observations(
                 session, context=context.room, rules=rules, observations=observations, now_ms=now_ms
             )
-            return self._shown(session, context, now_ms) if changed else None
+            return None if notices is None else (self._shown(session, context, now_ms), notices)
 
         try:
-            projection = await self._sql(apply)
+            applied = await self._sql(apply)
         except Exception as exc:
             if not self._sql_failed(exc):
                 raise
             return await self._evaluate_without_sql(room, context, rules, observations, now_ms)
-        if projection is not None:
-            await self._store(room, context, projection)
-        return projection is not None
+        if applied is None:
+            return False
+        projection, notices = applied
+        await self._store(room, context, projection)
+        if notices:
+            await post_notices(self.redis, notices)
+        return True
 
     @staticmethod
     def _shown(session: Session, context: _Context, now_ms: int) -> dict:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Callable
 
 import orjson
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,7 +28,7 @@ from controlroom.rooms.models import Room
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.web.answers import ROOM_API, json_list
-from controlroom.web.pages import client_ip, refusal_text
+from controlroom.web.pages import client_ip, refusal_text, render_page
 
 router = APIRouter()
 
@@ -55,6 +55,29 @@ async def _act(
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/rooms/{room}", status_code=303)
+
+
+@router.get("/rooms/{room}/alerts/{alert_id}", response_class=HTMLResponse, include_in_schema=False)
+async def alert_page(room: str, alert_id: PathNumber, request: Request, services: Svc, principal: CanAck,
+                     s: str = "") -> Response:
+    """Where a chat message's link lands (after sign-in): the alert, to acknowledge it.
+    The link is signed for this alert; anything else is not found."""
+    if not services.signer.alert_link_matches(s, room, alert_id):
+        return render_page(request, "pages/not_found.html", status_code=404, what=f"{room} #{alert_id}")
+
+    def read(session: Session) -> dict | None:
+        room_row = room_by_slug(session, room)
+        alert = session.get(Alert, alert_id)
+        if room_row is None or alert is None or alert.room_id != room_row.id:
+            return None
+        return {"id": alert.id, "name": alert.name, "name_en": alert.name_en, "level": alert.level,
+                "state": alert.state, "fired_at": alert.fired_at, "acked_at": alert.acked_at, "acked_by": alert.acked_by,
+                "value": alert.value, "advice": alert.advice, "playbook": alert.playbook, "room_name": room_row.name}
+
+    alert = await run_in_transaction(services.sessions, read)
+    if alert is None:
+        return render_page(request, "pages/not_found.html", status_code=404, what=f"{room} #{alert_id}")
+    return render_page(request, "pages/alert.html", room=room, alert=alert)
 
 
 @router.post("/rooms/{room}/alerts/{alert_id}/ack", include_in_schema=False)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from controlroom.alerts import lifecycle
 from controlroom.alerts.lifecycle import ACKNOWLEDGED, OPEN_STATES, PENDING, RESOLVED, AlertSnapshot, Change, Timing
+from controlroom.alerts.notices import alert_notices
 from controlroom.alerts.models import Alert, AlertTransition, Silence
 from controlroom.i18n.refusal import Refusal
 from controlroom.live.projections import declare
@@ -173,9 +174,9 @@ def apply_observations(
     rules: Iterable[RuleDefinition],
     observations: dict[str, Observation],
     now_ms: int,
-) -> bool:
-    """Move the room's alerts in SQL on by what the rules observe now. Returns whether
-    anything changed."""
+) -> list[dict[str, Any]] | None:
+    """Move the room's alerts in SQL on by what the rules observe now. Returns None when
+    nothing changed, else the notices the changes make for the team's chats."""
     now = _dt(now_ms)
     by_fingerprint = {alert.fingerprint: alert for alert in open_alerts(session, room_id=context.room_id)}
     running = running_alert_ids(session, room_id=context.room_id)
@@ -186,14 +187,20 @@ def apply_observations(
         silences=[SilenceRule.of(s) for s in active_silences(session, room_id=context.room_id, now=now)],
         red_escalation_s=context.red_escalation_s, now_ms=now_ms,
     )
+    stored = []
     for step in moved:
         alert = by_fingerprint.get(step.fingerprint)
         if alert is None:
             alert = _new_alert(context.room_id, context.show_id, rule_facts(step.rule), step.fingerprint, now)
             session.add(alert)
         _store(alert, step.alert, step.changes, now=now)
-    session.flush()
-    return bool(moved)
+        stored.append((alert, step))
+    if not moved:
+        return None
+    session.flush()  # the new alerts' ids, for the notices' links
+    return [notice for alert, step in stored for notice in alert_notices(
+        room=context.slug, alert_id=alert.id, facts=rule_facts(step.rule), changes=step.changes,
+        value=step.alert.value, now_ms=now_ms)]
 
 
 def _muted_reason(rule: RuleDefinition, silences: list[SilenceRule], inhibited: dict[str, str]) -> str | None:

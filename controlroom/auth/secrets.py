@@ -57,6 +57,7 @@ class Signer:
     def __init__(self, secret_key: str) -> None:
         self._session = URLSafeSerializer(secret_key, salt="controlroom.session")
         self._host_link = URLSafeSerializer(secret_key, salt="controlroom.host-link")
+        self._alert_link = URLSafeSerializer(secret_key, salt="controlroom.alert-link")
 
     def session_cookie(self, token: str) -> str:
         return self._session.dumps(token)
@@ -70,6 +71,17 @@ class Signer:
 
     def host_link_token(self, link_id: int, nonce: str) -> str:
         return self._host_link.dumps([link_id, nonce])
+
+    def alert_link_token(self, room: str, alert_id: int) -> str:
+        """What a chat message's link to an alert carries: it opens (after sign-in) only
+        the alert it was made for."""
+        return self._alert_link.dumps([room, alert_id])
+
+    def alert_link_matches(self, token: str, room: str, alert_id: int) -> bool:
+        try:
+            return self._alert_link.loads(token) == [room, alert_id]
+        except BadSignature:
+            return False
 
     def host_link(self, token: str) -> tuple[int, str] | None:
         try:

@@ -123,6 +123,12 @@ def alert_outbox(room: str) -> str:
     return f"cr:{{{room}}}:alert-outbox"
 
 
+# Stream: what alerts and playbooks tell the team's chats (controlroom/alerts/notices.py),
+# delivered by controlroom/notify/dispatcher.py through the consumer group NOTIFIERS.
+NOTICES = "cr:notices"
+NOTIFIERS = "notifiers"
+NOTICES_MAXLEN = 100_000
+
 # JSON {"down_since": ms, "error": "..."} while SQL is unreachable (expires by itself
 # when nobody refreshes it); absent when SQL answers.
 DATABASE_HEALTH = "cr:health:database"

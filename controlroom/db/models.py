@@ -7,6 +7,7 @@ from controlroom.db.base import Base
 from controlroom.ingest.bindings import PlatformBinding
 from controlroom.metrics.models import RoomMinute
 from controlroom.moderation.models import AllowPhrase, LexiconCategory, LexiconTerm, QuickReply
+from controlroom.notify.models import NotifyChannel, NotifyDelivery
 from controlroom.playbooks.models import PlaybookEvent, PlaybookRow, PlaybookRunRow
 from controlroom.reports.models import ReviewItem, ShowReview
 from controlroom.rooms.models import Room
@@ -15,7 +16,7 @@ from controlroom.shows.models import CueFiring, HostMessage, SegmentRow, Show
 
 __all__ = [
     "Alert", "AlertTransition", "AllowPhrase", "ApiKey", "AuditEntry", "Base", "CueFiring", "HostLink", "HostMessage",
-    "LexiconCategory", "LexiconTerm", "LoginSession", "PlatformBinding", "PlaybookEvent", "PlaybookRow",
+    "LexiconCategory", "LexiconTerm", "NotifyChannel", "NotifyDelivery", "LoginSession", "PlatformBinding", "PlaybookEvent", "PlaybookRow",
     "PlaybookRunRow", "QuickReply", "Room", "ReviewItem", "RoomMinute", "Rule", "SegmentRow", "Show", "ShowReview", "Silence", "User",
     "user_rooms",
 ]

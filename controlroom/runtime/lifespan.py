@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import socket
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -18,6 +20,8 @@ from controlroom.db.health import DatabaseHealth, DatabaseWatch
 from controlroom.db.session import run_in_transaction
 from controlroom.moderation.service import install_default_lexicon
 from controlroom.observability import configure_logging
+from controlroom.notify.dispatcher import Dispatcher
+from controlroom.notify.secrets import Sealer
 from controlroom.playbooks.service import install_default_playbooks
 from controlroom.reports.recorder import Recorder
 from controlroom.reports.service import Reviews
@@ -65,6 +69,8 @@ def serving_lifespan(settings: Settings, clock: Clock):
             show_ended=_finish_recording(recorder), reviews=reviews,
         )
         app.state.services = services
+        services.notifier = _dispatcher(settings, resources, services.signer)
+        notifying = asyncio.create_task(services.notifier.run(stop_processing), name="notify-dispatcher")
         await start_screens(app, services)
         log.info("controlroom.started", redis=resources.redis_url,
                  database=resources.engine.url.render_as_string(hide_password=True))
@@ -74,6 +80,7 @@ def serving_lifespan(settings: Settings, clock: Clock):
             for chore in chores:
                 chore.cancel()
             stop_processing.set()
+            notifying.cancel()
             if processing is not None:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(processing, timeout=10)
@@ -108,6 +115,18 @@ def ingest_lifespan(settings: Settings, clock: Clock):
             log.info("controlroom.ingest_stopped")
 
     return lifespan
+
+
+def _dispatcher(settings: Settings, resources: Resources, signer: Signer) -> Dispatcher:
+    """Alert notices to the team's chats; links point where the team reaches this server."""
+    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+
+    def link(notice: dict) -> str:
+        room, alert_id = notice["room"], notice["alert_id"]
+        return f"{base}/rooms/{room}/alerts/{alert_id}?s={signer.alert_link_token(room, alert_id)}"
+
+    return Dispatcher(resources.redis, resources.sessions, sealer=Sealer(settings.secret_key), link=link,
+                      locale=settings.default_locale, consumer=f"{socket.gethostname()}-{os.getpid()}")
 
 
 def _finish_recording(recorder: Recorder):

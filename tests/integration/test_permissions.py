@@ -121,7 +121,7 @@ def _concrete(path: str, world) -> str:
         "user_id": str(world["user_id"]), "key_id": str(world["key_id"]),
         # Ids that do not exist: the permission answers first, then 404 (nothing changes).
         "alert_id": "999999", "silence_id": "999999", "key": "dead-air", "term_id": "999999", "reply_id": "999999", "message_id": "999999", "action": "next", "number": "999", "fmt": "yaml", "run_id": "999999", "binding_id": "999999", "show_id": "999999",
-        "phrase_id": "999999", "item_id": "999999",
+        "phrase_id": "999999", "item_id": "999999", "channel_id": "999999",
     }
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
 

@@ -10,12 +10,12 @@ from tests.web.test_control_room import sign_in
 
 # What each role finds in the top navigation and on the control room page.
 NAVIGATION = {
-    "admin": {"rooms", "wall", "reviews", "lexicon", "script-check", "rules", "playbooks", "users", "audit", "host-link", "tech", "dead-letters", "bindings", "api-keys"},
+    "admin": {"rooms", "wall", "reviews", "notifications", "lexicon", "script-check", "rules", "playbooks", "users", "audit", "host-link", "tech", "dead-letters", "bindings", "api-keys"},
     "controller": {"rooms", "wall", "reviews", "lexicon", "script-check", "host-link", "tech", "dead-letters"},
-    "tech": {"rooms", "wall", "tech", "dead-letters"},
+    "tech": {"rooms", "wall", "notifications", "tech", "dead-letters"},
     "analyst": {"rooms", "wall", "reviews"},
 }
-EVERY_ITEM = {"rooms", "wall", "reviews", "lexicon", "script-check", "rules", "playbooks", "playbooks", "users", "audit", "host", "host-link", "tech", "dead-letters", "bindings", "api-keys"}
+EVERY_ITEM = {"rooms", "wall", "reviews", "notifications", "lexicon", "script-check", "rules", "playbooks", "playbooks", "users", "audit", "host", "host-link", "tech", "dead-letters", "bindings", "api-keys"}
 
 
 @pytest.mark.parametrize("role", sorted(NAVIGATION))
