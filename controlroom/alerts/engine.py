@@ -30,8 +30,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from controlroom.alerts.outbox import (
     outbox_waiting, record_outbox, show_measures, step_projected, step_without_sql,
 )
-from controlroom.alerts.notices import post_notices
 from controlroom.alerts.service import ALERTS, RoomContext, apply_observations, open_alerts, room_alerts_projection
+from controlroom.bus.notices import post_notices
 from controlroom.clock import Clock, ms_to_datetime
 from controlroom.db.health import DatabaseAway, DatabaseHealth, DatabaseWatch, database_unavailable
 from controlroom.db.session import run_in_transaction

@@ -3,7 +3,7 @@
 A notice is a plain dict: room, alert id, event (fired | escalated | resolved |
 playbook_started | step_late), level, rule, names, the value that tripped it and the
 suggested playbook, and when (ms). The alert engine writes notices to a Redis stream
-(`keys.NOTICES`) after the round that made them is recorded; the dispatcher
+(`keys.NOTICES`, controlroom/bus/notices.py) after the round that made them is recorded; the dispatcher
 (controlroom/notify/dispatcher.py) delivers them, so delivery never holds up a round.
 """
 
@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-import orjson
-import redis.asyncio as aioredis
-
 from controlroom.alerts.lifecycle import ESCALATED, FIRING, MUTED, RESOLVED, Change
-from controlroom.bus import keys
 
 NOTICE_FIELDS = ("room", "alert_id", "event", "level", "rule", "name", "name_en", "value", "playbook", "advice", "at")
 
@@ -40,11 +36,3 @@ def alert_notices(*, room: str, alert_id: int, facts: dict[str, Any], changes: I
          "advice": facts.get("advice") or "", "at": now_ms}
         for event in events
     ]
-
-
-async def post_notices(client: aioredis.Redis, notices: Iterable[dict[str, Any]]) -> None:
-    """Hand notices to the dispatcher: one XADD each, nothing waits for a chat."""
-    pipe = client.pipeline(transaction=False)
-    for notice in notices:
-        pipe.xadd(keys.NOTICES, {"n": orjson.dumps(notice)}, maxlen=keys.NOTICES_MAXLEN, approximate=True)
-    await pipe.execute()

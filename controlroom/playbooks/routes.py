@@ -22,6 +22,7 @@ from controlroom.playbooks import service
 from controlroom.playbooks.models import PlaybookRow, PlaybookRunRow
 from controlroom.playbooks.runner import RunRefused
 from controlroom.rooms.models import Room
+from controlroom.bus.notices import post_notices
 from controlroom.rooms.service import room_by_slug
 from controlroom.services import Services
 from controlroom.shows.service import HOST_MESSAGES
@@ -54,12 +55,21 @@ async def _act(request: Request, services: Services, principal: Principal, room:
 @router.post("/rooms/{room}/playbooks/{key}/start", include_in_schema=False)
 async def start(room: str, key: str, request: Request, services: Svc, principal: Starter,
                 alert_id: Annotated[str, Form()] = "") -> Response:
+    started: list[dict] = []
+
     def change(session: Session, room_row: Room) -> dict:
         alert = int(alert_id) if alert_id.strip().isdigit() else None
         run = service.start_run(session, room=room_row, key=key, by=principal.name, now=services.now(), alert_id=alert)
+        definition = run.definition
+        started[:] = [{"room": room, "alert_id": alert, "event": "playbook_started", "level": definition["level"],
+                       "rule": key, "name": definition["name"], "name_en": definition.get("name_en") or "",
+                       "value": None, "playbook": key, "advice": principal.name, "at": services.clock.now_ms()}]
         return {"playbook": key, "run": run.id, "alert": alert}
 
-    return await _act(request, services, principal, room, "playbook.start", change)
+    answer = await _act(request, services, principal, room, "playbook.start", change)
+    if answer.status_code < 400 and started:
+        await post_notices(services.redis, started)  # the team's chats hear of it too
+    return answer
 
 
 @router.post("/rooms/{room}/playbook-runs/{run_id}/steps/{number}/done", include_in_schema=False)

@@ -103,7 +103,8 @@ def test_an_alert_reaches_every_robot_signed_as_documented_retried_and_acknowled
             url = receiver.url + ("?access_token=tok" if kind == "dingtalk" else "?key=k1" if kind == "wecom" else "")
             added = admin.post("/notifications", data={
                 "room": room, "kind": kind, "name": f"{kind} 群", "url": url, "secret": SECRETS.get(kind, ""),
-                "levels": ["red"], "events": ["fired", "escalated", "resolved"], "csrftoken": csrf_of(admin)},
+                "levels": ["red"], "events": ["fired", "escalated", "resolved", "playbook_started"],
+                "csrftoken": csrf_of(admin)},
                 follow_redirects=False)
             assert added.status_code == 303, added.text[:300]
         page = admin.get("/notifications?lang=zh_CN").text
@@ -162,5 +163,23 @@ def test_an_alert_reaches_every_robot_signed_as_documented_retried_and_acknowled
 
         log = admin.get("/notifications?lang=zh_CN").text
         assert "重试中" in log and "已送达" in log and "HTTP 503" in log
+
+        # A playbook started from the alert is news for the chats too.
+        started = admin.post(f"/rooms/{room}/playbooks/stream-interruption/start",
+                             data={"alert_id": str(alert_id), "csrftoken": csrf_of(admin)}, follow_redirects=False)
+        assert started.status_code == 303
+        wait_for(lambda: any("预案已启动" in t for t in receivers["wecom"].texts()), what="the playbook notice")
+
+        # The test button: a message now, and the answer says how the platform took it.
+        wecom_id = int(re.search(r'data-channel="(\d+)"[^>]*>\s*<h2>wecom', log).group(1))
+        before = len(receivers["wecom"].requests)
+        tested = admin.post(f"/notifications/{wecom_id}/test", data={"csrftoken": csrf_of(admin)},
+                            headers={"hx-request": "true"})
+        assert tested.status_code == 204
+        assert len(receivers["wecom"].requests) == before + 1 and "测试消息" in receivers["wecom"].texts()[-1]
+        receivers["wecom"].statuses.append(500)
+        failed = admin.post(f"/notifications/{wecom_id}/test?lang=zh_CN", data={"csrftoken": csrf_of(admin)},
+                            headers={"hx-request": "true"})
+        assert failed.status_code == 409 and "平台未接受测试消息" in failed.text and "HTTP 500" in failed.text
     finally:
         live.terminate()
