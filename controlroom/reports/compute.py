@@ -38,6 +38,12 @@ class ReviewJob:
     lexicon: bytes | None = None
 
 
+def ready(_job: object = None) -> bool:
+    """Nothing: run once at start-up so the first review someone opens does not wait for
+    the review process to start and import."""
+    return True
+
+
 def _tagger(lexicon: bytes | None) -> Tagger | None:
     if lexicon is None:
         return None

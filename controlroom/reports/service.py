@@ -26,7 +26,7 @@ from controlroom.clock import Clock
 from controlroom.db.session import run_in_transaction
 from controlroom.playbooks.models import PlaybookRunRow
 from controlroom.playbooks.service import run_view
-from controlroom.reports.compute import ReviewJob, compute_audience, compute_draft, compute_review
+from controlroom.reports.compute import ReviewJob, compute_audience, compute_draft, compute_review, ready
 from controlroom.reports.models import ShowReview
 from controlroom.i18n.refusal import Refusal
 from controlroom.reports.recorder import parts_dir, unrecorded_events
@@ -129,6 +129,9 @@ class Reviews:
         self._drafts: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
         # One computation per show at a time; a second request waits for the first.
         self._running: dict[tuple[str, int], asyncio.Future[dict[str, Any]]] = {}
+
+    async def warm(self) -> None:
+        await self._in_process(ready, None)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -54,6 +54,10 @@ def serving_lifespan(settings: Settings, clock: Clock):
         recorder = Recorder(resources.redis, resources.sessions, data_dir=settings.data_dir,
                             stream_maxlen=settings.stream_maxlen, finished=reviews.recording_finished)
         chores = start_chores(resources, recorder)
+        if settings.mode != "dev":
+            # The review process starts now, not when the first person opens a review
+            # (tests run in dev mode and rarely open one).
+            chores.append(asyncio.create_task(reviews.warm(), name="reviews-warm"))
         # One view of SQL's health per process: pages, sockets, the alert engine and the
         # screens' "database unavailable" mark all follow this watch.
         database = DatabaseHealth(clock)
