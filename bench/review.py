@@ -146,7 +146,7 @@ def main() -> None:
                 client = connect(redis_url)
                 reviews = Reviews(client, sessions, data_dir=data_dir, clock=SystemClock())
                 stored = await reviews.review(room, show_id)
-                renderer.render("pages/review.html", locale="zh_CN", r=stored, items=[], principal=principal,
+                renderer.render("pages/review.html", locale="zh_CN", r=stored, items=[], categories={}, principal=principal,
                                 csrf_token="x", path="/")
                 await client.aclose()
 

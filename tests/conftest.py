@@ -25,21 +25,26 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory):
     server.stop()
 
 
-_next_db = iter(range(1, 16))
+# Logical databases 1-15 of the test Redis, lent to one test at a time and emptied
+# before each (tests run one after another; each stops its servers before it ends).
+_free_dbs = list(range(1, 16))
 
 
 @pytest.fixture
-def own_redis_url(redis_url: str) -> str:
+def own_redis_url(redis_url: str):
     """An empty logical database on the test Redis, for a test that runs its own
     workers or servers: the session server (database 0) never sees its rooms."""
-    try:
-        url = redis_database(redis_url, next(_next_db))
-    except StopIteration:
-        pytest.fail("more than 15 tests asked for a Redis database of their own")
+    if not _free_dbs:
+        pytest.fail("more than 15 tests at once asked for a Redis database of their own")
+    db = _free_dbs.pop(0)
+    url = redis_database(redis_url, db)
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
-    return url
+    try:
+        yield url
+    finally:
+        _free_dbs.append(db)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 import orjson
+from sqlalchemy import select
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
@@ -16,6 +17,7 @@ from controlroom.auth.deps import Exporter, Reviewer, PathNumber, Svc
 from controlroom.audit.service import record
 from controlroom.db.session import run_in_transaction
 from controlroom.i18n.refusal import Refusal
+from controlroom.moderation.models import LexiconCategory
 from controlroom.reports.items import ItemRefused, add_item, open_actions_before, show_items, tick_item
 from controlroom.reports.service import KINDS, NoRecording, reviews_index
 from controlroom.reports.tables import review_tables, workbook
@@ -43,8 +45,12 @@ async def review_page(room: str, show_id: PathNumber, request: Request, services
     review = await _review(services, room, show_id)
     if review is None:
         return render_page(request, "pages/not_found.html", status_code=404, what=f"{room} #{show_id}")
-    items = await run_in_transaction(services.sessions, lambda s: show_items(s, show_id))
-    return render_page(request, "pages/review.html", r=review, items=items)
+    def read(session) -> tuple[list, dict]:
+        names = {c.key: (c.name, c.name_en) for c in session.scalars(select(LexiconCategory))}
+        return show_items(session, show_id), names
+
+    items, categories = await run_in_transaction(services.sessions, read)
+    return render_page(request, "pages/review.html", r=review, items=items, categories=categories)
 
 
 def _items_answer(request: Request, services: Services, room: str, show_id: int, items: list, *,

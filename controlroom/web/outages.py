@@ -4,6 +4,8 @@ never a 500 or a dropped connection."""
 
 from __future__ import annotations
 
+import contextlib
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -40,6 +42,13 @@ def _answer(request: Request, message: str) -> Response:
 
 async def redis_unreachable(request: Request, exc: Exception) -> Response:
     log.warning("redis.unreachable", path=request.url.path, error=str(exc))
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        # The idle connections went to the Redis that failed (a restarted one has none of
+        # them): dropped now, the next requests connect afresh instead of each finding a
+        # dead socket in the pool.
+        with contextlib.suppress(Exception):
+            await services.redis.connection_pool.disconnect(inuse_connections=False)
     return _answer(request, REDIS_DOWN)
 
 

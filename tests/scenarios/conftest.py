@@ -19,12 +19,15 @@ from tests.support import redis_database
 
 
 @pytest.fixture(scope="package")
-def scenario_redis_db(redis_url: str) -> str:
+def scenario_redis_db(redis_url: str):
+    # Borrowed from the databases own_redis_url lends, for the whole package.
+    if not root._free_dbs:
+        pytest.fail("no Redis database left for the scenarios")
+    number = root._free_dbs.pop(0)
     try:
-        number = next(root._next_db)  # the same allocation own_redis_url draws from
-    except StopIteration:
-        pytest.fail("no Redis database left for the scenarios (own_redis_url took all 15)")
-    return redis_database(redis_url, number)
+        yield redis_database(redis_url, number)
+    finally:
+        root._free_dbs.append(number)
 
 
 @pytest.fixture

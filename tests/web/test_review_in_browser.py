@@ -67,6 +67,9 @@ def test_the_sample_show_s_review_renders_and_exports_the_same_numbers(server, r
     expect(page.locator("#chart-online canvas")).to_have_count(1)
     assert page.evaluate("document.getElementById('chart-online').segments().length") == 18
     assert page.locator(".findings li").count() >= 1
+    shown = page.locator("main").inner_text()
+    # Categories, levels and statuses in the reader's language, never their keys.
+    assert not any(key in shown for key in ("doubt:", "after_sale:", "complaint:", ">red<", "running"))
 
     client = server.admin
     review = client.get(f"/rooms/{room}/shows/{show_id}/review.json").json()

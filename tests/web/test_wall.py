@@ -28,9 +28,11 @@ def test_the_wall_shows_every_room_on_one_screen_worst_first(server, database_ur
     expect(cards.first).to_have_attribute("data-room", trouble, timeout=15_000)
     expect(cards.first).to_have_class("wall-card worst-red firing")
     expect(cards.first.locator(".wall-alert")).to_contain_text("断流")
-    for i in range(8):
-        box = cards.nth(i).bounding_box()
-        assert box["y"] + box["height"] <= 1080 and box["x"] + box["width"] <= 1920, f"card {i} at {box}"
+    # Read in one go: the wall replaces its cards on every refresh.
+    boxes = page.evaluate("[...document.querySelectorAll('.wall-card')].map(c => c.getBoundingClientRect().toJSON())")
+    assert len(boxes) == 8
+    for i, box in enumerate(boxes):
+        assert box["bottom"] <= 1080 and box["right"] <= 1920, f"card {i} at {box}"
     online = {page.locator(f'.wall-card[data-room="{room}"] [data-kpi="online"]').inner_text() for room in rooms}
     assert online == {f"{100 * (i + 1):,}" for i in range(8)}
 
