@@ -139,6 +139,7 @@ WHO = [ANONYMOUS, *[role.value for role in Role], OTHER_ROOM]
 def test_http_routes_follow_the_matrix(server, world, who):
     checked = []
     client = _client(server, world, who)
+    token = csrf_of(client)  # the client's double-submit token: the same for every post
     try:
         for method, path, guard in guarded_routes():
             if guard is None or method == "WS" or path == "/logout":
@@ -149,7 +150,6 @@ def test_http_routes_follow_the_matrix(server, world, who):
             else:
                 # A well-formed form post (CSRF token included), so what answers is the
                 # permission check itself; missing tokens are tested on their own.
-                token = csrf_of(client)
                 response = client.post(url, data={"csrftoken": token}, follow_redirects=False)
             allowed = _expected(who, guard, path)
             if allowed:

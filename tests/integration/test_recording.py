@@ -22,7 +22,7 @@ from tests.integration.test_run_of_show import drive, make_show
 from tests.support import LiveServer, comment, create_room, server_env
 
 STREAM_MAXLEN = 300
-BATCHES = 12
+BATCHES = 8
 BATCH = 100
 
 
@@ -61,6 +61,7 @@ def test_a_show_longer_than_the_stream_bound_keeps_every_event_and_the_next_plan
                 # The disk refuses the recording (a file where its folder should be): the
                 # failure is kept for tech staff, nothing is trimmed away meanwhile, and
                 # the next round after the disk is back catches up.
+                _wait(parts.is_dir, what="the first parts")
                 parts.rename(parts.with_name("aside"))
                 parts.write_text("not a folder")
             now_ms = int(time.time() * 1000)
@@ -68,7 +69,7 @@ def test_a_show_longer_than_the_stream_bound_keeps_every_event_and_the_next_plan
                       for i in range(BATCH)]
             assert live.post_events(room, events).json()["accepted"] == BATCH
             live.wait_for_state(room, lambda s, n=(batch + 1) * BATCH: s["comments"] == n)
-            time.sleep(0.7)  # a recorder round or so per batch
+            time.sleep(0.5)  # a recorder round or so per batch
             longest = max(longest, store.xlen(keys.stream(room)))
             if batch == BATCHES // 2:
                 failure = _wait(lambda: store.get(keys.recording_failure(room)), what="recording failure")
