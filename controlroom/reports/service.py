@@ -1,9 +1,9 @@
 """Reviews as the screens ask for them. An ended show's review is computed once (when its
 recording is finished, or when someone rebuilds it), stored in SQL and served from
 there; a running show's draft is folded on from what was recorded since the last draft
-(as of the recorder, a few seconds behind), at most every DRAFT_TTL_S per show. Computing happens in a process
-of its own (controlroom/reports/compute.py): the event loop only gathers SQL context and
-waits. The room's earlier shows are compared through their stored headlines."""
+(as of the recorder, a few seconds behind), at most every DRAFT_TTL_S per show.
+Computing happens in a process of its own (controlroom/reports/compute.py): the event
+loop only gathers SQL context and waits. The room's earlier shows are compared through their stored headlines."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import asyncio
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from controlroom.shows.runs import load_script
 PREVIOUS_SHOWS = 3
 # A running show's draft is folded on at most this often (seconds).
 DRAFT_TTL_S = 5
+DRAFT_KEPT_S = 60
 
 log = structlog.get_logger(__name__)
 
@@ -141,10 +143,18 @@ class Reviews:
         return datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=timezone.utc)
 
     async def _in_process(self, work, job: ReviewJob):
-        if self._pool is None:
-            # spawn: a fork of a process running an event loop and threads is unsafe.
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return await asyncio.get_running_loop().run_in_executor(self._pool, work, job)
+        for attempt in (1, 2):
+            if self._pool is None:
+                # spawn: a fork of a process running an event loop and threads is unsafe.
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self._pool, work, job)
+            except BrokenProcessPool:
+                # The review process died (killed, out of memory): a new one, once.
+                log.warning("reviews.process_lost", attempt=attempt)
+                self._pool = None
+                if attempt == 2:
+                    raise
 
     async def _job(self, room: str, context: dict, previous: list, *, tail: bool = True) -> ReviewJob:
         show = context["show"]
@@ -207,7 +217,11 @@ class Reviews:
                 await run_in_transaction(self.sessions, lambda s: _store(s, show_id, review, self._now()))
                 self._drafts.pop(key, None)
             else:
-                self._drafts[key] = (time.monotonic(), review)
+                now = time.monotonic()
+                # Drafts of shows nobody opened lately are let go (a long show's is large).
+                for stale in [k for k, (at, _) in self._drafts.items() if now - at > DRAFT_KEPT_S]:
+                    del self._drafts[stale]
+                self._drafts[key] = (now, review)
             future.set_result(review)
             return review
         except BaseException as exc:

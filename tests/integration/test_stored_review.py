@@ -4,7 +4,9 @@ the same numbers, and a rebuild without a recording says why."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +73,30 @@ def test_an_ended_show_s_review_is_stored_served_without_its_recording_and_rebui
     assert done.returncode == 0, done.stderr
     assert f"{first['events']} events" in done.stderr
     assert stored(database_url, show_id).computed_at > row.computed_at
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_review_process_that_dies_is_replaced(server, room, database_url):
+    show_id = sample_show(server, room, database_url)
+    client = server.admin
+    assert client.get(f"/rooms/{room}/shows/{show_id}/review.json").status_code == 200  # the process runs
+    workers = [pid for pid in _children(server.proc.pid)
+               if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert workers, "no review process under the server"
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    page = f"/rooms/{room}/shows/{show_id}/review"
+    rebuilt = client.post(f"{page}/rebuild", data={"csrftoken": csrf_of(client, page)}, follow_redirects=False)
+    assert rebuilt.status_code == 303
+    assert client.get(f"{page}.json").json()["events"] == len(read_recording(SAMPLE))
