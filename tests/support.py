@@ -304,6 +304,17 @@ async def frames_until(ws, predicate, timeout: float = 10) -> str:
     raise AssertionError(f"no matching frame within {timeout}s; got {len(seen)} frames: {seen[-2:]}")
 
 
+def wait_until(predicate, timeout: float = 30, what: str = "condition"):
+    """Poll `predicate` until it gives something true (returned), or fail saying what."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"no {what} within {timeout}s")
+
+
 def page_wait_until(page, expression: str, timeout: float = 15) -> None:
     """Until a page expression is true. page.wait_for_function polls with eval, which
     the page's CSP refuses (it only passes when true at once): poll from here."""

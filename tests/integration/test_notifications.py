@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.support import LiveServer, create_room, csrf_of, free_port, server_env
+from tests.support import LiveServer, create_room, csrf_of, free_port, server_env, wait_until
 
 SECRETS = {"feishu": "feishu-secret-1", "dingtalk": "SECdingtalk-2", "webhook": "hook-secret-3"}
 OK = {"feishu": {"code": 0, "msg": "success"}, "dingtalk": {"errcode": 0, "errmsg": "ok"},
@@ -71,16 +71,6 @@ class Receiver:
         self.server.shutdown()
 
 
-def wait_for(predicate, timeout: float = 30, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"no {what} within {timeout}s")
-
-
 @pytest.fixture
 def receivers():
     made = {"feishu": Receiver("feishu"), "dingtalk": Receiver("dingtalk", statuses=(503,)),
@@ -119,7 +109,7 @@ def test_an_alert_reaches_every_robot_signed_as_documented_retried_and_acknowled
         now = int(time.time() * 1000)
         live.post_events(room, [{"id": f"cut-{now}", "type": "stream", "ts": now, "status": "interrupted"}])
         for kind, receiver in receivers.items():
-            wait_for(lambda r=receiver: any("断流/黑屏" in text for text in r.texts()), what=f"a message to {kind}")
+            wait_until(lambda r=receiver: any("断流/黑屏" in text for text in r.texts()), what=f"a message to {kind}")
 
         feishu = receivers["feishu"].requests[0]
         body = json.loads(feishu["body"])
@@ -128,7 +118,7 @@ def test_an_alert_reaches_every_robot_signed_as_documented_retried_and_acknowled
         assert abs(int(body["timestamp"]) - time.time()) < 60 and body["msg_type"] == "text"
 
         ding = receivers["dingtalk"].requests
-        wait_for(lambda: len(ding) >= 2, what="the retry after 503")
+        wait_until(lambda: len(ding) >= 2, what="the retry after 503")
         assert ding[1]["at"] - ding[0]["at"] >= 0.9 and ding[1]["body"] == ding[0]["body"]  # backoff, same message
         for request in ding:
             query = request["query"]
@@ -146,7 +136,7 @@ def test_an_alert_reaches_every_robot_signed_as_documented_retried_and_acknowled
             room, "stream-interrupted", "red", "stream-interruption")
 
         # Nobody acknowledged it: escalated, and the message says how to acknowledge.
-        text = wait_for(lambda: next((t for t in receivers["feishu"].texts() if "已升级" in t), None),
+        text = wait_until(lambda: next((t for t in receivers["feishu"].texts() if "已升级" in t), None),
                         what="the escalation")
         assert "通知测试间" in text and "红" in text and "建议预案：stream-interruption" in text
         link = re.search(r"确认：(\S+)", text).group(1)
@@ -168,7 +158,7 @@ def test_an_alert_reaches_every_robot_signed_as_documented_retried_and_acknowled
         started = admin.post(f"/rooms/{room}/playbooks/stream-interruption/start",
                              data={"alert_id": str(alert_id), "csrftoken": csrf_of(admin)}, follow_redirects=False)
         assert started.status_code == 303
-        wait_for(lambda: any("预案已启动" in t for t in receivers["wecom"].texts()), what="the playbook notice")
+        wait_until(lambda: any("预案已启动" in t for t in receivers["wecom"].texts()), what="the playbook notice")
 
         # The test button: a message now, and the answer says how the platform took it.
         wecom_id = int(re.search(r'data-channel="(\d+)"[^>]*>\s*<h2>wecom', log).group(1))

@@ -19,21 +19,11 @@ from controlroom.reports.recording import read_recording, recording_path
 from controlroom.rooms.models import Room
 from controlroom.shows.schedule import add_show
 from tests.integration.test_run_of_show import drive, make_show
-from tests.support import LiveServer, comment, create_room, server_env
+from tests.support import LiveServer, comment, create_room, server_env, wait_until
 
 STREAM_MAXLEN = 300
 BATCHES = 8
 BATCH = 100
-
-
-def _wait(predicate, timeout: float = 20, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"no {what} within {timeout}s")
 
 
 def test_a_show_longer_than_the_stream_bound_keeps_every_event_and_the_next_planned_show_keeps_none(
@@ -61,7 +51,7 @@ def test_a_show_longer_than_the_stream_bound_keeps_every_event_and_the_next_plan
                 # The disk refuses the recording (a file where its folder should be): the
                 # failure is kept for tech staff, nothing is trimmed away meanwhile, and
                 # the next round after the disk is back catches up.
-                _wait(parts.is_dir, what="the first parts")
+                wait_until(parts.is_dir, what="the first parts")
                 parts.rename(parts.with_name("aside"))
                 parts.write_text("not a folder")
             now_ms = int(time.time() * 1000)
@@ -72,7 +62,7 @@ def test_a_show_longer_than_the_stream_bound_keeps_every_event_and_the_next_plan
             time.sleep(0.5)  # a recorder round or so per batch
             longest = max(longest, store.xlen(keys.stream(room)))
             if batch == BATCHES // 2:
-                failure = _wait(lambda: store.get(keys.recording_failure(room)), what="recording failure")
+                failure = wait_until(lambda: store.get(keys.recording_failure(room)), what="recording failure")
                 assert b"not a folder" not in failure and b"since" in failure
                 cursor = store.get(keys.recorded(room)).decode()
                 unrecorded = store.xrange(keys.stream(room), min=f"({cursor}", max="+")
@@ -81,20 +71,20 @@ def test_a_show_longer_than_the_stream_bound_keeps_every_event_and_the_next_plan
                 assert len(recorded) + len(unrecorded) == (batch + 1) * BATCH
                 parts.unlink()
                 parts.with_name("aside").rename(parts)
-                _wait(lambda: not store.exists(keys.recording_failure(room)), what="recovery")
+                wait_until(lambda: not store.exists(keys.recording_failure(room)), what="recovery")
         total = BATCHES * BATCH
         # Trimmed to the bound as the show went, never below what was not yet recorded.
-        _wait(lambda: store.xlen(keys.stream(room)) <= STREAM_MAXLEN, what="trimmed stream")
+        wait_until(lambda: store.xlen(keys.stream(room)) <= STREAM_MAXLEN, what="trimmed stream")
 
         newest = store.xrevrange(keys.stream(room), count=1)[0][0]
-        _wait(lambda: store.get(keys.recorded(room)) == newest, what="the recorder at the newest entry")
+        wait_until(lambda: store.get(keys.recorded(room)) == newest, what="the recorder at the newest entry")
         draft = client.get(f"/rooms/{room}/shows/{first}/review.json").json()
         assert draft["final"] is False
         assert draft["events"] == total and draft["headline"]["comments"] == total
 
         assert drive(client, room, "end").status_code == 204
         data_dir = Path(tmp_path)
-        recording = _wait(lambda: recording_path(data_dir, room, first).exists()
+        recording = wait_until(lambda: recording_path(data_dir, room, first).exists()
                           and recording_path(data_dir, room, first), what="recording of the ended show")
         events = read_recording(recording)
         assert len(events) == total and len({e["id"] for e in events}) == total

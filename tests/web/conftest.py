@@ -28,10 +28,16 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh browser tab. Whatever the test does, the page must not log htmx errors
-    (a push for an element the page does not have, a swap that failed) or script errors."""
+# A 401/403 page a test asked for on purpose is logged as a failed resource load.
+EXPECTED_LOG = re.compile(r"Failed to load resource")
+# A refusal (409/403) a test provokes on purpose is logged by htmx.
+REFUSED_LOG = re.compile(r"Failed to load resource|Response Status Error Code (403|409) from |htmx:sendError|"
+                         r"htmx:afterRequest|net::ERR_FAILED")
+
+
+def _watched_tab(browser, allowed: re.Pattern):
+    """A fresh browser tab that must log no htmx error (a push for an element the page
+    does not have, a swap that failed) and no script error, but what `allowed` matches."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     problems: list[str] = []
@@ -39,21 +45,15 @@ def page(browser):
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     yield page
     context.close()
-    # A 401/403 page the test asked for on purpose is logged as a failed resource load.
-    assert [p for p in problems if "Failed to load resource" not in p] == []
+    assert [p for p in problems if not allowed.search(p)] == []
 
 
-REFUSED_LOG = re.compile(r"Response Status Error Code (403|409) from |htmx:sendError|htmx:afterRequest|net::ERR_FAILED")
+@pytest.fixture
+def page(browser):
+    yield from _watched_tab(browser, EXPECTED_LOG)
 
 
 @pytest.fixture
 def refusing_page(browser):
     """As `page`, but a refusal the test provokes on purpose may be logged by htmx."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" or "htmx:" in m.text else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    yield page
-    context.close()
-    assert [p for p in problems if "Failed to load resource" not in p and not REFUSED_LOG.search(p)] == []
+    yield from _watched_tab(browser, REFUSED_LOG)
