@@ -30,6 +30,7 @@ MAX_QUANTITY = 100_000  # items in one order
 MAX_LATENCY_MS = 3_600_000  # an hour of stream latency
 MAX_FANS_LEVEL = 1_000
 MAX_STOCK = 100_000_000  # units of one product on the shelf
+MAX_BITRATE_KBPS = 10_000_000  # 10 Gbit/s: far above any live stream
 
 
 def _number(low: int, high: int, description: str, **extra: Any) -> Any:
@@ -78,15 +79,27 @@ class Gift(_Event):
     value_cents: int = _number(0, MAX_AMOUNT_CENTS, "Total value of the gifts, in cents (fen)")
 
 
+# Where viewers came from, as platform dashboards split traffic (流量结构): the
+# recommendation feed (推荐), follows (关注), search (搜索), short videos (短视频引流),
+# paid promotion (付费/千川/磁力金牛), private domain and shares (私域/分享), other.
+TRAFFIC_CHANNELS = ("recommend", "follow", "search", "short_video", "paid", "private", "other")
+Channel = Literal["recommend", "follow", "search", "short_video", "paid", "private", "other"]
+
+
 class Viewers(_Event):
     type: Literal["viewers"]
     online: int = _number(0, MAX_ONLINE, "Concurrent viewers as the platform reports it")
     total: int | None = _number(0, MAX_TOTAL_VIEWERS, "Cumulative viewers, if known", default=None)
+    # The reading stays the room's total; a platform that splits its traffic by source
+    # sends the split beside it (a reading of one channel alone would hide the total).
+    channels: dict[Channel, Annotated[int, Field(ge=0, le=MAX_ONLINE, strict=True)]] | None = Field(
+        default=None, description="Viewers entered so far by source, as the platform's traffic structure reports it")
 
 
 class Enter(_Event):
     type: Literal["enter"]
     user: User
+    channel: Channel | None = Field(default=None, description="Where this viewer came from (traffic source)")
 
 
 class Follow(_Event):
@@ -126,6 +139,11 @@ class Stream(_Event):
     type: Literal["stream"]
     status: Literal["live", "interrupted", "ended"]
     latency_ms: int | None = _number(0, MAX_LATENCY_MS, "Stream latency in milliseconds", default=None)
+    # What an encoder (OBS) reports about its output; a platform feed leaves them out.
+    dropped_share: float | None = Field(default=None, ge=0, le=1, description=(
+        "Share of frames the encoder dropped or skipped over its last reading (0–1)"))
+    bitrate_kbps: int | None = _number(0, MAX_BITRATE_KBPS, "Output bitrate in kbit/s", default=None)
+    congestion: float | None = Field(default=None, ge=0, le=1, description="The encoder's output congestion (0–1)")
 
 
 class Product(_Event):

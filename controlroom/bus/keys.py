@@ -103,6 +103,12 @@ def recording_failure(room: str) -> str:
     return f"cr:{{{room}}}:recording-failure"
 
 
+def connector_health(room: str) -> str:
+    """Hash: binding key ("<kind>:<external id>") -> JSON health of that connection, as
+    the worker holding the room last reported it (the tech screen shows it)."""
+    return f"cr:{{{room}}}:connectors"
+
+
 def projection(room: str, name: str) -> str:
     """JSON: a room's projection of SQL, as declared in controlroom/live/projections.py."""
     return f"cr:{{{room}}}:{name}"

@@ -16,7 +16,28 @@ from controlroom.bus.client import Bus
 from controlroom.live.projections import declare
 from controlroom.rooms.models import Room
 
-PLATFORMS = {"douyin": ("抖音直播间", "Douyin live room"), "doudian": ("抖店", "Douyin shop")}
+# Platforms that push to us (a hook URL each) and sources we connect to (connectors run
+# by the worker holding the room): platform -> (Chinese name, English name).
+PUSHED_PLATFORMS = {
+    "douyin": ("抖音直播间", "Douyin live room"),
+    "doudian": ("抖店", "Douyin shop"),
+    "kuaishou": ("快手直播间", "Kuaishou live room"),
+}
+CONNECTED_PLATFORMS = {
+    "bilibili": ("哔哩哔哩直播（开放平台）", "Bilibili live (open platform)"),
+    "channels": ("视频号直播", "WeChat Channels live"),
+    "obs": ("OBS 推流软件", "OBS encoder"),
+}
+PLATFORMS = PUSHED_PLATFORMS | CONNECTED_PLATFORMS
+# What the id and the secret are for each platform (the form's hints).
+BINDING_FORMATS = {
+    "douyin": ("x-roomid", "app secret"),
+    "doudian": ("shop_id", "app_key:app_secret"),
+    "kuaishou": ("roomId / 直播间 id", "app secret"),
+    "bilibili": ("主播身份码", "app_id:access_key_id:access_key_secret"),
+    "channels": ("视频号 id", "appid:appsecret"),
+    "obs": ("host:port", "obs-websocket password"),
+}
 
 
 class PlatformBinding(Base):
@@ -55,9 +76,18 @@ def bind(session: Session, *, room: Room, platform: str, external_id: str, secre
         raise BindingError(f"platform: one of {', '.join(PLATFORMS)}")
     if not external_id or len(external_id) > 128:
         raise BindingError("external_id: the platform's room or shop id, 1-128 characters")
-    if platform == "doudian" and ":" not in secret:
-        raise BindingError("secret: for 抖店 write app_key:app_secret")
-    if len(secret) < 6 or len(secret) > 300:
+    expected = BINDING_FORMATS[platform][1]
+    if expected.count(":") and (secret.count(":") != expected.count(":") or not all(secret.split(":"))):
+        raise BindingError(f"secret: for {PLATFORMS[platform][0]} write {expected}")
+    if platform == "bilibili" and not secret.split(":")[0].isdigit():
+        raise BindingError("secret: the Bilibili app_id is a number (app_id:access_key_id:access_key_secret)")
+    if platform == "obs":
+        host, _, port = external_id.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise BindingError("external_id: the OBS machine and its obs-websocket port, as host:port")
+        if len(secret) > 300:
+            raise BindingError("secret: at most 300 characters")
+    elif len(secret) < 6 or len(secret) > 300:
         raise BindingError("secret: 6-300 characters")
     binding = session.scalar(select(PlatformBinding).where(
         PlatformBinding.platform == platform, PlatformBinding.external_id == external_id))

@@ -1,7 +1,8 @@
-"""Platform pushes: Douyin live-room data (`POST /hooks/douyin`) and Douyin shop orders
-(`POST /hooks/doudian`). The adapter verifies the signature with the secret of the
-room the push is bound to and translates it into canonical events, which go into the
-room's stream like any other (same dedup, same dead letters, same backpressure).
+"""Platform pushes: Douyin live-room data (`POST /hooks/douyin`), Kuaishou live-room
+interaction data (`POST /hooks/kuaishou`) and Douyin shop orders (`POST /hooks/doudian`).
+The adapter verifies the signature with the secret of the room the push is bound to and
+translates it into canonical events, which go into the room's stream like any other
+(same dedup, same dead letters, same backpressure).
 
 Answered from Redis alone, well inside the platform's 2-second limit. A push for a
 platform room bound to none of ours is answered 2xx when its signature is one of ours,
@@ -38,7 +39,7 @@ from controlroom.auth.deps import Admin, PathNumber, StreamHealth, Svc
 from controlroom.bus import keys
 from controlroom.bus.client import BacklogFull, UnknownRoom
 from controlroom.db.session import run_in_transaction
-from controlroom.ingest.adapters import doudian, douyin  # noqa: F401 - each registers its adapter
+from controlroom.ingest.adapters import doudian, douyin, kuaishou  # noqa: F401 - each registers its adapter
 from controlroom.ingest.adapters.base import (
     ADAPTERS,
     Adapter,
@@ -48,8 +49,10 @@ from controlroom.ingest.adapters.base import (
 )
 from controlroom.ingest.api import RETRY_AFTER_S, BodyError, _read_limited
 from controlroom.ingest.bindings import (
+    BINDING_FORMATS,
     BINDINGS,
     PLATFORMS,
+    PUSHED_PLATFORMS,
     BindingError,
     bind,
     masked,
@@ -108,11 +111,12 @@ async def _forget(services: Services, key: str) -> None:
         await services.redis.delete(key)
 
 
-async def _receive(platform: str, request: Request, services: Services) -> _Push:
+async def _receive(platform: str, request: Request, services: Services, body: bytes | None = None) -> _Push:
     """The verified push, remembered against replays. Refusals are raised as _Refused
-    with their response, a replay as _Replayed."""
+    with their response, a replay as _Replayed. `body`: the push when the route read it."""
     adapter = ADAPTERS[platform]
-    body = await _read_limited(request, MAX_PUSH_BYTES)
+    if body is None:
+        body = await _read_limited(request, MAX_PUSH_BYTES)
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
         translated = adapter.translate(headers, body, now_ms=services.clock.now_ms())
@@ -193,11 +197,12 @@ async def _store(services: Services, room: str, translated: Translated) -> Respo
 
 
 async def _handle(platform: str, request: Request, services: Services,
-                  reply: Callable[[dict[str, Any]], Response]) -> Response:
+                  reply: Callable[[dict[str, Any]], Response], body: bytes | None = None) -> Response:
     """`reply(extra)` is the platform's success answer, with `extra` fields (a replay,
-    skipped test messages) when there is something to report."""
+    skipped test messages) when there is something to report. `body`: the push, when the
+    route read it already (to answer with what it carries)."""
     try:
-        push = await _receive(platform, request, services)
+        push = await _receive(platform, request, services, body)
     except _Refused as refused:
         return refused.response
     except _Replayed:
@@ -248,6 +253,19 @@ async def douyin_push(request: Request, services: Svc) -> Response:
     return await _handle("douyin", request, services, _douyin_reply)
 
 
+@router.post("/hooks/kuaishou", tags=["platform pushes"], summary="Kuaishou (快手) live-room interaction push",
+             responses=PUSH_ANSWERS)
+async def kuaishou_push(request: Request, services: Svc) -> Response:
+    # Read here: Kuaishou's answer echoes the push's message_id ({"result": 1, "message_id": …};
+    # any other result is retried, 3 times 5 s apart).
+    try:
+        body = await _read_limited(request, MAX_PUSH_BYTES)
+    except BodyError as error:
+        return JSONResponse({"detail": error.message}, status_code=error.status)
+    return await _handle("kuaishou", request, services,
+                         lambda extra: Response(kuaishou.reply(body, extra), media_type="application/json"), body)
+
+
 @router.post("/hooks/doudian", tags=["platform pushes"], summary="Douyin shop (抖店) order push", responses=PUSH_ANSWERS)
 async def doudian_push(request: Request, services: Svc) -> Response:
     return await _handle("doudian", request, services, _doudian_reply)
@@ -275,7 +293,8 @@ async def _bindings_page(request: Request, services: Services, room: str, *, err
     name, rows = data
     base = str(request.base_url).rstrip("/")
     return render_page(request, "pages/bindings.html", status_code=status_code, room=room, room_name=name,
-                       bindings=rows, platforms=PLATFORMS, error=error, hook_urls={p: f"{base}/hooks/{p}" for p in PLATFORMS})
+                       bindings=rows, platforms=PLATFORMS, formats=BINDING_FORMATS, error=error,
+                       hook_urls={p: f"{base}/hooks/{p}" for p in PUSHED_PLATFORMS})
 
 
 @router.post("/rooms/{room}/bindings", include_in_schema=False)
@@ -318,7 +337,7 @@ async def unbound_page(request: Request, services: Svc, principal: StreamHealth)
     """Pushes for platform rooms bound to none of ours: kept so tech staff can bind the
     room (and replay them) instead of losing them."""
     entries = []
-    for platform in PLATFORMS:
+    for platform in PUSHED_PLATFORMS:
         for entry_id, fields in await services.redis.xrevrange(keys.unbound(platform), count=200):
             entries.append({
                 "platform": platform, "at": int(entry_id.decode().split("-")[0]),

@@ -61,9 +61,12 @@ class RoomView:
     series: dict[str, list]
     funnel: list[dict[str, Any]]
     changes: dict[str, float | None]
+    traffic: dict[str, Any]
     targets: dict[str, Any]
     stream_status: str
     latency_ms: int | None
+    bitrate_kbps: int | None
+    dropped_share: float | None
     events_applied: int
     last_event_ts: int | None
     feed_age_ms: int | None
@@ -73,6 +76,8 @@ class RoomView:
     projections: dict[str, Any] = field(default_factory=dict)
     # {"down_since": ms, "error": "..."} while SQL is unreachable, else None.
     database_down: dict[str, Any] | None = None
+    # The room's encoder and platform connections, as their worker reports them.
+    connectors: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def of(cls, state: RoomState, *, room: str, now_ms: int, projections: dict[str, Any],
@@ -178,6 +183,22 @@ async def read_live_state(client: aioredis.Redis, room: str) -> LiveState:
                      recording_failing_since_ms=orjson.loads(failure)["since"] if failure else None)
 
 
+# A connection whose health its worker has not renewed for this long (it renews every
+# 5 s, connectors/runner.py) is held by no worker: none holds the room, or it died.
+CONNECTOR_STALE_MS = 20_000
+
+
+def read_connector_health(raw: dict[bytes, bytes], now_ms: int) -> list[dict[str, Any]]:
+    """The room's encoder and platform connections for the tech screen, `stale` set on
+    those no worker renewed lately."""
+    found = []
+    for value in raw.values():
+        health = orjson.loads(value)
+        health["stale"] = now_ms - health.get("updated_ms", 0) > CONNECTOR_STALE_MS
+        found.append(health)
+    return sorted(found, key=lambda h: (h["kind"], h["external"]))
+
+
 async def read_room_view(client: aioredis.Redis, room: str, clock: Clock, options: ViewOptions) -> RoomView:
     now_ms = clock.now_ms()
     windows = change_windows(now_ms)
@@ -193,7 +214,8 @@ async def read_room_view(client: aioredis.Redis, room: str, clock: Clock, option
             pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
     pipe.get(keys.DATABASE_HEALTH)
     pipe.xrevrange(keys.stream(room), count=1)
-    raw, *rest, database_health, newest = await pipe.execute()
+    pipe.hgetall(keys.connector_health(room))
+    raw, *rest, database_health, newest, connector_health = await pipe.execute()
     raw_projections, counts = rest[: len(stored)], rest[len(stored):]
     distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
     windowed = iter(counts[len(USER_SETS):])
@@ -204,6 +226,7 @@ async def read_room_view(client: aioredis.Redis, room: str, clock: Clock, option
         window_distinct=window_distinct, targets=projections.get("targets"), arrived_ms=_newest_arrival_ms(newest),
     )
     view.database_down = orjson.loads(database_health) if database_health else None
+    view.connectors = read_connector_health(connector_health, now_ms)
     return view
 
 

@@ -48,6 +48,9 @@ SELL_RATE_WINDOW_MS = 5 * 60_000
 
 # Hot words: counted per minute, read over the last five.
 HOT_WORDS_WINDOW_MS = 5 * 60_000
+# Per-minute entries by traffic source are kept for the 10-minute change (two windows and
+# the current minute).
+TRAFFIC_KEEP_MS = 21 * 60_000
 # A minute's word counts are cut back to the top MAX_WORDS_PER_MINUTE whenever they
 # reach twice that: bounded, amortised O(1) per word, and a new word always gets in.
 MAX_WORDS_PER_MINUTE = 1000
@@ -112,6 +115,9 @@ class RoomState:
     refund_cents: int = 0
     stream_status: str | None = None
     latency_ms: int | None = None
+    # The encoder's last reading of its output (None until an encoder reports).
+    dropped_share: float | None = None
+    bitrate_kbps: int | None = None
     events_applied: int = 0
     # When the show these numbers belong to started (ms; 0: none). Events from before it
     # (late pushes of the previous show) are not this show's.
@@ -139,6 +145,12 @@ class RoomState:
     minutes: dict[int, list[int]] = field(default_factory=dict)
     # minute_ms -> word -> count, for the hot-words window
     word_minutes: dict[int, dict[str, int]] = field(default_factory=dict)
+    # Traffic sources (流量结构): entries per channel over the show, per minute for the
+    # 10-minute change and the rules, and the platform's own split (viewers.channels).
+    traffic: dict[str, int] = field(default_factory=dict)
+    traffic_minutes: dict[int, dict[str, int]] = field(default_factory=dict)
+    platform_traffic: dict[str, int] = field(default_factory=dict)
+    platform_traffic_ts: int = 0
     # minute_ms -> question group -> questions, for the hot-questions window
     question_minutes: dict[int, dict[str, int]] = field(default_factory=dict)
     # question group -> the latest questions asked (newest last)
@@ -237,6 +249,9 @@ class RoomState:
             self.peak_online = max(self.peak_online, e["online"])
             if e.get("total") is not None:
                 self.viewers_total = max(self.viewers_total, e["total"])
+            if e.get("channels") and ts >= self.platform_traffic_ts:
+                self.platform_traffic_ts = ts
+                self.platform_traffic = dict(e["channels"])
         elif kind == "gift":
             self.gifts += e.get("count", 1)
             self.gift_value_cents += e["value_cents"]
@@ -249,6 +264,11 @@ class RoomState:
         elif kind == "enter":
             self.enters += 1
             minute[M_ENTERS] += 1
+            channel = e.get("channel")
+            if channel:
+                self.traffic[channel] = self.traffic.get(channel, 0) + 1
+                counts = self.traffic_minutes.setdefault(ts - ts % 60_000, {})
+                counts[channel] = counts.get(channel, 0) + 1
         elif kind == "fansclub":
             if e.get("joined"):
                 self.fansclub_joins += 1
@@ -268,8 +288,9 @@ class RoomState:
             if ts >= self.stream_ts:
                 self.stream_ts = ts
                 self.stream_status = e["status"]
-                if e.get("latency_ms") is not None:
-                    self.latency_ms = e["latency_ms"]
+                for name in ("latency_ms", "dropped_share", "bitrate_kbps"):
+                    if e.get(name) is not None:
+                        setattr(self, name, e[name])
 
     def _apply_order(
         self, e: dict[str, Any], minute: list[int], minute_ms: int, ledger: MutableMapping[str, int],
@@ -437,6 +458,18 @@ class RoomState:
         for minutes in (self.word_minutes, self.question_minutes):
             for minute in [m for m in minutes if m < word_horizon]:
                 del minutes[minute]
+        traffic_horizon = now_ms - TRAFFIC_KEEP_MS
+        for minute in [m for m in self.traffic_minutes if m < traffic_horizon]:
+            del self.traffic_minutes[minute]
+
+    def traffic_window(self, start_ms: int, end_ms: int) -> dict[str, int]:
+        """Entries by traffic source over [start, end) (minute starts)."""
+        totals: dict[str, int] = {}
+        for minute, counts in self.traffic_minutes.items():
+            if start_ms <= minute < end_ms:
+                for channel, count in counts.items():
+                    totals[channel] = totals.get(channel, 0) + count
+        return totals
 
     def hot_words(self, now_ms: int, limit: int = 20) -> list[tuple[str, int]]:
         """The most said words of the last five minutes, with counts."""
@@ -491,6 +524,7 @@ class RoomState:
         data["minutes"] = [[k, *v] for k, v in self.minutes.items()]
         data["products"] = self.products
         data["word_minutes"] = [[minute, counts] for minute, counts in self.word_minutes.items()]
+        data["traffic_minutes"] = [[minute, counts] for minute, counts in self.traffic_minutes.items()]
         data["hit_buckets"] = [[bucket, counts] for bucket, counts in self.hit_buckets.items()]
         data["question_minutes"] = [[minute, counts] for minute, counts in self.question_minutes.items()]
         data["recent_comments"] = list(self.recent_comments)
@@ -514,6 +548,7 @@ class RoomState:
         state.products = {sku: list(row) + [0] * (PRODUCT_COLUMNS - len(row))
                           for sku, row in data.get("products", {}).items()}
         state.word_minutes = {int(minute): dict(counts) for minute, counts in data.get("word_minutes", [])}
+        state.traffic_minutes = {int(minute): dict(counts) for minute, counts in data.get("traffic_minutes", [])}
         state.hit_buckets = {int(bucket): dict(counts) for bucket, counts in data.get("hit_buckets", [])}
         state.question_minutes = {int(minute): dict(counts) for minute, counts in data.get("question_minutes", [])}
         state.recent_comments.extend(data.get("recent_comments", []))
@@ -524,6 +559,7 @@ _SCALARS = [
     name
     for name, f in RoomState.__dataclass_fields__.items()
     if name not in {"comment_buckets", "like_buckets", "minutes", "products", "recent_comments", "word_minutes", "hit_buckets",
+                    "traffic_minutes",
                     "question_minutes"}
 ]
 

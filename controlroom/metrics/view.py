@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from controlroom.events import TRAFFIC_CHANNELS
 from controlroom.metrics.state import (
     M_COMMENTS,
     M_ENTERS,
@@ -93,6 +94,35 @@ def _changes(
         tile: (recent[tile] - earlier[tile]) / earlier[tile] if recent[tile] is not None and earlier[tile] else None
         for tile in recent
     }
+
+
+def _shares(counts: dict[str, int]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {channel: count / total for channel, count in counts.items()} if total else {}
+
+
+def traffic_structure(state: RoomState, now_ms: int) -> dict[str, Any]:
+    """Where the viewers came from: each source's entries and share over the show, and
+    how its share moved in the last 10 minutes against the 10 before (percentage
+    points). Counted from `enter` events that name their channel; a platform that
+    only sends its own split (viewers.channels) is shown as it reports it."""
+    counted = bool(state.traffic)
+    counts = state.traffic if counted else state.platform_traffic
+    shares = _shares(counts)
+    windows = change_windows(now_ms)
+    recent = _shares(state.traffic_window(*windows["recent"]))
+    earlier = _shares(state.traffic_window(*windows["earlier"]))
+    rows = []
+    for channel in TRAFFIC_CHANNELS:
+        if channel not in counts:
+            continue
+        change = None
+        if recent and earlier:
+            change = (recent.get(channel, 0.0) - earlier.get(channel, 0.0)) * 100
+        rows.append({"channel": channel, "count": counts[channel], "share": shares.get(channel, 0.0),
+                     "recent_share": recent.get(channel) if recent else None, "change_pp": change})
+    rows.sort(key=lambda row: -row["count"])
+    return {"rows": rows, "total": sum(counts.values()), "from_platform": not counted and bool(counts)}
 
 
 PRODUCTS_SHOWN = 20
@@ -219,9 +249,12 @@ def room_view(
             for i, (step, count) in enumerate(funnel)
         ],
         "changes": _changes(state, now_ms, window_distinct),
+        "traffic": traffic_structure(state, now_ms),
         "targets": DEFAULT_TARGETS | (targets or {}),
         "stream_status": state.stream_status,
         "latency_ms": state.latency_ms,
+        "bitrate_kbps": state.bitrate_kbps,
+        "dropped_share": state.dropped_share,
         "events_applied": state.events_applied,
         "last_event_ts": state.last_event_ts or None,
         "feed_age_ms": feed_age_ms,

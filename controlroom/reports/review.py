@@ -182,6 +182,7 @@ def review_of(
             "gmv_per_min_cents": seg_state.gmv_cents / minutes if minutes else None,
             "conversion_rate": seg_distinct["payers"] / seg_distinct["viewers"] if seg_distinct["viewers"] else None,
             "hot_words": _top_words(seg_state, 5),
+            "traffic": dict(seg_state.traffic),
         })
     ranked = sorted((s for s in segments if s["actual_s"]), key=lambda s: -(s["gmv_cents"] or 0))
     for rank, segment in enumerate(ranked, start=1):
@@ -228,6 +229,7 @@ def review_of(
         "segments": segments,
         "products": products,
         "hot_words": _top_words(state, 20),
+        "traffic": dict(state.traffic),
         "questions": sorted(questions.items(), key=lambda item: (-item[1], item[0])),
         "moderation": sorted(state.category_hits.items(), key=lambda item: (-item[1], item[0])),
         "incidents": incidents,

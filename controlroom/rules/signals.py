@@ -48,6 +48,8 @@ METRICS: dict[str, tuple[str, str, str | None]] = {
     "gmv_cents": ("成交金额(分)", "GMV (fen)", FLOW),
     "refunds": ("退款数", "refunds", None),
     "latency_ms": ("推流延迟(毫秒)", "stream latency (ms)", None),
+    "dropped_frames_pct": ("推流丢帧率(%)", "dropped frames (%)", None),
+    "bitrate_kbps": ("推流码率(kbps)", "stream bitrate (kbit/s)", None),
     "processing_behind_s": ("处理滞后(秒)", "processing behind (s)", None),
     "recording_behind_s": ("录制滞后(秒)", "recording behind (s)", None),
     "segment_remaining_s": ("环节剩余(秒)", "segment time left (s)", None),
@@ -57,6 +59,18 @@ METRICS: dict[str, tuple[str, str, str | None]] = {
     "sold_out_on_shelf": ("已售罄仍在架商品", "sold-out products still listed", None),
     "complaints_filed": ("客服/平台投诉", "complaints filed", None),
 }
+# Traffic sources: the share (%) of the last five minutes' entries that came from each.
+CHANNEL_NAMES = {
+    "recommend": ("推荐", "recommendation feed"), "follow": ("关注", "follows"), "search": ("搜索", "search"),
+    "short_video": ("短视频引流", "short videos"), "paid": ("付费推广", "paid promotion"),
+    "private": ("私域/分享", "private domain / shares"), "other": ("其他", "other"),
+}
+for _channel, (_zh, _en) in CHANNEL_NAMES.items():
+    METRICS[f"traffic_share_{_channel}"] = (f"流量占比：{_zh}(%)", f"traffic share: {_en} (%)", None)
+TRAFFIC_SHARE_WINDOW_MS = 5 * 60_000
+# Below this many entries in the window a share says nothing (one viewer would be 100 %).
+MIN_TRAFFIC_ENTRIES = 20
+
 MINUTE_COLUMNS = {
     "online": M_ONLINE, "comments": M_COMMENTS, "likes": M_LIKES, "follows": M_FOLLOWS,
     "enters": M_ENTERS, "orders_paid": M_PAID, "gmv_cents": M_GMV,
@@ -109,6 +123,16 @@ class RoomSignals:
     room_baselines: Mapping[str, Baseline] = field(default_factory=dict)
 
 
+def traffic_shares(state: RoomState, now_ms: int) -> dict[str, float | None]:
+    """Each channel's share (%) of the entries of the last five minutes (current minute
+    included), None while there are too few entries to tell."""
+    current = now_ms - now_ms % 60_000
+    counts = state.traffic_window(current + 60_000 - TRAFFIC_SHARE_WINDOW_MS, current + 60_000)
+    total = sum(counts.values())
+    return {f"traffic_share_{channel}": (counts.get(channel, 0) * 100 / total if total >= MIN_TRAFFIC_ENTRIES else None)
+            for channel in CHANNEL_NAMES}
+
+
 def build_signals(
     state: RoomState,
     *,
@@ -132,6 +156,12 @@ def build_signals(
     values: dict[str, Any] = {name: view.get(name) for name in METRICS}
     values["enters"] = state.enters
     values["latency_ms"] = state.latency_ms
+    values.update(traffic_shares(state, now_ms))
+    # Only while the encoder says it is streaming: a stopped output's last reading is not
+    # the stream's health.
+    streaming = state.stream_status == "live"
+    values["dropped_frames_pct"] = state.dropped_share * 100 if streaming and state.dropped_share is not None else None
+    values["bitrate_kbps"] = state.bitrate_kbps if streaming else None
     values["processing_behind_s"] = behind_ms / 1000
     values["recording_behind_s"] = recording_behind_ms / 1000
     values["segment_remaining_s"] = segment_remaining_s

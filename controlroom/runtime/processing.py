@@ -10,6 +10,7 @@ import asyncio
 import structlog
 
 from controlroom.alerts.engine import AlertEngine
+from controlroom.connectors.runner import ConnectorRunner
 from controlroom.db.health import DatabaseHealth
 from controlroom.ingest.worker import Worker
 from controlroom.moderation.live import LiveLexicon
@@ -40,12 +41,14 @@ async def run_processing(resources: Resources, stop: asyncio.Event, *, database:
     )
     worker.on_applied = engine.batch_applied
     cues = CueTicker(resources.projections, clock=clock, rooms=lambda: list(worker.rooms))
+    # Encoders and platform sockets of the rooms this worker holds (its leases guard them).
+    connectors = ConnectorRunner(resources.bus, clock=clock, rooms=lambda: list(worker.rooms))
 
     def use(tagger) -> None:
         worker.tagger = tagger
 
     parts = {"worker": worker.run(stop), "alerts": engine.run(stop), "lexicon": lexicon.run(stop, use),
-             "cues": cues.run(stop)}
+             "cues": cues.run(stop), "connectors": connectors.run(stop)}
     results = await asyncio.gather(*parts.values(), return_exceptions=True)
     for name, result in zip(parts, results):
         if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):

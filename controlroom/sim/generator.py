@@ -187,6 +187,12 @@ FLASH_SALE_PHASE = _Phase.of(
     },
     {"question": 20, "praise": 18, "greeting": 4, "chatter": 15, "flash_sale": 40, "doubt": 3, "complaint": 0.02},
 )
+# Where viewers come from (流量结构): mostly the recommendation feed; the flash sale is
+# when paid promotion is switched on and short videos teased it.
+REGULAR_CHANNELS = _Weighted.of({"recommend": 46, "follow": 16, "short_video": 14, "paid": 8, "search": 6,
+                                 "private": 6, "other": 4})
+FLASH_SALE_CHANNELS = _Weighted.of({"recommend": 32, "paid": 30, "short_video": 16, "follow": 10, "private": 6,
+                                    "search": 3, "other": 3})
 _NICKNAME_STYLES = _Weighted.of({"platform_default": 15, "prefix": 30, "mood": 20, "tail": 20, "year": 15})
 _GIFTS = _Weighted(GIFTS, tuple(itertools.accumulate(GIFT_WEIGHTS)))
 
@@ -247,6 +253,9 @@ class ShowSimulator:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
         self._rng = random.Random(seed)
+        # Traffic sources are drawn from their own sequence, so the rest of the show
+        # (which tests and benches rely on) stays what the seed made it before.
+        self._channel_rng = random.Random(f"{seed}:channels")
         self._start_ms = start_ms
         # Where in its 20-minute cycle the show starts: a script's flash sales and the
         # audience's surges fall together (see controlroom/sim/seed.py).
@@ -430,7 +439,8 @@ class ShowSimulator:
                                    value_cents=unit_cents * count))
 
     def _enter(self, ts: int) -> None:
-        self._schedule(self._event("enter", ts, user=self._user()))
+        channels = FLASH_SALE_CHANNELS if self._flash_on else REGULAR_CHANNELS
+        self._schedule(self._event("enter", ts, user=self._user(), channel=channels.pick(self._channel_rng)))
 
     def _follow(self, ts: int) -> None:
         self._schedule(self._event("follow", ts, user=self._user()))

@@ -58,7 +58,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator, Callable, Iterable, Protocol, Sequence
+from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Protocol, Sequence
 
 import orjson
 from sqlalchemy import select
@@ -568,6 +568,8 @@ class SteadyRoom:
     commenters: int = 400
     likes_per_min: Rate = 20
     enters_per_min: Rate = 0
+    # Show second -> {traffic channel: share} of the entries; None: entries name no channel.
+    enter_channels: Callable[[float], Mapping[str, float]] | None = None
     orders_per_min: Rate = 0
     order_cents: int = 1990
     order_sku: str = "A1"
@@ -585,6 +587,7 @@ class SteadyRoom:
         self._ids = itertools.count(1)
         self.comments_sent = 0
         self.orders_sent = 0
+        self._channel_counts: dict[str, int] = {}
 
     # A second at a time: each kind of event is spread evenly over the second by the
     # fraction of its rate that came due.
@@ -634,6 +637,16 @@ class SteadyRoom:
         number = 1 + int(self.commenters * self._rng.random())
         return {"id": f"{self.prefix}u{number}", "name": f"观众{number}"}
 
+    def _channel(self, s: float) -> str:
+        """The channel furthest behind its share so far: the mix is exact, not sampled."""
+        shares = dict(self.enter_channels(s))
+        if shares != getattr(self, "_channel_shares", None):
+            self._channel_shares, self._channel_counts = shares, {}  # a new mix starts afresh
+        made = sum(self._channel_counts.values()) + 1
+        channel = max(shares, key=lambda c: shares[c] * made - self._channel_counts.get(c, 0))
+        self._channel_counts[channel] = self._channel_counts.get(channel, 0) + 1
+        return channel
+
     def _make(self, kind: str, ts: int, s: float, out: list[dict[str, Any]]) -> None:
         if kind == "comment":
             text = (self.comment(self.comments_sent, s) if self.comment is not None
@@ -644,7 +657,8 @@ class SteadyRoom:
             out.append(self._event("like", ts, user=self._user(), count=1 + self._rng.randrange(10)))
         elif kind == "enter":
             # Each entry a new person: distinct viewers per minute follow the rate.
-            out.append(self._event("enter", ts, user={"id": f"{self.prefix}e{next(self._ids)}"}))
+            extra = {"channel": self._channel(s)} if self.enter_channels is not None else {}
+            out.append(self._event("enter", ts, user={"id": f"{self.prefix}e{next(self._ids)}"}, **extra))
         elif kind == "order":
             # Each paid order a new buyer: distinct payers per minute follow the rate.
             self.orders_sent += 1

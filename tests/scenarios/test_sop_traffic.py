@@ -114,3 +114,28 @@ async def test_sop2_surge_early_in_the_show(scenario_redis, database_url):
         doubled = crossing(180, 240, 1000, 2500, 2000)
         await assert_fired(p, "traffic-surge", "blue", within=(doubled, doubled + 10 + SLACK_S),
                            bound="+100 % within 5 min is a surge, whenever in the show it happens")
+
+
+# --- Traffic sources: the recommendation feed's share of entries falls ----------------------
+
+
+@pytest.mark.parametrize(("share_after", "fires"), [(0.20, True), (0.30, False)], ids=["share-20pct", "share-30pct"])
+async def test_recommendation_share_falling_below_a_quarter(scenario_redis, database_url, share_after, fires):
+    """60 entries a minute, half from the recommendation feed; from minute 5 only 20 %
+    (fires: below 25 % once the five-minute window has turned over) or 30 % (quiet)."""
+    def channels(s: float) -> dict[str, float]:
+        recommend = 0.5 if s < 300 else share_after
+        return {"recommend": recommend, "follow": (1 - recommend) / 2, "paid": (1 - recommend) / 2}
+
+    async with scenario(scenario_redis, database_url) as p:
+        room(p, online=2000, enters_per_min=60, enter_channels=channels, viewers_total=lambda s: 2000 + 2 * s)
+        await run_until(p, 520, step_s=10)
+        await run_until(p, 680, step_s=1)
+        if fires:
+            # The five-minute window (current minute included) still holds a 50 % minute
+            # until minute 9 starts (540 s: 26 % just before, 20 % from then); the rule
+            # holds it a minute.
+            await assert_fired(p, "recommend-traffic-falls", "yellow", within=(540 + 60, 540 + 60 + SLACK_S),
+                               bound="the recommendation share below 25 % for a minute")
+        else:
+            await assert_quiet(p, "recommend-traffic-falls")

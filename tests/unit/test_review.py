@@ -80,3 +80,16 @@ def test_a_dip_and_the_reaction_to_it_are_findings():
                      cues=[cue])
     (dip,) = [f for f in r["findings"] if f["kind"] == "dip"]
     assert dip["at"] == T0 + 3 * 60_000 and round(dip["drop"], 2) == 0.3 and dip["reaction_min"] == 2
+
+
+def test_traffic_sources_per_segment():
+    traffic = [at(5, type="enter", user={"id": "n1"}, channel="recommend"),
+               at(59.9, type="enter", user={"id": "n2"}, channel="follow"),
+               at(60, type="enter", user={"id": "n3"}, channel="paid"),
+               at(90, type="enter", user={"id": "n4"}, channel="paid"),
+               at(100, type="enter", user={"id": "n5"})]  # a feed that names no channel: not counted
+    r = build_review(events=EVENTS + traffic, script=SCRIPT, run=run_of_show(), planned_start_ms=T0,
+                     now_ms=T0 + 200_000)
+    a, b = r["segments"]
+    assert a["traffic"] == {"recommend": 1, "follow": 1} and b["traffic"] == {"paid": 2}
+    assert r["traffic"] == {"recommend": 1, "follow": 1, "paid": 2}

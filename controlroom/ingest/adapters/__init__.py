@@ -6,7 +6,7 @@ To add a platform, write one module like douyin.py and import it here.
 
 from __future__ import annotations
 
-from controlroom.ingest.adapters import doudian, douyin
+from controlroom.ingest.adapters import doudian, douyin, kuaishou
 from controlroom.ingest.adapters.base import (
     ADAPTERS,
     Adapter,
@@ -15,7 +15,9 @@ from controlroom.ingest.adapters.base import (
     Translated,
 )
 
-__all__ = ["ADAPTERS", "Adapter", "PushRejected", "SignatureRejected", "Translated", "adapter", "doudian", "douyin"]
+__all__ = [
+    "ADAPTERS", "Adapter", "PushRejected", "SignatureRejected", "Translated", "adapter", "doudian", "douyin", "kuaishou",
+]
 
 
 def adapter(platform: str) -> Adapter:
