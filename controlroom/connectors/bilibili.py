@@ -15,17 +15,19 @@ live centre) and carries the developer's app as its secret,
 4. on `stop`, closes the socket and POSTs /v2/app/end (otherwise the room stays taken
    until the heartbeat runs out).
 
-A socket that drops (closed, reset, or silent for two heartbeats) is opened again on
-the next link after 1, 2, 4 … 30 s (RECONNECT_DELAYS_S), with the same session; after
+A socket that drops (closed, reset, or silent: no frame, not even a heartbeat reply,
+for SILENT_AFTER_S) is opened again on the next link after 1, 2, 4, 8, 16 s
+(RECONNECT_DELAYS_S; back to 1 s once a socket was authenticated), with the same
+session; after
 MAX_CONNECT_FAILURES attempts in a row that never got an auth reply, `run` raises and
 the runner starts it again from /v2/app/start. A session the platform ends (heartbeat
 answered with 7003 "心跳过期", or an INTERACTION_END message) is ended and started
-again at once. A refusal of the API (wrong key, signature, 身份码…) or of the socket's
+again after RECONNECT_DELAYS_S[0]. A refusal of the API (wrong key, signature, 身份码…) or of the socket's
 auth raises, with the platform's reason in plain words. A frame or message that cannot
 be read is skipped with a logged reason; the connection goes on.
 
 The API's base URL is API_BASE unless the environment sets CONTROLROOM_BILIBILI_API
-(read at each start: tests point it at a loopback platform).
+(read at each request: tests point it at a loopback platform).
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ HEARTBEAT_S = 20.0  # op 2 on the socket (the platform asks for one every 20-30 
 APP_HEARTBEAT_S = 20.0  # POST /v2/app/heartbeat (the session dies after 60 s without)
 HTTP_TIMEOUT_S = 10.0
 AUTH_TIMEOUT_S = 10.0  # from sending auth to its reply
+# A socket that has said nothing (not even a heartbeat reply, op 3) for this long is
+# taken as dropped: two heartbeats and a margin.
+SILENT_AFTER_S = 2 * HEARTBEAT_S + 5.0
 RECONNECT_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 MAX_CONNECT_FAILURES = 6  # socket attempts in a row without an auth reply, then raise
 REPORT_EVERY_S = 1.0  # at most one "ok" report a second while messages flow
@@ -270,6 +275,8 @@ class _Link:
         attempt = 0
         try:
             while not self.stop.is_set():
+                if ended.is_set():
+                    return True
                 url = session.links[attempt % len(session.links)]
                 attempt += 1
                 self.ctx.report("connecting", CONNECTING)
@@ -311,6 +318,8 @@ class _Link:
                 if exc.code == 7003:  # 心跳过期: the session is gone
                     ended.set()
                     return
+            except Exception as exc:  # noqa: BLE001 - a missed heartbeat is tried again
+                log.warning("bilibili.heartbeat_failed", room=self.ctx.room, error=str(exc) or type(exc).__name__)
 
     async def _socket(self, url: str, session: Session, ended: asyncio.Event) -> None:
         """One socket: returns when `stop` closed it; raises _Dropped when it drops,
@@ -327,11 +336,11 @@ class _Link:
         deadline = loop.time() + AUTH_TIMEOUT_S
         try:
             while True:
-                wait = HEARTBEAT_S * 2 + 5 if self._authed else deadline - loop.time()
+                wait = SILENT_AFTER_S if self._authed else deadline - loop.time()
                 try:
                     frame = await asyncio.wait_for(ws.recv(), timeout=max(wait, 0.0))
                 except TimeoutError:
-                    raise _Dropped("no auth reply" if not self._authed else "silent for two heartbeats") from None
+                    raise _Dropped("no auth reply" if not self._authed else f"silent for {SILENT_AFTER_S:g} s") from None
                 except (OSError, WebSocketException) as exc:
                     if self.stop.is_set():
                         return

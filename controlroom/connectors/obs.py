@@ -192,9 +192,11 @@ def reading_from_status(data: Mapping[str, Any] | None, at_ms: int) -> Reading:
 def bitrate_kbps(before: Reading | None, after: Reading) -> int | None:
     """kbit/s sent between two readings: the byte delta over OBS's own output clock
     (steadier than our poll times), over our clock when OBS's stood still (reconnecting:
-    nothing goes out, 0 kbit/s). None when there is no earlier reading or the counter
-    went back (a new output session started in between)."""
-    if before is None or not after.active:
+    nothing goes out, 0 kbit/s). None when there is no earlier reading of the same
+    output session: none at all, the output was off (the first reading of a stream has
+    no rate yet, rather than a false 0), or the counter went back (a reconnect attempt
+    starts it afresh)."""
+    if before is None or not before.active or not after.active:
         return None
     sent = after.bytes - before.bytes
     if sent < 0:
@@ -211,7 +213,7 @@ def bitrate_kbps(before: Reading | None, after: Reading) -> int | None:
 def dropped_share(before: Reading | None, after: Reading) -> float | None:
     """Share (0..1) of the frames of the interval that OBS skipped; None when no frame
     went through the output in between or the counters were reset."""
-    if before is None or not after.active:
+    if before is None or not before.active or not after.active:
         return None
     total = after.total_frames - before.total_frames
     skipped = after.skipped_frames - before.skipped_frames

@@ -69,6 +69,7 @@ class Platform:
         self.auths = 0
         self.refuse_auth = False
         self.socket_heartbeats = 0
+        self.silent = False  # stop answering (a half-open connection: no close, no data)
         # Frames pushed after each successful auth (one list per connection, in order).
         self.script: list[list[bytes]] = []
         self.open: list[WebSocket] = []
@@ -148,7 +149,7 @@ class Platform:
         async def replies() -> None:
             while True:
                 op, _ = read_packet(await websocket.receive_bytes())
-                if op == 2:
+                if op == 2 and not self.silent:
                     self.socket_heartbeats += 1
                     await websocket.send_bytes(packet(3, (4321).to_bytes(4, "big"), ver=1))
 
@@ -185,6 +186,7 @@ async def platform(monkeypatch: pytest.MonkeyPatch):
     # Heartbeats and reconnects at test speed.
     monkeypatch.setattr(bilibili, "HEARTBEAT_S", 0.2)
     monkeypatch.setattr(bilibili, "APP_HEARTBEAT_S", 0.2)
+    monkeypatch.setattr(bilibili, "SILENT_AFTER_S", 1.0)
     monkeypatch.setattr(bilibili, "RECONNECT_DELAYS_S", (0.05, 0.1, 0.2))
     yield stand_in
     server.should_exit = True
@@ -298,14 +300,40 @@ async def test_events_flow_and_a_dropped_socket_comes_back(platform: Platform):
     assert len(collected.events) == 5
 
 
-async def test_a_session_the_platform_ends_is_started_again(platform: Platform):
-    platform.script = [[messages_frame(3, dm("dm-1", "第一场"))], [messages_frame(2, dm("dm-2", "第二场"))]]
+async def test_a_silent_socket_is_taken_as_dropped(platform: Platform):
+    platform.script = [[messages_frame(3, dm("dm-1", "在吗"))], [messages_frame(2, dm("dm-2", "在的"))]]
+    collected = Collected()
+    stop = asyncio.Event()
+    task = asyncio.create_task(bilibili.run(context(collected), stop))
+    try:
+        await until(lambda: len(collected.events) == 1, "the first event")
+        platform.silent = True  # the connection stays open but nothing comes back
+        await until(lambda: platform.auths == 2, "a second auth after the silence")
+        platform.silent = False
+        await until(lambda: len(collected.events) == 2, "events after the reconnect")
+        assert ("failing", "connection lost (silent for 1 s); reconnecting in 0.05 s") in collected.reports
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert platform.starts == 1
+
+
+INTERACTION_END = {"cmd": "LIVE_OPEN_PLATFORM_INTERACTION_END", "data": {"game_id": "game-1", "timestamp": NOW_S}}
+
+
+@pytest.mark.parametrize("how", ["heartbeat-expired", "interaction-end"])
+async def test_a_session_the_platform_ends_is_started_again(platform: Platform, how: str):
+    first = [messages_frame(3, dm("dm-1", "第一场"))]
+    if how == "interaction-end":  # the platform says it stopped pushing for this session
+        first.append(messages_frame(2, INTERACTION_END))
+    platform.script = [first, [messages_frame(2, dm("dm-2", "第二场"))]]
     collected = Collected()
     stop = asyncio.Event()
     task = asyncio.create_task(bilibili.run(context(collected), stop))
     try:
         await until(lambda: len(collected.events) == 1, "the first session's event")
-        platform.expired = True  # the next app heartbeat is answered 7003 (心跳过期)
+        if how == "heartbeat-expired":
+            platform.expired = True  # the next app heartbeat is answered 7003 (心跳过期)
         await until(lambda: platform.starts == 2 and len(collected.events) == 2, "a second session")
         assert [e["text"] for e in collected.events] == ["第一场", "第二场"]
         assert {"game_id": "game-1", "app_id": APP_ID} in platform.ended

@@ -10,7 +10,12 @@ import json
 import pytest
 
 from controlroom.events import event_adapter
-from controlroom.ingest.adapters import ADAPTERS, PushRejected, SignatureRejected, adapter
+from controlroom.ingest.adapters import (
+    ADAPTERS,
+    PushRejected,
+    SignatureRejected,
+    adapter,
+)
 from controlroom.ingest.adapters.kuaishou import kuaishou_signature, reply
 
 KUAISHOU = adapter("kuaishou")
@@ -54,7 +59,7 @@ def test_the_adapter_is_registered():
 
 
 def test_kwaisign_is_the_md5_of_body_then_secret_in_lowercase_hex():
-    body = '{"event":"TEST","message_id":"m","timestamp":1}'.encode()
+    body = b'{"event":"TEST","message_id":"m","timestamp":1}'
     expected = hashlib.md5(body + b"the-secret").hexdigest()
     assert kuaishou_signature(body, "the-secret") == expected
     assert expected == expected.lower() and len(expected) == 32

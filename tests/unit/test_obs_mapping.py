@@ -84,6 +84,9 @@ def test_no_bitrate_without_an_earlier_reading_a_reset_counter_or_an_output():
     # A reconnect attempt starts the byte counter afresh.
     assert bitrate_kbps(reading(0, sent=209_170, duration=5466), reading(1, sent=0, duration=5466)) is None
     assert bitrate_kbps(reading(0, sent=10, duration=10), reading(1, active=False, sent=20, duration=20)) is None
+    # The first reading of a stream: the one before was of an idle output (OBS 29 reads
+    # 0 bytes at 0 ms just after STARTED), no rate rather than a false 0 kbit/s.
+    assert bitrate_kbps(reading(0, active=False), reading(0.3, sent=0, duration=0)) is None
     # Two readings at the same instant say nothing about a rate.
     assert bitrate_kbps(reading(0, sent=10, duration=10), reading(0, sent=20, duration=10)) is None
 
@@ -102,6 +105,7 @@ def test_dropped_share_is_unknown_without_frames_and_never_above_one():
     assert dropped_share(None, reading(skipped=1, total=10)) is None
     assert dropped_share(reading(0, total=82), reading(1, total=82)) is None  # nothing went out
     assert dropped_share(reading(0, total=82), reading(1, total=0)) is None  # counters reset
+    assert dropped_share(reading(0, active=False, total=0), reading(1, total=15)) is None
     assert dropped_share(reading(0, skipped=0, total=10), reading(1, skipped=50, total=20)) == 1.0
 
 
@@ -130,7 +134,8 @@ def test_an_encoder_that_never_streamed_has_no_status_to_tell():
 
 def test_every_live_reading_is_emitted_with_its_figures():
     watch = StreamWatch()
-    assert watch.on_reading(reading(0, sent=0, duration=0, total=0)) == (LIVE, {"congestion": 0.0})
+    assert watch.on_reading(reading(0, active=False)) is None
+    assert watch.on_reading(reading(0.3, sent=0, duration=0, total=0)) == (LIVE, {"congestion": 0.0})
     emitted = watch.on_reading(reading(1, sent=40_000, duration=1000, total=15, skipped=0, congestion=0.5))
     assert emitted == (LIVE, {"bitrate_kbps": 320, "dropped_share": 0.0, "congestion": 0.5})
     assert watch.on_reading(reading(2, sent=80_000, duration=2000, total=30))[0] == LIVE

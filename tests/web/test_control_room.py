@@ -43,18 +43,28 @@ def test_the_demo_page_shows_the_numbers_changing_while_a_show_runs(server, room
         tmp_path / "sim.log",
     ).start()
     try:
-        seen_online, seen_comments, seen_chart = set(), set(), set()
+        page.click("[data-tab=traffic]")  # the traffic structure (流量结构) tab
+        seen_online, seen_comments, seen_chart, seen_traffic = set(), set(), set(), set()
         chart_comments = "JSON.stringify(document.getElementById('chart-comments').chart.data[1])"
+        traffic = "Array.from(document.querySelectorAll('#traffic tr[data-channel]'), r => r.innerText).join('|')"
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (len(seen_online) < 3 or len(seen_comments) < 3 or len(seen_chart) < 3):
+        while time.monotonic() < deadline and (len(seen_online) < 3 or len(seen_comments) < 3 or len(seen_chart) < 3
+                                               or len(seen_traffic) < 3):
             seen_online.add(_tile_value(page, "online"))
             seen_comments.add(_tile_value(page, "comments"))
             seen_chart.add(page.evaluate(chart_comments))
+            seen_traffic.add(page.evaluate(traffic))
             page.wait_for_timeout(250)
         # Pushed over the websocket, without reloading: the values moved several times.
         assert len(seen_online - {"0"}) >= 2, seen_online
         assert len(seen_comments - {"0"}) >= 2, seen_comments
         assert len(seen_chart - {"[]"}) >= 2, seen_chart  # the chart's current minute grew
+        # The simulator's entries name where viewers came from: the sources' counts moved,
+        # the recommendation feed (most of them) in the panel with its share.
+        assert len(seen_traffic - {""}) >= 2, seen_traffic
+        recommend = page.locator("#traffic tr[data-channel=recommend]")
+        expect(recommend.locator(".traffic-share")).to_contain_text("%")
+        assert int(recommend.locator(".traffic-count").inner_text().replace(",", "")) > 0
         assert page.locator("#comments .comment").count() > 0
         assert page.locator("#hot-words li").count() > 0
     finally:
