@@ -40,6 +40,17 @@ class ConnectorContext:
     report: Callable[..., None]
 
 
+class ConnectorError(Exception):
+    """A failure with its reason for tech staff: `detail` is the English message id
+    (marked with N_, translated where it is shown) and `figures` fill it in. Any other
+    exception is shown as its text."""
+
+    def __init__(self, detail: str, **figures: Any) -> None:
+        self.detail = detail
+        self.figures = figures
+        super().__init__(detail % figures)
+
+
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     """Sleep `seconds` unless `stop` is set first; True when stopping."""
     with contextlib.suppress(asyncio.TimeoutError):

@@ -45,7 +45,7 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from controlroom.connectors.base import ConnectorContext, wait_or_stop
+from controlroom.connectors.base import ConnectorContext, ConnectorError, wait_or_stop
 from controlroom.connectors.bilibili_protocol import (
     CMD_INTERACTION_END,
     OP_AUTH,
@@ -93,14 +93,8 @@ def api_base() -> str:
 
 # --- errors --------------------------------------------------------------------------
 
-class BilibiliError(Exception):
-    """A failure with its reason for tech staff: `detail` is the English message id
-    (marked with N_, translated where it is shown) and `figures` fill it in."""
-
-    def __init__(self, detail: str, **figures: Any) -> None:
-        self.detail = detail
-        self.figures = figures
-        super().__init__(detail % figures)
+class BilibiliError(ConnectorError):
+    """A failure of the Bilibili session, with its reason for tech staff."""
 
 
 class ApiRefused(BilibiliError):

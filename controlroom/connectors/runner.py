@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 from controlroom.bus import keys
 from controlroom.bus.client import Bus
 from controlroom.clock import Clock
-from controlroom.connectors.base import ConnectorContext, State, wait_or_stop
+from controlroom.connectors.base import ConnectorContext, ConnectorError, State, wait_or_stop
 from controlroom.i18n import N_
 from controlroom.observability import EVENTS_INGESTED
 
@@ -69,6 +69,7 @@ class Health:
     updated_ms: int = 0
     events: int = 0
     error: str = ""
+    retry_s: int | None = None
     # Not stored: what the flusher still has to write.
     dirty: bool = True
     state_changed: bool = True
@@ -76,7 +77,7 @@ class Health:
     def stored(self) -> bytes:
         return orjson.dumps({"kind": self.kind, "external": self.external, "state": self.state, "detail": self.detail,
                              "params": self.params, "since_ms": self.since_ms, "updated_ms": self.updated_ms,
-                             "events": self.events, "error": self.error})
+                             "events": self.events, "error": self.error, "retry_s": self.retry_s})
 
 
 @dataclass
@@ -169,7 +170,7 @@ class ConnectorRunner:
             if state != health.state:
                 health.state, health.since_ms, health.state_changed = state, self.clock.now_ms(), True
             if state != "failing":
-                health.error = ""
+                health.error, health.retry_s = "", None
             health.detail, health.params, health.dirty = detail, params, True
 
         async def emit(events: list[dict[str, Any]]) -> None:
@@ -192,9 +193,11 @@ class ConnectorRunner:
                 raise
             except Exception as exc:  # noqa: BLE001 - a connection that fails is started again
                 log.warning("connector.failed", room=room, kind=kind, error=str(exc))
-                report("failing", N_("failed: %(error)s; trying again in %(seconds)s s"),
-                       error=str(exc)[:300], seconds=int(backoff))
-                health.error = str(exc)[:300]
+                if isinstance(exc, ConnectorError):
+                    report("failing", exc.detail, **exc.figures)
+                else:
+                    report("failing", N_("%(error)s"), error=str(exc)[:300] or type(exc).__name__)
+                health.error, health.retry_s = str(exc)[:300], int(backoff)
             if loop.time() - started >= HEALTHY_RUN_S:
                 backoff = MIN_BACKOFF_S
             if await wait_or_stop(stop, backoff):

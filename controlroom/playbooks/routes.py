@@ -19,6 +19,7 @@ from controlroom.auth.service import Principal
 from controlroom.db.session import run_in_transaction
 from controlroom.live.changes import audited_room_change
 from controlroom.playbooks import service
+from controlroom.playbooks.encoder import perform_due
 from controlroom.playbooks.models import PlaybookRow, PlaybookRunRow
 from controlroom.playbooks.runner import RunRefused
 from controlroom.rooms.models import Room
@@ -56,10 +57,14 @@ async def _act(request: Request, services: Services, principal: Principal, room:
 async def start(room: str, key: str, request: Request, services: Svc, principal: Starter,
                 alert_id: Annotated[str, Form()] = "") -> Response:
     started: list[dict] = []
+    encoder_due: list[int] = []
+    run_ids: list[int] = []
 
     def change(session: Session, room_row: Room) -> dict:
         alert = int(alert_id) if alert_id.strip().isdigit() else None
-        run = service.start_run(session, room=room_row, key=key, by=principal.name, now=services.now(), alert_id=alert)
+        run = service.start_run(session, room=room_row, key=key, by=principal.name, now=services.now(), alert_id=alert,
+                                encoder_due=encoder_due)
+        run_ids[:] = [run.id]
         definition = run.definition
         started[:] = [{"room": room, "alert_id": alert, "event": "playbook_started", "level": definition["level"],
                        "rule": key, "name": definition["name"], "name_en": definition.get("name_en") or "",
@@ -69,16 +74,23 @@ async def start(room: str, key: str, request: Request, services: Svc, principal:
     answer = await _act(request, services, principal, room, "playbook.start", change)
     if answer.status_code < 400 and started:
         await post_notices(services.redis, started)  # the team's chats hear of it too
+        perform_due(services, room, run_ids[0], encoder_due, by=principal.name)
     return answer
 
 
 @router.post("/rooms/{room}/playbook-runs/{run_id}/steps/{number}/done", include_in_schema=False)
 async def tick(room: str, run_id: PathNumber, number: PathNumber, request: Request, services: Svc, principal: Runner) -> Response:
+    encoder_due: list[int] = []
+
     def change(session: Session, room_row: Room) -> dict:
-        late = service.tick_step(session, room=room_row, run_id=run_id, number=number, by=principal.name, now=services.now())
+        late = service.tick_step(session, room=room_row, run_id=run_id, number=number, by=principal.name,
+                                 now=services.now(), encoder_due=encoder_due)
         return {"run": run_id, "step": number, "late": late}
 
-    return await _act(request, services, principal, room, "playbook.step", change)
+    answer = await _act(request, services, principal, room, "playbook.step", change)
+    if answer.status_code < 400:
+        perform_due(services, room, run_id, encoder_due, by=principal.name)
+    return answer
 
 
 @router.post("/rooms/{room}/playbook-runs/{run_id}/notes", include_in_schema=False)

@@ -129,5 +129,19 @@ def steps_view(definition: PlaybookDefinition, run: PlaybookRun, now: int) -> li
     return views
 
 
+def encoder_steps_due(definition: PlaybookDefinition, before: PlaybookRun | None, after: PlaybookRun,
+                      ticked: int | None = None) -> list[int]:
+    """The steps whose encoder action is due now: the step just ticked (actions run on
+    tick) and the step that just became current (actions run when it starts)."""
+    due = []
+    if ticked is not None and (action := definition.steps[ticked].encoder) and action.when == "tick":
+        due.append(ticked)
+    current = _current(after) if after.status == RUNNING else None
+    if current is not None and (before is None or _current(before) != current):
+        if (action := definition.steps[current].encoder) and action.when == "start":
+            due.append(current)
+    return due
+
+
 def late_steps(definition: PlaybookDefinition, run: PlaybookRun, now: int) -> int:
     return sum(view.late for view in steps_view(definition, run, now))

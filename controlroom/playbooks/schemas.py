@@ -16,6 +16,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class EncoderStep(_Strict):
+    """Something the room's encoder (OBS) does for a step: when the step is ticked done,
+    or by itself as soon as the step becomes the current one."""
+
+    op: Literal["switch_scene", "start_stream", "stop_stream", "start_output", "stop_output"]
+    scene: str | None = Field(None, min_length=1, max_length=200)
+    output: str | None = Field(None, min_length=1, max_length=200)
+    when: Literal["tick", "start"] = "tick"
+
+    @model_validator(mode="after")
+    def _names_what_it_needs(self) -> "EncoderStep":
+        if self.op == "switch_scene" and not self.scene:
+            raise ValueError("switch_scene needs the scene to switch to (scene: 备用画面)")
+        if self.op in ("start_output", "stop_output") and not self.output:
+            raise ValueError(f"{self.op} needs the output's name (output: …)")
+        return self
+
+    def action(self) -> dict[str, str]:
+        """As the encoder connector takes it (controlroom/connectors/obs.py perform)."""
+        return {"op": self.op, **({"scene": self.scene} if self.scene else {}),
+                **({"output": self.output} if self.output else {})}
+
+
 class Step(_Strict):
     title: str = Field(min_length=1, max_length=200)
     owner: Literal["tech", "controller", "host", "customer_service"]
@@ -23,6 +46,7 @@ class Step(_Strict):
     instructions: str = Field("", max_length=2000)
     cue: str | None = Field(None, max_length=300)  # sent to the host screen when the step starts
     checklist: list[str] = Field(default_factory=list, max_length=20)
+    encoder: EncoderStep | None = None
 
 
 class PlaybookDefinition(_Strict):

@@ -123,7 +123,8 @@ def _send_cues(session: Session, room: Room, run: PlaybookRunRow, cues: list[run
 
 
 def start_run(session: Session, *, room: Room, key: str, by: str, now: datetime,
-              alert_id: int | None = None) -> PlaybookRunRow:
+              alert_id: int | None = None, encoder_due: list[int] | None = None) -> PlaybookRunRow:
+    """`encoder_due`, when given, receives the steps whose encoder action is due now."""
     definition = definition_by_key(session, key)
     if definition is None:
         raise LookupError(f"no playbook {key!r}")
@@ -141,6 +142,8 @@ def start_run(session: Session, *, room: Room, key: str, by: str, now: datetime,
     _event(run, kind="started", at=now, actor=by, text=f"alert #{alert_id}" if alert_id else "")
     _send_cues(session, room, run, cues, now=now, by=by)
     session.flush()
+    if encoder_due is not None:
+        encoder_due[:] = runner.encoder_steps_due(definition, None, state)
     return run
 
 
@@ -151,16 +154,28 @@ def _room_run(session: Session, room: Room, run_id: int) -> tuple[PlaybookRunRow
     return run, PlaybookDefinition.model_validate(run.definition), PlaybookRun.from_json(run.state)
 
 
-def tick_step(session: Session, *, room: Room, run_id: int, number: int, by: str, now: datetime) -> bool:
-    """Mark step `number` (1-based) done; returns whether it was late."""
-    run, definition, state = _room_run(session, room, run_id)
-    state, cues, late = runner.tick(definition, state, number - 1, by=by, now=_ms(now))
+def tick_step(session: Session, *, room: Room, run_id: int, number: int, by: str, now: datetime,
+              encoder_due: list[int] | None = None) -> bool:
+    """Mark step `number` (1-based) done; returns whether it was late. `encoder_due`, when
+    given, receives the steps whose encoder action is due now."""
+    run, definition, before = _room_run(session, room, run_id)
+    state, cues, late = runner.tick(definition, before, number - 1, by=by, now=_ms(now))
+    if encoder_due is not None:
+        encoder_due[:] = runner.encoder_steps_due(definition, before, state, number - 1)
     run.state = state.to_json()
     _event(run, kind="step_done", at=now, actor=by, step=number - 1, text=definition.steps[number - 1].title,
            late=late)
     _send_cues(session, room, run, cues, now=now, by=by)
     session.flush()
     return late
+
+
+def record_encoder(session: Session, *, room: Room, run_id: int, step: int, text: str, failed: bool, by: str,
+                   now: datetime) -> None:
+    """What the encoder did for a step (or why it did not), in the run's timeline."""
+    run, _, _ = _room_run(session, room, run_id)
+    _event(run, kind="encoder_failed" if failed else "encoder", at=now, actor=by, step=step, text=text)
+    session.flush()
 
 
 def add_note(session: Session, *, room: Room, run_id: int, text: str, by: str, now: datetime) -> None:
@@ -221,11 +236,14 @@ def run_view(run: PlaybookRunRow, now: datetime) -> dict[str, Any]:
         "steps": [
             {"title": step.title, "owner": step.owner, "deadline_s": step.deadline_s, "deadline_at": view.deadline_at,
              "warn_s": runner.warning_s(step.deadline_s), "instructions": step.instructions,
-             "checklist": step.checklist, "cue": step.cue, "done": view.done, "late": view.late,
+             "checklist": step.checklist, "cue": step.cue, "encoder": step.encoder.model_dump() if step.encoder else None,
+             "done": view.done, "late": view.late,
              "current": view.current, "phase": view.phase, "done_at": s.done_at, "done_by": s.done_by}
             for step, view, s in zip(definition.steps, views, state.steps)
         ],
         "notes": [{"at": _ms(e.at), "by": e.actor, "text": e.text} for e in run.events if e.kind == "note"],
+        "encoder": [{"at": _ms(e.at), "step": e.step, "text": e.text, "failed": e.kind == "encoder_failed"}
+                    for e in run.events if e.kind in ("encoder", "encoder_failed")],
     }
 
 
