@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from sqlalchemy.orm import Session
 
 from controlroom.alerts.lifecycle import FIRING, OPEN_STATES, AlertSnapshot, Change
+from controlroom.alerts.notices import alert_notices
 from controlroom.alerts.service import (
     ALERTS, NO_ALERTS, SilenceRule, Stepped, alert_row, arrange, fingerprint, record_outboxed, rule_facts, snapshot_of_row,
     step_rules, worst_level,
@@ -69,6 +70,11 @@ async def step_projected(
     return ProjectedStep(projection, bool(raw), open_rows, moved)
 
 
+def _facts(stepped: ProjectedStep, step: Any) -> dict[str, Any]:
+    before = stepped.open_rows.get(step.fingerprint)
+    return {name: before[name] for name in FACTS} if before else rule_facts(step.rule)
+
+
 def _apply(stepped: ProjectedStep, *, show_id: int | None, now_ms: int) -> list[dict[str, Any]]:
     """Move the projection on by the step; returns the outbox entries of the changes."""
     projection, open_rows = stepped.projection, stepped.open_rows
@@ -76,7 +82,7 @@ def _apply(stepped: ProjectedStep, *, show_id: int | None, now_ms: int) -> list[
     entries = []
     for step in stepped.moved:
         before = open_rows.get(step.fingerprint)
-        facts = {name: before[name] for name in FACTS} if before else rule_facts(step.rule)
+        facts = _facts(stepped, step)
         row = alert_row(facts, step.alert, alert_id=before["id"] if before else None,
                         acked_by=before["acked_by"] if before else "", resolved_by="")
         row["playbook_running"] = bool(before and before.get("playbook_running"))
@@ -117,10 +123,17 @@ async def step_without_sql(
     if not stepped.moved:
         return None
     entries = _apply(stepped, show_id=show_id, now_ms=now_ms)
+    # The team's chats hear of it now, not when SQL is back: a notice without an alert
+    # id (SQL gives it) links to the room instead of the alert.
+    notices = [notice for step in stepped.moved for notice in alert_notices(
+        room=room, alert_id=(stepped.open_rows.get(step.fingerprint) or {}).get("id"),
+        facts=_facts(stepped, step), changes=step.changes, value=step.alert.value, now_ms=now_ms)]
     pipe = redis.pipeline(transaction=True)
     pipe.set(ALERTS.key(room), orjson.dumps(stepped.projection))
     for entry in entries:
         pipe.xadd(keys.alert_outbox(room), {"e": orjson.dumps(entry)}, maxlen=OUTBOX_MAXLEN, approximate=True)
+    for notice in notices:
+        pipe.xadd(keys.NOTICES, {"n": orjson.dumps(notice)}, maxlen=keys.NOTICES_MAXLEN, approximate=True)
     pipe.publish(keys.updates_channel(room), ALERTS.name.encode())
     await pipe.execute()
     return stepped.projection["alerts"]

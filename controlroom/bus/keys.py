@@ -109,6 +109,11 @@ def connector_health(room: str) -> str:
     return f"cr:{{{room}}}:connectors"
 
 
+def late_step_told(room: str, run_id: int, step: int) -> str:
+    """Set (NX, with a TTL) once the chats were told that this playbook step is late."""
+    return f"cr:{{{room}}}:late-step:{run_id}:{step}"
+
+
 def projection(room: str, name: str) -> str:
     """JSON: a room's projection of SQL, as declared in controlroom/live/projections.py."""
     return f"cr:{{{room}}}:{name}"

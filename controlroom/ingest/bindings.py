@@ -33,9 +33,9 @@ PLATFORMS = PUSHED_PLATFORMS | CONNECTED_PLATFORMS
 BINDING_FORMATS = {
     "douyin": ("x-roomid", "app secret"),
     "doudian": ("shop_id", "app_key:app_secret"),
-    "kuaishou": ("roomId / 直播间 id", "app secret"),
+    "kuaishou": ("author_open_id (主播 open id)", "AppSecret"),
     "bilibili": ("主播身份码", "app_id:access_key_id:access_key_secret"),
-    "channels": ("视频号 id", "appid:appsecret"),
+    "channels": ("视频号 id (sph…) / export/…", "appid:appsecret"),
     "obs": ("host:port", "obs-websocket password"),
 }
 
@@ -79,6 +79,8 @@ def bind(session: Session, *, room: Room, platform: str, external_id: str, secre
     expected = BINDING_FORMATS[platform][1]
     if expected.count(":") and (secret.count(":") != expected.count(":") or not all(secret.split(":"))):
         raise BindingError(f"secret: for {PLATFORMS[platform][0]} write {expected}")
+    if platform == "kuaishou" and ":" in secret:
+        raise BindingError("secret: for 快手 write the app's AppSecret alone, not app_id:secret")
     if platform == "bilibili" and not secret.split(":")[0].isdigit():
         raise BindingError("secret: the Bilibili app_id is a number (app_id:access_key_id:access_key_secret)")
     if platform == "obs":

@@ -7,6 +7,13 @@ its platform's documented rate limit: when the limit is reached, what waits is s
 one message when it allows again (a burst of alerts becomes one message with a line
 each, not lost and not refused). A failed send is retried with backoff (1, 2, 4, 8,
 16 s); every outcome is written to the channel's delivery log.
+
+Nothing queued is lost with its process: a notice stays pending in the consumer group
+until every channel it went to has sent it (or given up on it). The holder renews its
+pending notices every CLAIM_S; notices another dispatcher left pending longer than
+ABANDONED_MS (it died, or was killed) are claimed and sent. The channels are read from
+SQL; while SQL is away the last channels read are used, so alerts raised meanwhile
+still reach the chats.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ BLOCK_MS = 500
 MAX_PER_MESSAGE = 10
 BACKOFF_S = (1, 2, 4, 8, 16)
 SEND_TIMEOUT_S = 10.0
+CLAIM_S = 15.0
+ABANDONED_MS = 60_000
 
 
 class RateLimit:
@@ -73,7 +82,8 @@ class RateLimit:
 class _Queue:
     channel: dict[str, Any]
     limit: RateLimit
-    waiting: deque[dict[str, Any]] = field(default_factory=deque)
+    # (stream entry id, notice)
+    waiting: deque[tuple[bytes, dict[str, Any]]] = field(default_factory=deque)
     attempt: int = 0
     not_before: float = 0.0
     sending: asyncio.Task[None] | None = None
@@ -123,6 +133,9 @@ class Dispatcher:
         self.queues: dict[int, _Queue] = {}
         self._channels: list[dict[str, Any]] = []
         self._channels_at = 0.0
+        # notice entry id -> channels still to send it; acknowledged when none is left
+        self.unsettled: dict[bytes, int] = {}
+        self._claimed_at = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._ensure_group()
@@ -148,19 +161,56 @@ class Dispatcher:
 
     async def round(self) -> None:
         if time.monotonic() - self._channels_at > CHANNELS_S:
-            self._channels = await run_in_transaction(self.sessions, lambda s: channels_of(s, self.sealer))
+            try:
+                self._channels = await run_in_transaction(self.sessions, lambda s: channels_of(s, self.sealer))
+            except Exception as exc:  # noqa: BLE001 - SQL away: the channels last read still hold
+                log.warning("notify.channels_unread", error=str(exc))
             self._channels_at = time.monotonic()
+        if time.monotonic() - self._claimed_at > CLAIM_S:
+            await self._claim()
         reply = await self.redis.xreadgroup(keys.NOTIFIERS, self.consumer, {keys.NOTICES: ">"}, count=200,
                                             block=BLOCK_MS)
         for _, entries in reply or []:
-            for entry_id, fields in entries:
-                notice = orjson.loads(fields[b"n"])
-                for channel in self._channels:
-                    if wants(channel, notice):
-                        self._queue(channel).waiting.append(notice)
-                await self.redis.xack(keys.NOTICES, keys.NOTIFIERS, entry_id)
+            await self._take(entries)
         for queue in self.queues.values():
             self._maybe_send(queue)
+
+    async def _take(self, entries: list) -> None:
+        for entry_id, fields in entries:
+            if entry_id in self.unsettled or not fields:
+                continue
+            notice = orjson.loads(fields[b"n"])
+            channels = [channel for channel in self._channels if wants(channel, notice)]
+            for channel in channels:
+                self._queue(channel).waiting.append((entry_id, notice))
+            self.unsettled[entry_id] = len(channels)
+            if not channels:
+                await self._settle([entry_id])
+
+    async def _claim(self) -> None:
+        """Renew what this dispatcher holds; take what a dead one left."""
+        self._claimed_at = time.monotonic()
+        held = list(self.unsettled)
+        if held:
+            await self.redis.xclaim(keys.NOTICES, keys.NOTIFIERS, self.consumer, min_idle_time=0,
+                                    message_ids=held, justid=True)
+        _, entries, *_ = await self.redis.xautoclaim(keys.NOTICES, keys.NOTIFIERS, self.consumer,
+                                                     min_idle_time=ABANDONED_MS, start_id="0-0", count=200)
+        if entries:
+            log.info("notify.claimed", notices=len(entries))
+            await self._take(entries)
+
+    async def _settle(self, entry_ids: list[bytes]) -> None:
+        done = []
+        for entry_id in entry_ids:
+            left = self.unsettled.get(entry_id, 1) - 1
+            if left <= 0:
+                self.unsettled.pop(entry_id, None)
+                done.append(entry_id)
+            else:
+                self.unsettled[entry_id] = left
+        if done:
+            await self.redis.xack(keys.NOTICES, keys.NOTIFIERS, *done)
 
     def reload_channels(self) -> None:
         self._channels_at = 0.0
@@ -181,12 +231,12 @@ class Dispatcher:
         queue.limit.note()
         queue.sending = asyncio.create_task(self._deliver(queue, batch), name=f"notify-{queue.channel['id']}")
 
-    async def _deliver(self, queue: _Queue, batch: list[dict[str, Any]]) -> None:
+    async def _deliver(self, queue: _Queue, batch: list[tuple[bytes, dict[str, Any]]]) -> None:
         queue.attempt += 1
         attempt = queue.attempt
         now = datetime.now(timezone.utc)
-        ok, title, detail = await send(self.http, queue.channel, batch, link=self.link, locale=self.locale,
-                                       now_ms=int(now.timestamp() * 1000))
+        ok, title, detail = await send(self.http, queue.channel, [notice for _, notice in batch], link=self.link,
+                                       locale=self.locale, now_ms=int(now.timestamp() * 1000))
         if ok:
             status, queue.attempt, queue.not_before = "sent", 0, 0.0
         elif attempt <= len(BACKOFF_S):
@@ -195,6 +245,11 @@ class Dispatcher:
             queue.not_before = time.monotonic() + BACKOFF_S[attempt - 1]
         else:
             status, queue.attempt, queue.not_before = "failed", 0, 0.0
+        if status != "retrying":
+            try:
+                await self._settle([entry_id for entry_id, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - left pending: renewed, or claimed again later
+                log.warning("notify.ack_failed", error=str(exc))
         log.info("notify.delivery", channel=queue.channel["id"], status=status, notices=len(batch), detail=detail)
         try:
             await run_in_transaction(self.sessions, lambda s: log_delivery(

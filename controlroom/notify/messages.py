@@ -41,6 +41,9 @@ def render(notices: list[dict[str, Any]], *, channel: dict[str, Any], link: Call
             parts.append(_("suggested playbook: %(playbook)s") % {"playbook": notice["playbook"]})
         if notice.get("alert_id"):
             parts.append(_("acknowledge: %(link)s") % {"link": link(notice)})
+        elif notice.get("alert_id", 0) is None:
+            # Raised while the database was away: acknowledged on the room's screens.
+            parts.append(_("open the room: %(link)s") % {"link": link(notice)})
         lines.append(" · ".join(parts))
     if len(notices) == 1:
         first = notices[0]

@@ -126,7 +126,9 @@ def _dispatcher(settings: Settings, resources: Resources, signer: Signer) -> Dis
     base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
     def link(notice: dict) -> str:
-        room, alert_id = notice["room"], notice["alert_id"]
+        room, alert_id = notice["room"], notice.get("alert_id")
+        if alert_id is None:  # raised while SQL was away: no record (and no id) yet
+            return f"{base}/rooms/{room}"
         return f"{base}/rooms/{room}/alerts/{alert_id}?s={signer.alert_link_token(room, alert_id)}"
 
     return Dispatcher(resources.redis, resources.sessions, sealer=Sealer(settings.secret_key), link=link,

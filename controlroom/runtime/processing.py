@@ -14,6 +14,7 @@ from controlroom.connectors.runner import ConnectorRunner
 from controlroom.db.health import DatabaseHealth
 from controlroom.ingest.worker import Worker
 from controlroom.moderation.live import LiveLexicon
+from controlroom.playbooks.lateness import LateSteps
 from controlroom.runtime.resources import Resources
 from controlroom.shows.ticker import CueTicker
 
@@ -43,12 +44,14 @@ async def run_processing(resources: Resources, stop: asyncio.Event, *, database:
     cues = CueTicker(resources.projections, clock=clock, rooms=lambda: list(worker.rooms))
     # Encoders and platform sockets of the rooms this worker holds (its leases guard them).
     connectors = ConnectorRunner(resources.bus, clock=clock, rooms=lambda: list(worker.rooms))
+    late_steps = LateSteps(resources.bus, clock=clock, rooms=lambda: list(worker.rooms))
 
     def use(tagger) -> None:
         worker.tagger = tagger
 
     parts = {"worker": worker.run(stop), "alerts": engine.run(stop), "lexicon": lexicon.run(stop, use),
-             "cues": cues.run(stop), "connectors": connectors.run(stop)}
+             "cues": cues.run(stop), "connectors": connectors.run(stop),
+             "late-steps": late_steps.run(stop)}
     results = await asyncio.gather(*parts.values(), return_exceptions=True)
     for name, result in zip(parts, results):
         if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
