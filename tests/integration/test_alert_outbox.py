@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
+import orjson
 import redis.asyncio as aioredis
 from sqlalchemy import select
 
@@ -28,6 +29,7 @@ async def test_alerts_shown_without_sql_are_recorded_once_at_their_times(room, r
     sessions = session_factory(make_engine(database_url))
     room_id = await run_in_transaction(sessions, lambda s: s.scalar(select(Room.id).where(Room.slug == room)))
     await client.delete(ALERTS.key(room), keys.alert_outbox(room))
+    notices_before = (await client.xrevrange(keys.NOTICES, count=1) or [(b"0-0", None)])[0][0]
 
     async def round_at(ms: int, holds: bool):
         return await step_without_sql(client, room=room, show_id=None, rules=[RULE],
@@ -41,6 +43,12 @@ async def test_alerts_shown_without_sql_are_recorded_once_at_their_times(room, r
     assert resolved[0]["state"] == "resolved"
     entries = await client.xrange(keys.alert_outbox(room))
     assert len(entries) == 2
+    # The chats hear of it while SQL is away: fired and resolved, linking to the room
+    # (no alert id before SQL records it).
+    told = [orjson.loads(fields[b"n"]) for _, fields in await client.xrange(keys.NOTICES, min=b"(" + notices_before)]
+    told = [n for n in told if n["room"] == room]
+    assert [(n["event"], n["rule"], n["alert_id"]) for n in told] == [("fired", "stream-down", None),
+                                                                      ("resolved", "stream-down", None)]
 
     async def run(work):
         return await run_in_transaction(sessions, work)

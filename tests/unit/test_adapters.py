@@ -503,7 +503,7 @@ def test_a_doudian_body_that_is_not_an_array_rejects_the_push():
 def test_the_registry_names_both_platforms():
     assert set(ADAPTERS) >= {"douyin", "doudian"}
     assert ADAPTERS["douyin"].platform == "douyin" and ADAPTERS["doudian"].platform == "doudian"
-    with pytest.raises(KeyError, match="no adapter for platform 'kuaishou'"):
+    with pytest.raises(KeyError, match="no adapter for platform 'taobao'"):
         adapter("taobao")
     # The official example signature is base64 of a raw 16-byte MD5.
     assert len(base64.b64decode(OFFICIAL_SIGNATURE)) == 16
