@@ -60,7 +60,7 @@ import structlog
 
 from controlroom.connectors.base import ConnectorContext, wait_or_stop
 from controlroom.i18n import N_
-from controlroom.ingest.adapters.base import ItemError, validated
+from controlroom.ingest.adapters.base import ItemError, as_int, validated
 
 log = structlog.get_logger(__name__)
 
@@ -123,15 +123,10 @@ def api_base() -> str:
 
 def _count(value: Any) -> int | None:
     """A count the API gives as a number or a string of digits; None when absent."""
-    if isinstance(value, bool) or value is None:
+    try:
+        return as_int(value, "count")
+    except ItemError:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
 
 
 def _errcode(data: dict[str, Any]) -> int:

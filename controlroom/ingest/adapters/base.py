@@ -146,6 +146,18 @@ def as_int(value: Any, name: str) -> int:
     raise ItemError(f"{name}: expected an integer, got {item_text(value)}")
 
 
+def check_age(stamp: int, *, now_s: float, max_skew_s: int, name: str) -> None:
+    """Refuse a push whose own time stamp (s or ms) is further than `max_skew_s` from our
+    clock: a replayed or delayed push."""
+    stamp_s = stamp / 1000 if stamp > MS_THRESHOLD else float(stamp)
+    skew = abs(now_s - stamp_s)
+    if skew > max_skew_s:
+        raise SignatureRejected(
+            f"{name} {stamp} is {int(skew)} s from now: a replayed or delayed push "
+            f"(more than {max_skew_s} s; check this server's clock if every push is refused)"
+        )
+
+
 def as_id(value: Any, name: str) -> str:
     """An identifier field: a non-empty string or an integer, as text."""
     if isinstance(value, str) and value.strip():

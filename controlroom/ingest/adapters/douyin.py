@@ -35,7 +35,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from controlroom.ingest.adapters.base import (
-    MS_THRESHOLD,
     SKIPPED_TEST_MESSAGE,
     ItemError,
     PushRejected,
@@ -44,6 +43,7 @@ from controlroom.ingest.adapters.base import (
     Translated,
     as_id,
     as_int,
+    check_age,
     item_text,
     json_array,
     lower_headers,
@@ -159,13 +159,7 @@ class DouyinAdapter:
             stamp = int(raw_ts)
         except ValueError:
             raise SignatureRejected(f"x-timestamp {raw_ts!r} is not a Unix time stamp") from None
-        stamp_s = stamp / 1000 if stamp > MS_THRESHOLD else float(stamp)
-        skew = abs(now_s - stamp_s)
-        if skew > MAX_SKEW_S:
-            raise SignatureRejected(
-                f"x-timestamp {raw_ts} is {int(skew)} s from now: a replayed or delayed push "
-                f"(more than {MAX_SKEW_S} s; check this server's clock if every push is refused)"
-            )
+        check_age(stamp, now_s=now_s, max_skew_s=MAX_SKEW_S, name="x-timestamp")
 
     def translate(self, headers: Mapping[str, str], body: bytes, *, now_ms: int | None = None) -> Translated:
         present = lower_headers(headers)

@@ -74,7 +74,6 @@ from typing import Any
 import orjson
 
 from controlroom.ingest.adapters.base import (
-    MS_THRESHOLD,
     SKIPPED_TEST_MESSAGE,
     ItemError,
     PushRejected,
@@ -83,6 +82,7 @@ from controlroom.ingest.adapters.base import (
     Translated,
     as_id,
     as_int,
+    check_age,
     item_text,
     json_kind,
     lower_headers,
@@ -249,13 +249,7 @@ class KuaishouAdapter:
             stamp = as_int(raw, "timestamp")
         except ItemError:
             raise SignatureRejected(f"timestamp {item_text(raw)} is not a Unix time stamp") from None
-        stamp_s = stamp / 1000 if stamp > MS_THRESHOLD else float(stamp)
-        skew = abs(now_s - stamp_s)
-        if skew > MAX_SKEW_S:
-            raise SignatureRejected(
-                f"timestamp {stamp} is {int(skew)} s from now: a replayed or delayed push "
-                f"(more than {MAX_SKEW_S} s; check this server's clock if every push is refused)"
-            )
+        check_age(stamp, now_s=now_s, max_skew_s=MAX_SKEW_S, name="timestamp")
 
     def translate(self, headers: Mapping[str, str], body: bytes, *, now_ms: int | None = None) -> Translated:
         envelope = _envelope(body)
