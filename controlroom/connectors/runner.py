@@ -40,7 +40,11 @@ CONNECTOR_MODULES = {
 }
 ConnectorRun = Callable[[ConnectorContext, asyncio.Event], Awaitable[None]]
 
+# Bindings are read from Redis this often; which of them this process runs follows the
+# worker's held rooms every FOLLOW_S, so a room handed over or lost stops its connection
+# at once (the new holder starts its own as soon as it has the lease).
 REFRESH_S = 2.0
+FOLLOW_S = 0.25
 FLUSH_S = 1.0
 # Health is rewritten this often even when nothing changed, so the tech screen can tell
 # a connection nobody holds (its entry stops being renewed) from a quiet one.
@@ -102,41 +106,45 @@ class ConnectorRunner:
         self.connections: dict[tuple[str, str, str], _Connection] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
-        next_refresh = 0.0
         loop = asyncio.get_running_loop()
+        bindings: dict[tuple[str, str, str], str] = {}
+        next_refresh = next_flush = 0.0
         try:
             while not stop.is_set():
                 if loop.time() >= next_refresh:
                     try:
-                        await self._follow(await self._wanted())
+                        bindings = await self._bindings()
                     except RedisError as exc:
                         log.warning("connectors.refresh_failed", error=str(exc))
                     next_refresh = loop.time() + self.refresh_s
-                await self._flush()
-                await wait_or_stop(stop, FLUSH_S)
+                held = set(self.rooms())
+                await self._follow({key: secret for key, secret in bindings.items() if key[0] in held}, bound=bindings)
+                if loop.time() >= next_flush:
+                    with contextlib.suppress(RedisError):
+                        await self._flush()
+                    next_flush = loop.time() + FLUSH_S
+                await wait_or_stop(stop, FOLLOW_S)
         finally:
-            await self._follow({})
+            await self._follow({}, bound=bindings)
             with contextlib.suppress(RedisError):
                 await self._flush()
 
-    async def _wanted(self) -> dict[tuple[str, str, str], str]:
-        """(room, kind, external id) -> secret, for every connector binding of a held room."""
-        held = set(self.rooms())
-        if not held:
-            return {}
+    async def _bindings(self) -> dict[tuple[str, str, str], str]:
+        """(room, kind, external id) -> secret, for every connector binding."""
         pipe = self.bus.redis.pipeline(transaction=False)
         for kind in self.runs:
             pipe.hgetall(keys.bindings(kind))
-        wanted = {}
+        found = {}
         for kind, entries in zip(self.runs, await pipe.execute()):
             for external, raw in entries.items():
                 binding = orjson.loads(raw)
-                if binding["room"] in held:
-                    wanted[(binding["room"], kind, external.decode())] = binding["secret"]
-        return wanted
+                found[(binding["room"], kind, external.decode())] = binding["secret"]
+        return found
 
-    async def _follow(self, wanted: dict[tuple[str, str, str], str]) -> None:
-        """Stop the connections no longer wanted (or whose secret changed), start the new."""
+    async def _follow(self, wanted: dict[tuple[str, str, str], str], *, bound: Mapping[tuple[str, str, str], str]) -> None:
+        """Stop the connections no longer wanted (or whose secret changed), start the new.
+        The health of a connection whose binding is gone is removed; one whose room moved
+        to another worker is left for the new holder to overwrite."""
         ending = [key for key, c in self.connections.items() if wanted.get(key) != c.secret]
         for key in ending:
             self.connections[key].stop.set()
@@ -144,6 +152,8 @@ class ConnectorRunner:
             connection = self.connections.pop(key)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(connection.task, timeout=5)
+            if key in bound:
+                continue
             with contextlib.suppress(RedisError):
                 await self.bus.redis.hdel(keys.connector_health(connection.room),
                                           health_field(connection.kind, connection.external_id))
