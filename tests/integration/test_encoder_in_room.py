@@ -51,11 +51,11 @@ def test_obs_bound_to_a_room_feeds_its_stream_health_alerts_and_playbook(
         asyncio.run(obs.perform(obs_studio.address, PASSWORD, {"op": "start_stream"}))
         tech = f"/rooms/{room}/tech?lang=zh_CN"
         # Connected by the worker holding the room, streaming, its bitrate on the tech screen.
-        page = wait_until(lambda: (lambda text: text if 'data-state="ok"' in text and "kbit/s" in text
+        bitrate = re.compile(r'class="encoder-bitrate">[\d,]+ kbit/s')
+        page = wait_until(lambda: (lambda text: text if 'data-state="ok"' in text and bitrate.search(text)
                                    and "直播中" in text else None)(admin.get(tech).text),
                           what="the tech screen showing OBS connected and streaming with a bitrate")
-        assert "OBS 推流软件" in page or "OBS" in page
-        assert re.search(r'class="encoder-bitrate">[\d,]+ kbit/s', page), page[:2000]
+        assert "OBS 推流软件" in page
 
         stop_group(receiver)  # the stream's receiving end dies: a real interruption
         cut_ms = int(time.time() * 1000)
