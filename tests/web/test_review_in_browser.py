@@ -67,6 +67,13 @@ def test_the_sample_show_s_review_renders_and_exports_the_same_numbers(server, r
     expect(page.locator("#chart-online canvas")).to_have_count(1)
     assert page.evaluate("document.getElementById('chart-online').segments().length") == 18
     assert page.locator(".findings li").count() >= 1
+    # Where the viewers came from, per segment and for the whole show, in Chinese.
+    entries = [e for e in read_recording(SAMPLE) if e["type"] == "enter" and e.get("channel")]
+    recommend = sum(e["channel"] == "recommend" for e in entries) / len(entries)
+    traffic = page.locator(".review-traffic-table")
+    expect(traffic.locator("thead th[data-channel=recommend]")).to_have_text("推荐")
+    expect(traffic.locator("tr.total td[data-channel=recommend]")).to_have_text(f"{recommend:.1%}")
+    assert traffic.locator("tbody tr[data-segment]").count() == 18
     shown = page.locator("main").inner_text()
     # Categories, levels and statuses in the reader's language, never their keys.
     assert not any(key in shown for key in ("doubt:", "after_sale:", "complaint:", ">red<", "running"))
