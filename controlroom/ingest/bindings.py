@@ -36,7 +36,7 @@ BINDING_FORMATS = {
     "kuaishou": ("author_open_id (主播 open id)", "AppSecret"),
     "bilibili": ("主播身份码", "app_id:access_key_id:access_key_secret"),
     "channels": ("视频号 id (sph…) / export/…", "appid:appsecret"),
-    "obs": ("host:port", "obs-websocket password"),
+    "obs": ("host:port", "obs-websocket 密码 (password)"),
 }
 
 
