@@ -23,6 +23,7 @@ from controlroom.alerts.service import (
     step_rules, worst_level,
 )
 from controlroom.bus import keys
+from controlroom.bus.notices import post_notices
 from controlroom.rules.evaluator import Observation
 from controlroom.rules.schemas import RuleDefinition
 
@@ -107,8 +108,8 @@ async def show_measures(redis: aioredis.Redis, *, room: str, stepped: ProjectedS
     _apply(stepped, show_id=None, now_ms=now_ms)
     pipe = redis.pipeline(transaction=True)
     pipe.set(ALERTS.key(room), orjson.dumps(stepped.projection))
-    pipe.publish(keys.updates_channel(room), ALERTS.name.encode())
     await pipe.execute()
+    await redis.publish(keys.updates_channel(room), ALERTS.name.encode())
     return stepped.projection["alerts"]
 
 
@@ -132,10 +133,10 @@ async def step_without_sql(
     pipe.set(ALERTS.key(room), orjson.dumps(stepped.projection))
     for entry in entries:
         pipe.xadd(keys.alert_outbox(room), {"e": orjson.dumps(entry)}, maxlen=OUTBOX_MAXLEN, approximate=True)
-    for notice in notices:
-        pipe.xadd(keys.NOTICES, {"n": orjson.dumps(notice)}, maxlen=keys.NOTICES_MAXLEN, approximate=True)
-    pipe.publish(keys.updates_channel(room), ALERTS.name.encode())
     await pipe.execute()
+    await redis.publish(keys.updates_channel(room), ALERTS.name.encode())  # (a cluster refuses it in a transaction)
+    if notices:  # a key of its own (another slot in a cluster): after the room's step
+        await post_notices(redis, notices)
     return stepped.projection["alerts"]
 
 

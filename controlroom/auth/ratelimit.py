@@ -16,6 +16,8 @@ import hashlib
 
 import redis.asyncio as aioredis
 
+from controlroom.bus import keys
+
 # KEYS: buckets. ARGV: window (s), then each bucket's limit.
 # Returns 0 and counts the attempt, or the seconds until the fullest bucket empties.
 _RESERVE = """
@@ -45,7 +47,8 @@ class LoginLimiter:
     def _keys(username: str, ip: str) -> list[str]:
         # Hashed: the key space holds no typed usernames.
         user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-        return [f"cr:login-attempts:user-ip:{user}:{ip}", f"cr:login-attempts:ip:{ip}", f"cr:login-attempts:user:{user}"]
+        return [keys.login_attempts("user-ip", f"{user}:{ip}"), keys.login_attempts("ip", ip),
+                keys.login_attempts("user", user)]
 
     async def try_attempt(self, *, username: str, ip: str) -> int:
         """0: go ahead (the attempt is counted); otherwise the seconds to wait."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
@@ -39,15 +43,55 @@ def connect(
     backlog counter). Whoever sees the error starts over from what Redis holds: the
     worker from its checkpoints, senders by posting again (repeats are dropped by id).
     """
-    return aioredis.Redis.from_url(
-        url,
+    options = dict(
         # Bytes in and out: payloads are JSON bytes and never need decoding on the way through.
         decode_responses=False,
-        health_check_interval=30,
         socket_connect_timeout=connect_timeout_s,
         socket_timeout=max(socket_timeout_s, longest_block_ms / 1000 + 1),
         retry=Retry(NoBackoff(), 0),
     )
+    cluster_url = as_cluster_url(url)
+    if cluster_url is not None:
+        # Any node of the cluster: the client learns the others and each slot's owner.
+        return RedisCluster.from_url(cluster_url, **options)
+    return aioredis.Redis.from_url(url, health_check_interval=30, **options)
+
+
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+
+
+def as_cluster_url(url: str) -> str | None:
+    """The plain URL of a Redis Cluster node when `url` names a cluster
+    (`redis+cluster://host:port`), else None."""
+    scheme, sep, rest = url.partition("://")
+    return f"{CLUSTER_SCHEMES[scheme]}://{rest}" if sep and scheme in CLUSTER_SCHEMES else None
+
+
+def is_cluster(client: aioredis.Redis) -> bool:
+    return isinstance(client, RedisCluster)
+
+
+async def run_all(client: aioredis.Redis, calls: Sequence[Callable[[Any], Any]]) -> list[Any]:
+    """Run commands together; each call(c) issues one command on `c`. One Redis: a single
+    pipeline round trip. A cluster client refuses scripts, PFCOUNT and PUBLISH in its
+    pipelines: there the commands run one by one, concurrently (each goes straight to the
+    node that owns its slot)."""
+    if is_cluster(client):
+        return list(await asyncio.gather(*(call(client) for call in calls)))
+    pipe = client.pipeline(transaction=False)
+    for call in calls:
+        queued = call(pipe)
+        if inspect.isawaitable(queued):  # a registered script queues itself asynchronously
+            await queued
+    return await pipe.execute()
+
+
+async def ready(client: aioredis.Redis) -> aioredis.Redis:
+    """The client, with a cluster's slot map read before first use (redis-py 8.1 fails a
+    transaction pipeline that is a cluster client's very first command)."""
+    if is_cluster(client):
+        await client.initialize()
+    return client
 
 
 def connect_for(settings: Settings, url: str, *, longest_block_ms: int = 0) -> aioredis.Redis:

@@ -1,5 +1,8 @@
 """Every Redis key of a room carries the hash tag {room}, so Redis Cluster keeps a
-room's keys on one shard and a Lua script may touch all of them at once."""
+room's keys on one shard and a Lua script may touch all of them at once. Keys that are
+written together but belong to no room share a tag of their own ({lexicon}, {shared},
+{bindings}, {login}), so each such group is one slot as well; every other global key is
+read and written alone."""
 
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ ROOMS = "cr:rooms"  # set of room slugs
 WORKERS = "cr:workers"  # sorted set: worker name -> heartbeat expiry (ms)
 CONSUMER_GROUP = "workers"
 # The moderation lexicon, as workers build their matcher from it (SQL is the record).
-LEXICON = "cr:lexicon"
-LEXICON_VERSION = "cr:lexicon:version"
+LEXICON = "cr:{lexicon}"
+LEXICON_VERSION = "cr:{lexicon}:version"
 # The ingest "key" of platform pushes, verified by signature (see bus/client.py).
 PUSH_KEY = "platform-push"
 
@@ -121,7 +124,7 @@ def projection(room: str, name: str) -> str:
 
 def shared_projection(name: str) -> str:
     """JSON: a projection shared by every room (SQL is the record)."""
-    return f"cr:{name}"
+    return f"cr:{{shared}}:{name}"
 
 
 def lease(room: str) -> str:
@@ -157,7 +160,7 @@ REVOCATIONS = "cr:revocations"
 
 def bindings(platform: str) -> str:
     """Hash: the platform's room or shop id -> JSON {room, secret} (SQL is the record)."""
-    return f"cr:bindings:{platform}"
+    return f"cr:{{bindings}}:{platform}"
 
 
 def unbound(platform: str) -> str:
@@ -170,6 +173,12 @@ def push_seen(room: str, platform: str, fingerprint: str) -> str:
     by the sha256 (hex) of its replay fingerprint (signature, nonce, time stamp); set
     with SET NX EX so a byte-identical replay inside the push's time window is refused."""
     return f"cr:{{{room}}}:push-seen:{platform}:{fingerprint}"
+
+
+def login_attempts(kind: str, who: str) -> str:
+    """Counter with a TTL: recent failed sign-ins by user and address, address, or user
+    (controlroom/auth/ratelimit.py counts all three in one script)."""
+    return f"cr:{{login}}:attempts:{kind}:{who}"
 
 
 def unbound_push_seen(platform: str, fingerprint: str) -> str:

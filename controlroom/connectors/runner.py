@@ -3,7 +3,7 @@
 The worker's room leases are the guard: a connection runs only while its room is held
 here, so two workers never hold the same one, and when a worker dies its rooms (and with
 them their connections) move to another within a lease TTL. Bindings are read from the
-Redis lookup the hooks use (`cr:bindings:<platform>`), so no SQL is touched.
+Redis lookup the hooks use (`cr:{bindings}:<platform>`), so no SQL is touched.
 
 A connection that fails is started again after a backoff (1, 2, 4 … 30 s; back to 1 s
 after it ran a minute). Its health — what the connector last reported, the error that
@@ -230,9 +230,9 @@ class ConnectorRunner:
             pipe.hset(keys.connector_health(c.room), health_field(c.kind, c.external_id), c.health.stored())
             if c.health.state_changed:
                 woken.add(c.room)
-        for room in woken:
-            pipe.publish(keys.updates_channel(room), b"connectors")
         await pipe.execute()
+        for room in woken:
+            await self.bus.redis.publish(keys.updates_channel(room), b"connectors")
         for c in due:
             c.health.dirty = c.health.state_changed = False
 

@@ -49,7 +49,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from controlroom.bus import keys, scripts
 from controlroom.bus.client import StreamId, known_rooms, parse_id
-from controlroom.bus.client import ensure_group
+from controlroom.bus.client import ensure_group, is_cluster, run_all
 from controlroom.clock import Clock, SystemClock
 from controlroom.events import event_adapter
 from controlroom.metrics.state import USER_SETS, BatchEffects, RoomState, Tagger, apply_isolating
@@ -68,6 +68,9 @@ MAINTAIN_ROUNDS_PER_TTL = 4
 EXPIRY_MARGIN_S = 0.005
 # A quiet room starts over when its show starts; its meta is looked at this often.
 FOLLOW_SHOWS_EVERY_S = 1.0
+# How often a worker on Redis Cluster looks for news in its rooms' streams (one Redis
+# waits for news with a single blocking read instead).
+CLUSTER_POLL_S = 0.01
 # Per-minute distinct-user counts are read for the last 20 minutes; keep a margin.
 WINDOW_KEYS_TTL_S = 40 * 60
 
@@ -117,6 +120,7 @@ class Worker:
         # Told after every checkpoint (the alert engine evaluates the room's rules).
         self.on_applied = on_applied
         self.dead_maxlen = dead_maxlen
+        self._cluster = is_cluster(client)
         self._acquire = client.register_script(scripts.ACQUIRE_LEASE)
         self._renew = client.register_script(scripts.RENEW_LEASE)
         self._release = client.register_script(scripts.RELEASE_LEASE)
@@ -172,11 +176,29 @@ class Worker:
         # under the lease for each room that has some. The wait ends in time for the
         # next maintenance round, which may be due to take over a room.
         streams = {keys.stream(room): owned.read_id_text for room, owned in self.rooms.items()}
-        woken = await self.redis.xread(streams, count=1, block=min(self.block_ms, until_maintain_ms))
+        woken = await self._wait_for_news(streams, min(self.block_ms, until_maintain_ms))
         for stream_key, news in woken or []:
             room = keys.room_from_channel(stream_key.decode())
             if room in self.rooms:
                 await self._read_and_apply(room, news[0][0])
+
+    async def _wait_for_news(self, streams: dict[str, str], block_ms: int) -> list:
+        """[stream key, [first new entry]] of the streams that have news, waiting up to
+        `block_ms` for some. One Redis: one XREAD BLOCK over every stream. A cluster
+        refuses a read across slots (each room is a slot of its own): the streams are
+        polled without blocking, one pipeline per round (the client sends each node its
+        share at once), every CLUSTER_POLL_S until news or the time is up."""
+        if not self._cluster:
+            return await self.redis.xread(streams, count=1, block=block_ms) or []
+        deadline = time.monotonic() + block_ms / 1000
+        while True:
+            pipe = self.redis.pipeline(transaction=False)
+            for key, last_id in streams.items():
+                pipe.xread({key: last_id}, count=1)
+            woken = [reply[0] for reply in await pipe.execute() if reply]
+            if woken or time.monotonic() >= deadline:
+                return woken
+            await asyncio.sleep(min(CLUSTER_POLL_S, max(0.0, deadline - time.monotonic())))
 
     async def _read_and_apply(self, room: str, news_id: bytes) -> None:
         try:
@@ -219,11 +241,11 @@ class Worker:
     async def _renew_leases(self) -> None:
         held = list(self.rooms.items())
         # One round trip, the heartbeat first: it never outlives the leases written with it.
-        async with self.redis.pipeline(transaction=False) as pipe:
-            await self._heartbeat(keys=[keys.WORKERS], args=[self.name, self.lease_ttl_ms], client=pipe)
-            for room, _ in held:
-                await self._renew(keys=[keys.lease(room)], args=[self.name, self.lease_ttl_ms], client=pipe)
-            _, *renewed = await pipe.execute()
+        _, *renewed = await run_all(self.redis, [
+            lambda c: self._heartbeat(keys=[keys.WORKERS], args=[self.name, self.lease_ttl_ms], client=c),
+            *(lambda c, room=room: self._renew(keys=[keys.lease(room)], args=[self.name, self.lease_ttl_ms], client=c)
+              for room, _ in held),
+        ])
         for (room, owned), ok in zip(held, renewed):
             if not ok and not owned.lease_lost:
                 owned.lease_lost = True
@@ -404,11 +426,11 @@ class Worker:
         rooms = list(self.rooms)
         self.rooms.clear()
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for room in rooms:
-                    await self._release(keys=[keys.lease(room)], args=[self.name], client=pipe)
-                pipe.zrem(keys.WORKERS, self.name)
-                await pipe.execute()
+            await run_all(self.redis, [
+                *(lambda c, room=room: self._release(keys=[keys.lease(room)], args=[self.name], client=c)
+                  for room in rooms),
+                lambda c: c.zrem(keys.WORKERS, self.name),
+            ])
         except RedisError as exc:
             log.warning("worker.let_go_failed", error=f"{type(exc).__name__}: {exc}", rooms=rooms)
             return

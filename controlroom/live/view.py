@@ -15,6 +15,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from controlroom.bus import keys
+from controlroom.bus.client import run_all
 from controlroom.clock import Clock
 from controlroom.live.projections import REGISTRY, ViewOptions
 from controlroom.metrics.state import USER_SETS, WINDOWED_SETS, RoomState
@@ -203,19 +204,14 @@ async def read_room_view(client: aioredis.Redis, room: str, clock: Clock, option
     now_ms = clock.now_ms()
     windows = change_windows(now_ms)
     stored = [p for p in REGISTRY.values() if p.stored_as_json]
-    pipe = client.pipeline(transaction=False)
-    pipe.hget(keys.checkpoint(room), "state")
-    for projection in stored:
-        pipe.get(projection.key(room))
-    for kind in USER_SETS:
-        pipe.scard(keys.users(room, kind))
-    for start, end in windows.values():
-        for kind in WINDOWED_SETS:
-            pipe.pfcount(*(keys.window_users(room, kind, m) for m in range(start, end, 60_000)))
-    pipe.get(keys.DATABASE_HEALTH)
-    pipe.xrevrange(keys.stream(room), count=1)
-    pipe.hgetall(keys.connector_health(room))
-    raw, *rest, database_health, newest, connector_health = await pipe.execute()
+    calls = [lambda c: c.hget(keys.checkpoint(room), "state")]
+    calls += [lambda c, key=projection.key(room): c.get(key) for projection in stored]
+    calls += [lambda c, key=keys.users(room, kind): c.scard(key) for kind in USER_SETS]
+    calls += [lambda c, window=[keys.window_users(room, kind, m) for m in range(start, end, 60_000)]: c.pfcount(*window)
+              for start, end in windows.values() for kind in WINDOWED_SETS]
+    calls += [lambda c: c.get(keys.DATABASE_HEALTH), lambda c: c.xrevrange(keys.stream(room), count=1),
+              lambda c: c.hgetall(keys.connector_health(room))]
+    raw, *rest, database_health, newest, connector_health = await run_all(client, calls)
     raw_projections, counts = rest[: len(stored)], rest[len(stored):]
     distinct = dict(zip(USER_SETS, counts[: len(USER_SETS)]))
     windowed = iter(counts[len(USER_SETS):])
@@ -243,11 +239,8 @@ async def count_minute_distinct(
     in the room's hash (the HyperLogLogs expire; the archive and the rules need them)."""
     if not minutes:
         return {}
-    pipe = client.pipeline(transaction=False)
-    for minute in minutes:
-        for kind in WINDOWED_SETS:
-            pipe.pfcount(keys.window_users(room, kind, minute))
-    counts = iter(await pipe.execute())
+    counts = iter(await run_all(client, [lambda c, key=keys.window_users(room, kind, minute): c.pfcount(key)
+                                         for minute in minutes for kind in WINDOWED_SETS]))
     new = {minute: {kind: next(counts) for kind in WINDOWED_SETS} for minute in minutes}
     pipe = client.pipeline(transaction=False)
     pipe.hset(keys.minute_distinct(room), mapping={m: orjson.dumps(c) for m, c in new.items()})

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from controlroom.bus.client import Bus, connect_for
+from controlroom.bus.client import Bus, connect_for, ready
 from controlroom.bus.embedded import EmbeddedRedis, resolve_redis_url
 from controlroom.clock import Clock
 from controlroom.db.session import Timeouts, make_engine, session_factory, upgrade
@@ -38,7 +38,7 @@ async def open_resources(settings: Settings, clock: Clock, *, migrate: bool) -> 
     engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings))
     if migrate:
         await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
-    client = connect_for(settings, redis_url, longest_block_ms=settings.worker_block_ms)
+    client = await ready(connect_for(settings, redis_url, longest_block_ms=settings.worker_block_ms))
     sessions = session_factory(engine)
     bus = Bus.from_settings(client, settings)
     return Resources(settings, clock, redis_url, client, bus, engine, sessions, Projections(bus, sessions, clock),

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from controlroom.app import create_app  # noqa: F401 - imports every domain, so every projection is declared
 from controlroom.auth.secrets import token_hash
+from controlroom.bus import keys
 from controlroom.bus.client import Bus, connect
 from controlroom.clock import FakeClock
 from controlroom.db.base import utcnow
@@ -79,7 +80,7 @@ async def test_one_republish_round_restores_every_projection_after_redis_comes_b
     # Ingest knows the room and its key again, and workers have the lexicon.
     assert await client.sismember("cr:rooms", room)
     assert await client.hexists(f"cr:{{{room}}}:apikeys", token_hash(room.api_key))
-    assert await client.get("cr:lexicon:version")
+    assert await client.get(keys.LEXICON_VERSION)
 
     # And the screens show them: the host's panels carry the message and the segment.
     html = render_panels(Renderer(tz=ZoneInfo("Asia/Shanghai")), after, "zh_CN", oob=True)
