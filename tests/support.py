@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from controlroom.auth import service
 from controlroom.auth.models import User
-from controlroom.bus.client import Bus, connect
+from controlroom.bus.client import Bus, connect, ready
 from controlroom.db.session import make_engine, session_factory, transaction, upgrade
 from controlroom.auth.projection import ROOM
 from controlroom.clock import SystemClock
@@ -109,7 +109,7 @@ def create_room(database_url: str, redis_url: str, slug: str | None = None, name
         _, key = service.create_api_key(session, room=room, name="tests", created_by="tests")
 
     async def register() -> None:
-        client = connect(redis_url)
+        client = await ready(connect(redis_url))
         projections = Projections(Bus.from_settings(client, Settings(mode="dev")), sessions, SystemClock())
         await projections.publish(slug, ROOM.name, TARGETS.name)
         await client.aclose()

@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisClusterException, ResponseError
 
 from controlroom.bus import keys, scripts
 from controlroom.settings import Settings
@@ -53,10 +53,12 @@ def connect(
     cluster_url = as_cluster_url(url)
     if cluster_url is not None:
         # Any node of the cluster: the client learns the others and each slot's owner.
-        return RedisCluster.from_url(cluster_url, **options)
+        # Commands a cluster pipeline refuses go concurrently (run_all): room for them.
+        return RedisCluster.from_url(cluster_url, max_connections=CLUSTER_CONNECTIONS_PER_NODE, **options)
     return aioredis.Redis.from_url(url, health_check_interval=30, **options)
 
 
+CLUSTER_CONNECTIONS_PER_NODE = 1000
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
 
@@ -76,14 +78,25 @@ async def run_all(client: aioredis.Redis, calls: Sequence[Callable[[Any], Any]])
     pipeline round trip. A cluster client refuses scripts, PFCOUNT and PUBLISH in its
     pipelines: there the commands run one by one, concurrently (each goes straight to the
     node that owns its slot)."""
-    if is_cluster(client):
-        return list(await asyncio.gather(*(call(client) for call in calls)))
     pipe = client.pipeline(transaction=False)
-    for call in calls:
-        queued = call(pipe)
-        if inspect.isawaitable(queued):  # a registered script queues itself asynchronously
-            await queued
-    return await pipe.execute()
+    queued, direct = [], []
+    for index, call in enumerate(calls):
+        try:
+            issued = call(pipe)
+            # A registered script queues itself asynchronously; a command returns the
+            # pipeline, which is awaitable too (and must not be awaited: that resets it).
+            if issued is not pipe and inspect.isawaitable(issued):
+                await issued
+            queued.append(index)
+        except RedisClusterException:  # refused by a cluster pipeline: sent on its own
+            direct.append(index)
+    results: list[Any] = [None] * len(calls)
+    answers = await asyncio.gather(pipe.execute(), *(calls[index](client) for index in direct))
+    for index, answer in zip(queued, answers[0]):
+        results[index] = answer
+    for index, answer in zip(direct, answers[1:]):
+        results[index] = answer
+    return results
 
 
 async def ready(client: aioredis.Redis) -> aioredis.Redis:
