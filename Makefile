@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/matcher_quality.py
 	$(BIN)/python bench/alerts.py
 	$(BIN)/python bench/review.py
+	$(BIN)/python bench/rooms.py
 
 # Re-extract UI strings after changing templates or code, then translate the new
 # entries in controlroom/i18n/locales/*/LC_MESSAGES/messages.po.
