@@ -199,7 +199,7 @@ def run_config(server: LiveServer, redis_url: str, database_url: str, rooms_n: i
         "refused": sum(r[2] for r in results), "late_ticks": sum(r[3] for r in results),
         "p50": statistics.median(lag_ms), "p99": lag_ms[min(len(lag_ms) - 1, int(len(lag_ms) * 0.99))],
         "max": lag_ms[-1], "cpu_ms_per_1000": 1000 * cpu / max(1, applied) * 1000,
-        "load": os.getloadavg()[0],
+        "load": os.getloadavg()[0], "cpu_s": cpu, "applied_n": applied,
     }
 
 
@@ -233,7 +233,7 @@ def main() -> None:
                   f"p99 {row['p99']:,.0f} ms, max {row['max']:,.0f} ms; server CPU {row['cpu_ms_per_1000']:,.0f} ms "
                   f"per 1,000 events = {row['cpu_ms_per_1000'] / (1e6 / raw):,.0f}× the wall time of raw pipelined "
                   f"XADD ({1e6 / raw:,.0f} ms per 1,000 at {raw:,.0f}/s); refused {row['refused']}, "
-                  f"late ticks {row['late_ticks']}; "
+                  f"late ticks {row['late_ticks']}; [{row['cpu_s']:.1f} CPU s, {row['applied_n']:,} events] "
                   f"load {row['load']:.2f}", flush=True)
     finally:
         server.terminate()
