@@ -74,10 +74,10 @@ def is_cluster(client: aioredis.Redis) -> bool:
 
 
 async def run_all(client: aioredis.Redis, calls: Sequence[Callable[[Any], Any]]) -> list[Any]:
-    """Run commands together; each call(c) issues one command on `c`. One Redis: a single
-    pipeline round trip. A cluster client refuses scripts, PFCOUNT and PUBLISH in its
-    pipelines: there the commands run one by one, concurrently (each goes straight to the
-    node that owns its slot)."""
+    """Run commands together, answers in order; each call(c) issues one command on `c`.
+    One Redis: a single pipeline round trip. A cluster pipeline refuses scripts, PFCOUNT
+    and PUBLISH: those are sent on their own, concurrently with the pipeline (each goes
+    straight to the node that owns its slot)."""
     pipe = client.pipeline(transaction=False)
     queued, direct = [], []
     for index, call in enumerate(calls):
