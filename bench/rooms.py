@@ -43,7 +43,7 @@ from controlroom.bus import keys  # noqa: E402
 from controlroom.bus.client import connect, ready, run_all  # noqa: E402
 from controlroom.bus.embedded import EmbeddedRedis  # noqa: E402
 from controlroom.db.session import upgrade  # noqa: E402
-from tests.support import LiveServer, create_room, server_env  # noqa: E402
+from tests.support import LiveServer, create_room, free_port, server_env  # noqa: E402
 
 TICK_S = 0.1
 SAMPLE_S = 0.25
@@ -168,7 +168,7 @@ async def _raw_baseline(redis_url: str, rooms: int, per_room: int) -> float:
 
 
 def run_config(server: LiveServer, redis_url: str, database_url: str, rooms_n: int, rate: float,
-               seconds: float) -> dict:
+               seconds: float, feed_url: str) -> dict:
     rooms = [create_room(database_url, redis_url, name=f"bench {n}") for n in range(rooms_n)]
     now = int(time.time() * 1000)
     for room in rooms:  # live: the default rules are evaluated every round
@@ -177,7 +177,7 @@ def run_config(server: LiveServer, redis_url: str, database_url: str, rooms_n: i
     start_at = time.time() + 1
     queue: multiprocessing.Queue = multiprocessing.Queue()
     shares = [[(str(r), r.api_key) for r in rooms[n::SENDER_PROCESSES]] for n in range(SENDER_PROCESSES)]
-    senders = [multiprocessing.Process(target=_sender, args=(server.url, share, rate, seconds, start_at, queue))
+    senders = [multiprocessing.Process(target=_sender, args=(feed_url, share, rate, seconds, start_at, queue))
                for share in shares if share]
     applied_before = asyncio.run(_applied(redis_url, [str(r) for r in rooms]))
     cpu_before = _cpu_s(server.proc.pid)
@@ -207,6 +207,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", default="1x50,10x50,50x50,100x50", help="rooms x events/s per room, comma-separated")
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--ingest", choices=["process", "inline"], default="process",
+                        help="feeds post to serve's own ingest process (as deployed; default) or to the main port")
     args = parser.parse_args()
     configs = [tuple(float(x) for x in each.split("x")) for each in args.configs.split(",")]
 
@@ -217,15 +219,30 @@ def main() -> None:
         embedded = EmbeddedRedis(work)
         redis_url = embedded.start()
     database_url = f"sqlite:///{work / 'bench.sqlite3'}"
-    env = server_env(redis_url=redis_url, database_url=database_url, data_dir=work, CONTROLROOM_LOG_LEVEL="WARNING")
+    ingest_port = free_port() if args.ingest == "process" else 0
+    env = server_env(redis_url=redis_url, database_url=database_url, data_dir=work, CONTROLROOM_LOG_LEVEL="WARNING",
+                     CONTROLROOM_INGEST_PORT=str(ingest_port))
     server = LiveServer(env, work / "server.log", worker=True)
     rows = []
     try:
         upgrade(database_url)
         server.start()
+        feed_url = server.url
+        if ingest_port:
+            feed_url = f"http://127.0.0.1:{ingest_port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{feed_url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("serve's ingest process did not come up")
+                time.sleep(0.2)
         for rooms_n, rate in configs:
             raw = asyncio.run(_raw_baseline(redis_url, int(rooms_n), int(rate * args.seconds)))
-            row = run_config(server, redis_url, database_url, int(rooms_n), rate, args.seconds)
+            row = run_config(server, redis_url, database_url, int(rooms_n), rate, args.seconds, feed_url)
             row["raw"] = raw
             rows.append(row)
             print(f"{int(rooms_n):>4} rooms × {rate:g}/s: aimed {row['aimed']:,.0f}/s, sent {row['sent']:,.0f}/s, "
@@ -239,7 +256,8 @@ def main() -> None:
         server.terminate()
         if embedded:
             embedded.stop()
-    print(f"machine: {os.cpu_count()} cores; redis: {'embedded' if embedded else redis_url}; work dir {work}")
+    print(f"machine: {os.cpu_count()} cores; redis: {'embedded' if embedded else redis_url}; "
+          f"ingest: {args.ingest}; work dir {work}")
 
 
 if __name__ == "__main__":
