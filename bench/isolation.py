@@ -41,6 +41,7 @@ import websockets
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import realistic_batch  # noqa: E402
+from bench.services import cpu_seconds, wait_healthy  # noqa: E402
 from controlroom.bus.embedded import EmbeddedRedis  # noqa: E402
 from controlroom.db.session import upgrade  # noqa: E402
 from tests.support import LiveServer, cookie_header, create_room, server_env  # noqa: E402
@@ -130,17 +131,6 @@ async def _feed(url: str, room: str, api_key: str, rate: int, seconds: float, pr
 
 
 # --- where the CPU goes ----------------------------------------------------------------------
-
-def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def ingest_pid(server_pid: int) -> int | None:
     """The ingest process `serve` started (it is given --parent-pid)."""
@@ -274,16 +264,7 @@ def main() -> None:
         upgrade(database_url)
         server.start()
         ingest_url = f"http://127.0.0.1:{server.port + 1}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{ingest_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the ingest port never answered:\n{server.log_text()}")
-            time.sleep(0.1)
+        wait_healthy(ingest_url)
         room = create_room(database_url, redis_url, name="bench-isolation")
         ports = {"main": server.url, "ingest": ingest_url}
         watched = {"main": server.proc.pid, "ingest": ingest_pid(server.proc.pid), "screens": None}

@@ -29,7 +29,6 @@ import multiprocessing
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,10 +38,9 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import realistic_batch  # noqa: E402
+from bench.services import cpu_seconds, redis_and_sqlite, wait_healthy, work_dir  # noqa: E402
 from controlroom.bus import keys  # noqa: E402
 from controlroom.bus.client import connect, ready, run_all  # noqa: E402
-from controlroom.bus.embedded import EmbeddedRedis  # noqa: E402
-from controlroom.db.session import upgrade  # noqa: E402
 from tests.support import LiveServer, create_room, free_port, server_env  # noqa: E402
 
 TICK_S = 0.1
@@ -131,15 +129,7 @@ async def _applied(redis_url: str, rooms: list[str]) -> int:
 
 def _cpu_s(pid: int) -> float:
     """User + system seconds of a process and its children (the ingest process)."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for each in [pid, *_children(pid)]:
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return sum(cpu_seconds(each) for each in [pid, *_children(pid)])
 
 
 def _children(pid: int) -> list[int]:
@@ -212,34 +202,24 @@ def main() -> None:
     args = parser.parse_args()
     configs = [tuple(float(x) for x in each.split("x")) for each in args.configs.split(",")]
 
-    work = Path(tempfile.mkdtemp(prefix="controlroom-bench-rooms-"))
-    embedded = None
-    redis_url = os.environ.get("CONTROLROOM_BENCH_REDIS_URL")
-    if not redis_url:
-        embedded = EmbeddedRedis(work)
-        redis_url = embedded.start()
-    database_url = f"sqlite:///{work / 'bench.sqlite3'}"
+    with redis_and_sqlite("rooms") as (redis_url, database_url):
+        run_all_configs(args, configs, redis_url, database_url)
+
+
+def run_all_configs(args: argparse.Namespace, configs: list[tuple[float, ...]], redis_url: str,
+                    database_url: str) -> list[dict]:
+    work = work_dir(database_url)
     ingest_port = free_port() if args.ingest == "process" else 0
     env = server_env(redis_url=redis_url, database_url=database_url, data_dir=work, CONTROLROOM_LOG_LEVEL="WARNING",
                      CONTROLROOM_INGEST_PORT=str(ingest_port))
     server = LiveServer(env, work / "server.log", worker=True)
     rows = []
     try:
-        upgrade(database_url)
         server.start()
         feed_url = server.url
         if ingest_port:
             feed_url = f"http://127.0.0.1:{ingest_port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{feed_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("serve's ingest process did not come up")
-                time.sleep(0.2)
+            wait_healthy(feed_url)
         for rooms_n, rate in configs:
             raw = asyncio.run(_raw_baseline(redis_url, int(rooms_n), int(rate * args.seconds)))
             row = run_config(server, redis_url, database_url, int(rooms_n), rate, args.seconds, feed_url)
@@ -254,10 +234,8 @@ def main() -> None:
                   f"load {row['load']:.2f}", flush=True)
     finally:
         server.terminate()
-        if embedded:
-            embedded.stop()
-    print(f"machine: {os.cpu_count()} cores; redis: {'embedded' if embedded else redis_url}; "
-          f"ingest: {args.ingest}; work dir {work}")
+    print(f"machine: {os.cpu_count()} cores; redis: {redis_url}; ingest: {args.ingest}; work dir {work}")
+    return rows
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from controlroom.clock import SystemClock
 from controlroom.connectors import bilibili
 from controlroom.connectors.base import ConnectorContext
+from tests.connectors import Collected, until
 
 APP_ID = 1_650_000_000_123
 KEY_ID = "34c0f583f0414123"
@@ -194,33 +195,12 @@ async def platform(monkeypatch: pytest.MonkeyPatch):
     sock.close()
 
 
-class Collected:
-    def __init__(self) -> None:
-        self.batches: list[list[dict[str, Any]]] = []
-        self.reports: list[tuple[str, str]] = []
-
-    @property
-    def events(self) -> list[dict[str, Any]]:
-        return [event for batch in self.batches for event in batch]
-
-    async def emit(self, events: list[dict[str, Any]]) -> None:
-        self.batches.append(events)
-
-    def report(self, state: str, detail: str = "", **params: Any) -> None:
-        self.reports.append((state, detail % params))
 
 
 def context(collected: Collected, *, secret: str = f"{APP_ID}:{KEY_ID}:{KEY_SECRET}") -> ConnectorContext:
     return ConnectorContext(room="room-bili", external_id=CODE, secret=secret, clock=SystemClock(),
                             emit=collected.emit, report=collected.report)
 
-
-async def until(predicate, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(0.02)
 
 
 NOW_S = int(time.time())

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from controlroom.clock import SystemClock
 from controlroom.connectors import channels
 from controlroom.connectors.base import ConnectorContext
+from tests.connectors import Collected, until
 from controlroom.events import event_adapter
 
 APPID = "wx1234567890abcdef"
@@ -136,16 +137,6 @@ async def wechat(monkeypatch: pytest.MonkeyPatch):
     sock.close()
 
 
-class Collected:
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.reports: list[tuple[str, str]] = []
-
-    async def emit(self, events: list[dict[str, Any]]) -> None:
-        self.events.extend(events)
-
-    def report(self, state: str, detail: str = "", **params: Any) -> None:
-        self.reports.append((state, detail % params))
 
 
 def context(collected: Collected, *, external_id: str = ACCOUNT, secret: str = f"{APPID}:{APPSECRET}",
@@ -153,13 +144,6 @@ def context(collected: Collected, *, external_id: str = ACCOUNT, secret: str = f
     return ConnectorContext(room=room, external_id=external_id, secret=secret, clock=SystemClock(),
                             emit=collected.emit, report=collected.report)
 
-
-async def until(predicate, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(0.01)
 
 
 class Running:

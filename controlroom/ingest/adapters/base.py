@@ -205,12 +205,21 @@ def describe(exc: ValidationError, kind: Any) -> str:
 
 def json_array(body: bytes) -> list[Any]:
     """The pushed JSON array, or PushRejected saying what the body is instead."""
+    return _json_body(body, list, "array")
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The pushed JSON object, or PushRejected saying what the body is instead."""
+    return _json_body(body, dict, "object")
+
+
+def _json_body(body: bytes, kind: type, name: str) -> Any:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise PushRejected(f"body: not a JSON array (not valid JSON: {exc})") from None
-    if not isinstance(data, list):
-        raise PushRejected(f"body: not a JSON array (got a JSON {json_kind(data)})")
+        raise PushRejected(f"body: not a JSON {name} (not valid JSON: {exc})") from None
+    if not isinstance(data, kind):
+        raise PushRejected(f"body: not a JSON {name} (got a JSON {json_kind(data)})")
     return data
 
 

@@ -85,6 +85,7 @@ from controlroom.ingest.adapters.base import (
     check_age,
     item_text,
     json_kind,
+    json_object,
     lower_headers,
     register,
     require,
@@ -116,22 +117,12 @@ def kuaishou_signature(body: bytes, secret: str) -> str:
     return hashlib.md5(body + secret.encode()).hexdigest()
 
 
-def _envelope(body: bytes) -> dict[str, Any]:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise PushRejected(f"body: not a JSON object (not valid JSON: {exc})") from None
-    if not isinstance(data, dict):
-        raise PushRejected(f"body: not a JSON object (got a JSON {json_kind(data)})")
-    return data
-
-
 def reply(body: bytes, extra: Mapping[str, Any] | None = None) -> bytes:
     """The answer the platform takes as received: result 1 with the push's message_id
     (when it can be read), and `extra` beside them."""
     answer: dict[str, Any] = {"result": 1}
     try:
-        message_id = _envelope(body).get("message_id")
+        message_id = json_object(body).get("message_id")
     except PushRejected:
         message_id = None
     if isinstance(message_id, (str, int)) and not isinstance(message_id, bool):
@@ -237,7 +228,7 @@ class KuaishouAdapter:
             raise SignatureRejected("kwaisign does not match")
         # The time stamp is inside the signed body: its age is the platform's own.
         try:
-            envelope = _envelope(body)
+            envelope = json_object(body)
         except PushRejected:
             return  # signed but unreadable: translate refuses it; nothing is counted
         raw = envelope.get("timestamp")
@@ -252,7 +243,7 @@ class KuaishouAdapter:
         check_age(stamp, now_s=now_s, max_skew_s=MAX_SKEW_S, name="timestamp")
 
     def translate(self, headers: Mapping[str, str], body: bytes, *, now_ms: int | None = None) -> Translated:
-        envelope = _envelope(body)
+        envelope = json_object(body)
         event_name = envelope.get("event")
         if not _is_live_event(event_name):
             raise PushRejected(f"event {item_text(event_name)} is not live-interaction data ({LIVE_EVENT}): "
