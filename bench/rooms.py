@@ -6,9 +6,8 @@ separate processes: each room's batches are due every 100 ms whether or not the 
 kept up, several requests in flight. Printed per configuration:
 
   - the rate reached (accepted by ingest, applied by the worker) next to the rate aimed at;
-  - processing lag: how far the worker trails ingest, sampled every 250 ms per room as the
-    arrival time of the newest entry in the room's stream minus that of the newest entry
-    the worker has applied (p50 / p99 / max);
+  - processing lag: how long the oldest entry the worker has not applied yet has been
+    waiting, sampled every 250 ms per room (p50 / p99 / max), and when it passed 1 s;
   - server CPU (user + system of `serve` and its ingest process) per 1,000 events applied;
   - the raw baseline measured in the same run: redis-py pipelined XADD of the same
     payloads, one room's stream per pipeline (events/s), and how many times its cost per
@@ -94,24 +93,27 @@ def _sender(url: str, rooms: list[tuple[str, str]], rate: float, seconds: float,
     out.put(asyncio.run(run()))
 
 
-async def _sample_lag(redis_url: str, rooms: list[str], seconds: float) -> list[float]:
-    """Lag samples (ms): newest stream entry's arrival minus newest applied entry's."""
+async def _sample_lag(redis_url: str, rooms: list[str], seconds: float) -> list[tuple[float, float]]:
+    """Lag samples (wall time, ms): how long the oldest entry the worker has not applied
+    has been waiting (Redis time minus its arrival; 0 when all is applied)."""
     client = await ready(connect(redis_url))
-    samples: list[float] = []
+    samples: list[tuple[float, float]] = []
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:
+            applied = await run_all(client, [lambda c, room=room: c.hget(keys.checkpoint(room), "last_id")
+                                             for room in rooms])
             answers = await run_all(client, [
-                *(lambda c, room=room: c.xrevrange(keys.stream(room), count=1) for room in rooms),
-                *(lambda c, room=room: c.hget(keys.checkpoint(room), "last_id") for room in rooms),
+                lambda c: c.time(),
+                *(lambda c, room=room, last=last: c.xrange(keys.stream(room), min=f"({last.decode()}" if last else "-",
+                                                          count=1)
+                  for room, last in zip(rooms, applied)),
             ])
-            newest, applied = answers[:len(rooms)], answers[len(rooms):]
-            for entries, last in zip(newest, applied):
-                if not entries:
-                    continue
-                arrived = int(entries[0][0].split(b"-")[0])
-                done = int(last.split(b"-")[0]) if last else 0
-                samples.append(max(0, arrived - done) if done else 0)
+            (seconds_now, micros), waiting = answers[0], answers[1:]
+            now_ms = int(seconds_now) * 1000 + int(micros) // 1000
+            for entries in waiting:
+                arrived = int(entries[0][0].split(b"-")[0]) if entries else now_ms
+                samples.append((time.time(), max(0, now_ms - arrived)))
             await asyncio.sleep(SAMPLE_S)
     finally:
         await client.aclose()
@@ -182,14 +184,17 @@ def run_config(server: LiveServer, redis_url: str, database_url: str, rooms_n: i
     cpu = _cpu_s(server.proc.pid) - cpu_before
     sent = sum(r[0] for r in results)
     accepted = sum(r[1] for r in results)
-    lag_ms = sorted(lag) or [0]
+    lag_ms = sorted(ms for _, ms in lag) or [0]
+    # When the worst lags were seen (wall clock), to tell a steady shortfall from stalls.
+    worst = sorted(lag, key=lambda sample: -sample[1])
+    stalls = sorted({time.strftime("%H:%M:%S", time.localtime(at)) for at, ms in worst[:50] if ms > 1000})
     return {
         "rooms": rooms_n, "rate": rate, "aimed": rooms_n * rate, "sent": sent / seconds,
         "accepted": accepted / seconds, "applied": applied / seconds,
         "refused": sum(r[2] for r in results), "late_ticks": sum(r[3] for r in results),
         "p50": statistics.median(lag_ms), "p99": lag_ms[min(len(lag_ms) - 1, int(len(lag_ms) * 0.99))],
         "max": lag_ms[-1], "cpu_ms_per_1000": 1000 * cpu / max(1, applied) * 1000,
-        "load": os.getloadavg()[0], "cpu_s": cpu, "applied_n": applied,
+        "load": os.getloadavg()[0], "cpu_s": cpu, "applied_n": applied, "stalls": stalls,
     }
 
 
@@ -231,7 +236,7 @@ def run_all_configs(args: argparse.Namespace, configs: list[tuple[float, ...]], 
                   f"per 1,000 events = {row['cpu_ms_per_1000'] / (1e6 / raw):,.0f}× the wall time of raw pipelined "
                   f"XADD ({1e6 / raw:,.0f} ms per 1,000 at {raw:,.0f}/s); refused {row['refused']}, "
                   f"late ticks {row['late_ticks']}; [{row['cpu_s']:.1f} CPU s, {row['applied_n']:,} events] "
-                  f"load {row['load']:.2f}", flush=True)
+                  f"load {row['load']:.2f}; lag over 1 s at {', '.join(row['stalls']) or 'no time'}", flush=True)
     finally:
         server.terminate()
     print(f"machine: {os.cpu_count()} cores; redis: {redis_url}; ingest: {args.ingest}; work dir {work}")

@@ -79,8 +79,8 @@ class Settings(BaseSettings):
     alert_tick_s: float = 1.0
     alert_min_interval_s: float = 0.25
 
-    # Every projection of SQL in Redis is republished this often: a Redis that restarted
-    # empty (or was flushed) is whole again within one round.
+    # Every projection of SQL in Redis is checked against SQL this often and fixed where a
+    # publish was missed (a Redis that restarted empty is refilled within seconds anyway).
     republish_s: float = 30.0
 
     # Shows' recordings (data_dir/recordings) are kept this many days.

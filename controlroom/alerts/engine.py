@@ -30,7 +30,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from controlroom.alerts.outbox import (
     outbox_waiting, record_outbox, show_measures, step_projected, step_without_sql,
 )
-from controlroom.alerts.service import ALERTS, RoomContext, apply_observations, open_alerts, room_alerts_projection
+from controlroom.alerts.lifecycle import OPEN_STATES
+from controlroom.alerts.models import Alert
+from controlroom.alerts.service import ALERTS, RoomContext, apply_observations, room_alerts_projection
 from controlroom.bus.notices import post_notices
 from controlroom.clock import Clock, ms_to_datetime
 from controlroom.db.health import DatabaseAway, DatabaseHealth, DatabaseWatch, database_unavailable
@@ -42,7 +44,7 @@ from controlroom.metrics.models import RoomMinute
 from controlroom.rooms.models import Room
 from controlroom.shows.models import Show
 from controlroom.shows.runs import SHOW, boosted_spans, on_stage, planned_stock, segment_time_left
-from controlroom.shows.schedule import current_show
+from controlroom.shows.schedule import current_shows
 from controlroom.rules.evaluator import evaluate, instance_key, instances
 from controlroom.rules.schemas import RuleDefinition
 from controlroom.rules.service import definitions
@@ -146,7 +148,14 @@ class AlertEngine:
     async def _rounds(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             started = time.monotonic()
-            for room in list(self.rooms()):
+            rooms = list(self.rooms())
+            try:
+                await self._read_contexts(rooms)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - each room below tries its own read again
+                log.warning("alerts.contexts_unread", rooms=len(rooms), error=str(exc))
+            for room in rooms:
                 try:
                     await self.evaluate_room(room)
                 except asyncio.CancelledError:
@@ -302,40 +311,60 @@ class AlertEngine:
     # --- inputs ----------------------------------------------------------------------
 
     async def _context(self, room: str) -> _Context | None:
-        cached = self._contexts.get(room)
-        if cached is not None and (time.monotonic() - cached.read_at < CONTEXT_TTL_S or self.sql_away):
-            return cached
+        """The room's context: refreshed for all rooms at the start of each round, read
+        here on its own only for a room the round has not read yet."""
+        if room not in self._contexts:
+            await self._read_contexts([room])
+        return self._contexts.get(room)
 
-        def read(session: Session) -> _Context | None:
-            room_row = session.scalar(select(Room).where(Room.slug == room))
-            if room_row is None:
-                return None
-            show = current_show(session, room, ms_to_datetime(self.clock.now_ms()))
+    async def _read_contexts(self, rooms: list[str]) -> None:
+        """Re-read the context of every room whose copy is older than CONTEXT_TTL_S, all
+        in one transaction: a round over 100 rooms costs one SQL round trip every few
+        seconds, not one per room. While SQL is away, rooms keep what SQL said last
+        (rules and shows rarely change mid-outage)."""
+        now = time.monotonic()
+        stale = [room for room in rooms
+                 if (cached := self._contexts.get(room)) is None or now - cached.read_at >= CONTEXT_TTL_S]
+        if not stale or (self.sql_away and all(room in self._contexts for room in stale)):
+            return
+        now_at = ms_to_datetime(self.clock.now_ms())
+
+        def read(session: Session) -> dict[str, _Context]:
+            room_ids = {slug: room_id for slug, room_id in session.execute(select(Room.slug, Room.id).where(Room.slug.in_(stale)))}
+            shows = current_shows(session, room_ids, now_at)
+            alerting = set(session.scalars(
+                select(Alert.room_id).where(Alert.room_id.in_(room_ids.values()), Alert.state.in_(OPEN_STATES))
+                .distinct()
+            ))
             if time.monotonic() - self._rules_read_at >= CONTEXT_TTL_S:
                 self._rules, self._rules_read_at = definitions(session), time.monotonic()
-
-            return _Context(
-                room=RoomContext(
-                    room_id=room_row.id, slug=room, show_id=show.id if show else None,
-                    red_escalation_s=self.red_escalation_s,
-                ),
-                rules=self._rules,
-                live_show=show is not None and show.status == "live",
-                show_started_ms=int(show.planned_start.timestamp() * 1000) if show else None,
-                read_at=time.monotonic(),
-                has_open_alerts=bool(open_alerts(session, room_id=room_row.id)),
-                capacity=((show.targets or {}).get("capacity") if show else None),
-            )
+            read_at = time.monotonic()
+            return {
+                slug: _Context(
+                    room=RoomContext(room_id=room_id, slug=slug, show_id=show.id if show else None,
+                                     red_escalation_s=self.red_escalation_s),
+                    rules=self._rules,
+                    live_show=show is not None and show.status == "live",
+                    show_started_ms=int(show.planned_start.timestamp() * 1000) if show else None,
+                    read_at=read_at,
+                    has_open_alerts=room_id in alerting,
+                    capacity=((show.targets or {}).get("capacity") if show else None),
+                )
+                for slug, room_id in room_ids.items()
+                for show in [shows.get(slug)]
+            }
 
         try:
-            context = await self._sql(read)
+            contexts = await self._sql(read)
         except Exception as exc:
-            if cached is None or not self._sql_failed(exc):
+            if not all(room in self._contexts for room in stale) or not self._sql_failed(exc):
                 raise
-            return cached  # what SQL said last: rules and shows rarely change mid-outage
-        if context is not None:
-            self._contexts[room] = context
-        return context
+            return
+        for room in stale:
+            if room in contexts:
+                self._contexts[room] = contexts[room]
+            else:
+                self._contexts.pop(room, None)  # deleted meanwhile
 
     async def _show_data(self, room: str) -> dict | None:
         """The room's show as last published (Redis): its segments and what ran."""

@@ -17,6 +17,8 @@ CONSUMER_GROUP = "workers"
 # The moderation lexicon, as workers build their matcher from it (SQL is the record).
 LEXICON = "cr:{lexicon}"
 LEXICON_VERSION = "cr:{lexicon}:version"
+# Left by a full republish of every projection: gone means Redis lost its data.
+PUBLISHED = "cr:{shared}:published"
 # The ingest "key" of platform pushes, verified by signature (see bus/client.py).
 PUSH_KEY = "platform-push"
 

@@ -10,11 +10,13 @@ construction, since republishing walks the registry rather than a hand-kept list
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 import orjson
+import structlog
 from redis.asyncio.client import Pipeline
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +26,8 @@ from controlroom.bus.client import Bus
 from controlroom.clock import Clock
 from controlroom.db.session import run_in_transaction
 from controlroom.rooms.models import Room
+
+log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class ViewOptions:
@@ -106,21 +110,24 @@ class Projections:
         # Stamped before reading: a slower publisher holding an older snapshot can then
         # never overwrite a newer one (a just-revoked key would come back otherwise).
         as_of_ms = self.clock.now_ms()
+        built = await self._build(room, names, as_of_ms)
+        if built:
+            await self.store(room, built, as_of_ms=as_of_ms)
+        return built
+
+    async def _build(self, room: str | None, names: list[str] | tuple[str, ...], as_of_ms: int) -> dict[str, Any]:
+        """The named projections of `room` as SQL has them ({} for an unknown room)."""
         now = datetime.fromtimestamp(as_of_ms / 1000, tz=timezone.utc)
 
-        def read(session: Session) -> dict[str, Any] | None:
+        def read(session: Session) -> dict[str, Any]:
             room_row = None
             if room is not None:
                 room_row = session.scalar(select(Room).where(Room.slug == room))
                 if room_row is None:
-                    return None
-            return {p.name: p.build(session, room_row, now) for p in projections}
+                    return {}
+            return {name: REGISTRY[name].build(session, room_row, now) for name in names}
 
-        built = await run_in_transaction(self.sessions, read)
-        if built is None:
-            return {}
-        await self.store(room, built, as_of_ms=as_of_ms)
-        return built
+        return await run_in_transaction(self.sessions, read) if names else {}
 
     async def store(self, room: str | None, built: dict[str, Any], *, as_of_ms: int | None = None) -> None:
         """Store projections already built (by name) and wake the room's screens: for a
@@ -146,14 +153,62 @@ class Projections:
             await self.bus.redis.publish(keys.updates_channel(room), ",".join(names).encode())
 
     async def republish_all(self) -> None:
-        """Every declared projection of every room: the safety net for a Redis that lost
-        its data (restarted empty, flushed) or missed a publish."""
+        """Every declared projection of every room, stored and announced: at start-up,
+        and at once when Redis has lost its data (restarted empty, flushed), which the
+        missing mark set here tells (`redis_lost_data`)."""
         shared = [p.name for p in shared_projections()]
         if shared:
             await self.publish(None, *shared)
-        slugs = await run_in_transaction(self.sessions, lambda s: list(s.scalars(select(Room.slug).order_by(Room.slug))))
-        for slug in slugs:
+        for slug in await self._slugs():
             await self.republish_room(slug)
+        await self.bus.redis.set(keys.PUBLISHED, str(self.clock.now_ms()))
+
+    async def redis_lost_data(self) -> bool:
+        """True when Redis no longer holds the mark `republish_all` left: everything
+        published since it last ran may be gone."""
+        return not await self.bus.redis.exists(keys.PUBLISHED)
+
+    async def sweep(self, *, pause_s: float = 0.0) -> list[str]:
+        """The safety net for a publish that was missed (Redis away for a moment after a
+        commit): every projection is rebuilt from SQL, but stored and announced only
+        where it differs from what Redis holds, so a sweep over a hundred quiet rooms
+        wakes no screen. `pause_s` between rooms spreads the SQL over the period instead
+        of one burst. Returns the rooms (None: shared) whose projections had to be fixed."""
+        fixed = []
+        if await self._fix(None, [p.name for p in shared_projections()]):
+            fixed.append(None)
+        for slug in await self._slugs():
+            if await self._fix(slug, [p.name for p in room_projections()]):
+                fixed.append(slug)
+            await asyncio.sleep(pause_s)
+        return fixed
+
+    async def _fix(self, room: str | None, names: list[str]) -> bool:
+        as_of_ms = self.clock.now_ms()
+        built = await self._build(room, names, as_of_ms)
+        if not built:
+            return False
+        as_json = [name for name in built if REGISTRY[name].stored_as_json]
+        stored = await self.bus.redis.mget([REGISTRY[name].key(room) for name in as_json]) if as_json else []
+        stale = [name for name, raw in zip(as_json, stored)
+                 if raw != (None if built[name] is None else orjson.dumps(built[name]))]
+        # The rest (sets and hashes: rooms, keys, bindings) are rewritten as they are:
+        # idempotent, and cheaper than reading them back to compare.
+        for name in built:
+            if not REGISTRY[name].stored_as_json:
+                await REGISTRY[name].write(self.bus, room, built[name], as_of_ms)
+        if stale:
+            # Built afresh rather than stored as read: a change committed and published
+            # while this sweep read must not be overwritten by the older copy.
+            log.info("projections.fixed", room=room, projections=sorted(stale))
+            await self.publish(room, *stale)
+        return bool(stale)
+
+    async def room_count(self) -> int:
+        return len(await self._slugs())
+
+    async def _slugs(self) -> list[str]:
+        return await run_in_transaction(self.sessions, lambda s: list(s.scalars(select(Room.slug).order_by(Room.slug))))
 
     async def republish_room(self, room: str) -> None:
         """Every projection of one room (a room just added)."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from controlroom.live.projections import declare
@@ -23,12 +23,31 @@ def add_show(session: Session, *, room: Room, title: str, planned_start: datetim
 def current_show(session: Session, slug: str, now: datetime) -> Show | None:
     """The show that screens follow: the live one; else the latest that has started;
     else the next one planned (scheduling tomorrow's show must not take over today's)."""
-    shows = select(Show).join(Room).where(Room.slug == slug)
-    return (
-        session.scalar(shows.where(Show.status == "live").order_by(Show.planned_start.desc(), Show.id.desc()))
-        or session.scalar(shows.where(Show.planned_start <= now).order_by(Show.planned_start.desc(), Show.id.desc()))
-        or session.scalar(shows.order_by(Show.planned_start, Show.id))
+    return current_shows(session, [slug], now).get(slug)
+
+
+def current_shows(session: Session, slugs: Iterable[str], now: datetime) -> dict[str, Show]:
+    """`current_show` of many rooms in one query (the alert engine asks for all its rooms
+    at once): each room's shows ranked live first, then started (latest first), then
+    planned (soonest first), and the first of each room taken."""
+    slugs = list(slugs)
+    if not slugs:
+        return {}
+    standing = case((Show.status == "live", 0), (Show.planned_start <= now, 1), else_=2)
+    rank = func.row_number().over(
+        partition_by=Show.room_id,
+        order_by=(
+            standing,
+            case((standing < 2, Show.planned_start)).desc(),
+            case((standing == 2, Show.planned_start)).asc(),
+            case((standing < 2, -Show.id), else_=Show.id),
+        ),
+    ).label("rank")
+    ranked = select(Show.id, rank).join(Room).where(Room.slug.in_(slugs)).subquery()
+    shows = session.execute(
+        select(Show, Room.slug).join(Room).join(ranked, ranked.c.id == Show.id).where(ranked.c.rank == 1)
     )
+    return {slug: show for show, slug in shows}
 
 
 # What a team may set per show: name -> (kind, lowest, highest). Rates are fractions.

@@ -88,6 +88,43 @@ async def test_one_republish_round_restores_every_projection_after_redis_comes_b
     await client.aclose()
 
 
+async def test_a_sweep_wakes_no_screen_of_a_quiet_room_and_fixes_a_missed_publish(world, database_url):
+    """The periodic safety net compares with SQL: nothing changed, nothing written and no
+    screen woken (a minute later too); a change whose publish was missed is put right."""
+    room, projections, client, clock = world
+    await projections.republish_all()
+    updates = client.pubsub()
+    await updates.subscribe(keys.updates_channel(room))
+    await updates.get_message(timeout=1)  # the subscription's confirmation
+    clock.advance(seconds=60)
+    assert room not in await projections.sweep()
+    assert await updates.get_message(timeout=0.5) is None, "a quiet room's screens were woken"
+
+    engine = make_engine(database_url)
+    with transaction(session_factory(engine)) as session:  # committed, never published
+        room_row = session.scalar(select(Room).where(Room.slug == room))
+        session.add(HostMessage(room_id=room_row.id, show_id=None, text="补发的消息", source="manual",
+                                urgent=False, sent_by="controller", sent_at=utcnow()))
+    engine.dispose()
+    assert room in await projections.sweep()
+    woken = await updates.get_message(timeout=2)
+    assert woken is not None and b"host-messages" in woken["data"]
+    view = await read_room_view(client, room, clock, ViewOptions())
+    assert "补发的消息" in [m["text"] for m in view.host_messages]
+    assert await projections.sweep() == [], "fixed once, quiet again"
+    await updates.aclose()
+    await client.aclose()
+
+
+async def test_redis_that_lost_its_data_is_told_by_the_missing_mark(world):
+    room, projections, client, clock = world
+    await projections.republish_all()
+    assert not await projections.redis_lost_data()
+    await client.flushdb()
+    assert await projections.redis_lost_data()
+    await client.aclose()
+
+
 async def test_a_new_panel_is_a_projection_a_partial_and_one_registry_line(world, monkeypatch):
     room, projections, client, clock = world
     # The projection: the number of urgent messages the host has not acknowledged.
