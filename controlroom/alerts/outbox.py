@@ -26,6 +26,7 @@ from controlroom.bus import keys
 from controlroom.bus.notices import post_notices
 from controlroom.rules.evaluator import Observation
 from controlroom.rules.schemas import RuleDefinition
+from controlroom.bus.pubsub import announce
 
 # Far more than an outage of hours produces (one entry per alert change).
 OUTBOX_MAXLEN = 100_000
@@ -109,7 +110,7 @@ async def show_measures(redis: aioredis.Redis, *, room: str, stepped: ProjectedS
     pipe = redis.pipeline(transaction=True)
     pipe.set(ALERTS.key(room), orjson.dumps(stepped.projection))
     await pipe.execute()
-    await redis.publish(keys.updates_channel(room), ALERTS.name.encode())
+    await announce(redis, room, ALERTS.name.encode())
     return stepped.projection["alerts"]
 
 
@@ -134,7 +135,7 @@ async def step_without_sql(
     for entry in entries:
         pipe.xadd(keys.alert_outbox(room), {"e": orjson.dumps(entry)}, maxlen=OUTBOX_MAXLEN, approximate=True)
     await pipe.execute()
-    await redis.publish(keys.updates_channel(room), ALERTS.name.encode())  # (a cluster refuses it in a transaction)
+    await announce(redis, room, ALERTS.name.encode())  # (a cluster refuses it in a transaction)
     if notices:  # a key of its own (another slot in a cluster): after the room's step
         await post_notices(redis, notices)
     return stepped.projection["alerts"]

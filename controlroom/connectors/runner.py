@@ -29,6 +29,7 @@ from controlroom.clock import Clock
 from controlroom.connectors.base import ConnectorContext, ConnectorError, State, wait_or_stop
 from controlroom.i18n import N_
 from controlroom.observability import EVENTS_INGESTED
+from controlroom.bus.pubsub import announce
 
 log = structlog.get_logger(__name__)
 
@@ -157,7 +158,7 @@ class ConnectorRunner:
             with contextlib.suppress(RedisError):
                 await self.bus.redis.hdel(keys.connector_health(connection.room),
                                           health_field(connection.kind, connection.external_id))
-                await self.bus.redis.publish(keys.updates_channel(connection.room), b"connectors")
+                await announce(self.bus.redis, connection.room, b"connectors")
         for key, secret in wanted.items():
             if key not in self.connections:
                 self.connections[key] = self._start(*key, secret)
@@ -232,7 +233,7 @@ class ConnectorRunner:
                 woken.add(c.room)
         await pipe.execute()
         for room in woken:
-            await self.bus.redis.publish(keys.updates_channel(room), b"connectors")
+            await announce(self.bus.redis, room, b"connectors")
         for c in due:
             c.health.dirty = c.health.state_changed = False
 

@@ -54,6 +54,7 @@ from controlroom.clock import Clock, SystemClock
 from controlroom.events import event_adapter
 from controlroom.metrics.state import USER_SETS, BatchEffects, RoomState, Tagger, apply_isolating
 from controlroom.observability import EVENTS_APPLIED, EVENTS_NOT_APPLIED
+from controlroom.bus.pubsub import announcing_script
 
 log = structlog.get_logger(__name__)
 
@@ -128,8 +129,8 @@ class Worker:
         self._live_workers = client.register_script(scripts.LIVE_WORKERS)
         self._read = client.register_script(scripts.READ)
         self._claim = client.register_script(scripts.CLAIM)
-        self._checkpoint = client.register_script(scripts.CHECKPOINT)
-        self._reset = client.register_script(scripts.RESET)
+        self._checkpoint = client.register_script(announcing_script(client, scripts.CHECKPOINT))
+        self._reset = client.register_script(announcing_script(client, scripts.RESET))
         self._maintain_due = 0.0
         self._shows_followed_at = 0.0
 

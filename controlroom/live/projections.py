@@ -26,6 +26,7 @@ from controlroom.bus.client import Bus
 from controlroom.clock import Clock
 from controlroom.db.session import run_in_transaction
 from controlroom.rooms.models import Room
+from controlroom.bus.pubsub import announce
 
 log = structlog.get_logger(__name__)
 
@@ -150,7 +151,7 @@ class Projections:
             if p.write is not None:
                 await p.write(self.bus, room, built[p.name], as_of_ms)
         if room is not None:
-            await self.bus.redis.publish(keys.updates_channel(room), ",".join(names).encode())
+            await announce(self.bus.redis, room, ",".join(names).encode())
 
     async def republish_all(self) -> None:
         """Every declared projection of every room, stored and announced: at start-up,

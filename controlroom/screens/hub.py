@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from controlroom.bus import keys
-from controlroom.bus.pubsub import listen_forever
+from controlroom.bus.pubsub import listen_to_rooms
 from controlroom.live.view import RoomView
 from controlroom.observability import FANOUT_DROPS, WEBSOCKET_CLIENTS
 
@@ -183,8 +183,8 @@ class Hub:
                     client.offer(frame)
 
     async def _listen(self) -> None:
-        await listen_forever(self.redis, patterns=(keys.UPDATES_PATTERN,), on_message=self._updated,
-                             on_lost=self._everything_dirty, name="hub")
+        await listen_to_rooms(self.redis, rooms=lambda: self.channels, on_message=self._updated,
+                              on_lost=self._everything_dirty, name="hub")
 
     def _updated(self, message: dict) -> None:
         channel = self.channels.get(keys.room_from_channel(message["channel"].decode()))

@@ -30,6 +30,20 @@ def _shards(cluster_url: str, rooms: list[str]) -> set[str]:
         client.close()
 
 
+def _shard_listeners(cluster_url: str, room: str) -> tuple[int, int]:
+    """(subscribers of the room's updates on its shard, pattern subscriptions on all nodes)."""
+    host, port = cluster_url.removeprefix("redis+cluster://").split(":")
+    client = RedisCluster(host=host, port=int(port))
+    try:
+        channel = keys.updates_channel(room)
+        shard = client.get_node_from_key(channel)
+        [(_, listeners)] = client.pubsub_shardnumsub(channel, target_nodes=shard)
+        patterns = client.execute_command("PUBSUB NUMPAT", target_nodes=RedisCluster.ALL_NODES)
+        return int(listeners), sum(patterns.values()) if isinstance(patterns, dict) else int(patterns)
+    finally:
+        client.close()
+
+
 def _state(server: LiveServer, room: str) -> dict:
     return server.admin.get(f"/api/rooms/{room}/state").json()
 
@@ -57,6 +71,9 @@ async def test_ingest_alerts_and_two_web_processes_on_a_cluster(cluster_url, dat
             for ws in (ws_a, ws_b):  # pushed by both web processes, each from its own subscription
                 frame = await frames_until(ws, lambda f: "54,321" in f, timeout=10)
                 assert _tile(frame, "online") == "54,321"
+            # Over sharded pub/sub: both processes listen on the room's own shard, and no
+            # node carries a pattern subscription (a PUBLISH would be copied to every node).
+            assert await asyncio.to_thread(_shard_listeners, cluster_url, room) == (2, 0)
 
         # Every room, whichever shard holds it, is applied; a repeat is dropped.
         for number, each in enumerate(rooms):
