@@ -141,6 +141,19 @@ def minute_series(state: RoomState) -> dict[str, list]:
     }
 
 
+def changed_points(before: dict[str, list], after: dict[str, list]) -> dict[str, list]:
+    """The points of `after` that `before` lacks or holds otherwise (late events change a
+    minute already shown), as a series of their own."""
+    names = [name for name in after if name != "x"]
+
+    def point(series: dict[str, list], i: int) -> tuple:
+        return tuple(series[name][i] if name in series else None for name in names)
+
+    known = {x: point(before, i) for i, x in enumerate(before.get("x", []))}
+    changed = [i for i, x in enumerate(after["x"]) if known.get(x) != point(after, i)]
+    return {"x": [after["x"][i] for i in changed], **{name: [after[name][i] for i in changed] for name in names}}
+
+
 def merge_series(archived: dict[str, list], live: dict[str, list]) -> dict[str, list]:
     """Archived minutes completed by the live ones; the live state wins where both have
     a minute (the archive lags it by up to 15 s)."""

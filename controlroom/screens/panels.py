@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from controlroom.live.view import RoomView
+from controlroom.metrics.view import changed_points
 from controlroom.web.render import Renderer
 
 CONTROL_ROOM = "control-room"
@@ -70,9 +71,16 @@ def render_panels(
     """Every panel of the room. `appending` (a push): the comment feed is only the
     comments that are new since `since` (the view of the previous push; None: from
     nothing), for the page to add on top."""
-    panels = {name: renderer.render(panel.partial, locale=locale, v=view, oob=oob) for name, panel in PANELS.items()}
+    pushed_apart = {"comments", "chart-data"} if appending and since is not None else set()
+    panels = {name: renderer.render(panel.partial, locale=locale, v=view, oob=oob)
+              for name, panel in PANELS.items() if name not in pushed_apart}
     if appending:
         panels["comments"] = _new_comments(renderer, view, locale, since)
+    if "chart-data" in pushed_apart:
+        # The charts keep every minute they were given: a push carries only the minutes
+        # that are new or changed (a long show's series would otherwise ride every frame).
+        panels["chart-data"] = renderer.render(PANELS["chart-data"].partial, locale=locale, v=view, oob=oob,
+                                               series=changed_points(since.series, view.series))
     return panels
 
 

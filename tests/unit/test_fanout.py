@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import html as html_lib
+import json
 import re
 
 from dataclasses import asdict
@@ -108,3 +111,29 @@ def test_times_show_in_the_show_time_zone():
     assert "12:40:00" in html  # 04:40:00 UTC
     html = render_panels(Renderer(tz=ZoneInfo("Europe/London")), view, "en", oob=False)["comments"]
     assert "04:40:00" in html
+
+
+def test_a_push_carries_only_the_chart_minutes_that_are_new_or_changed():
+    """A long show's per-minute series rides the page once; each push carries the minutes
+    new since the last push, and a past minute that late events changed."""
+    renderer = Renderer(tz=ZoneInfo("Asia/Shanghai"))
+    before = _view()
+    minutes = [1_763_700_000 + 60 * i for i in range(600)]  # ten hours of minutes
+    before.series = {"x": minutes, "online": [100] * 600, "comments": [5] * 600, "likes": [0] * 600,
+                     "gmv": [0.0] * 600}
+    after = copy.deepcopy(before)
+    after.series["online"][300] = 101  # a late reading for a past minute
+    after.series["online"][-1] = 120  # the minute still filling
+    for name, value in (("x", minutes[-1] + 60), ("online", 130), ("comments", 1), ("likes", 0), ("gmv", 0.0)):
+        after.series[name].append(value)  # a new minute
+
+    def series_of(html: str) -> dict:
+        return json.loads(html_lib.unescape(re.search(r"data-series='([^']*)'", html).group(1)))
+
+    page = series_of(render_panels(renderer, after, "zh_CN", oob=False)["chart-data"])
+    assert len(page["x"]) == 601, "the page carries the whole show"
+    push = render_panels(renderer, after, "zh_CN", oob=True, appending=True, since=before)["chart-data"]
+    assert series_of(push) == {"x": [minutes[300], minutes[-1], minutes[-1] + 60], "online": [101, 120, 130],
+                               "comments": [5, 5, 1], "likes": [0, 0, 0], "gmv": [0.0, 0.0, 0.0]}
+    quiet = render_panels(renderer, after, "zh_CN", oob=True, appending=True, since=after)["chart-data"]
+    assert series_of(quiet)["x"] == []
