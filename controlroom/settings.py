@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     # Panels are re-rendered this often without updates, for values that move with the
     # clock alone (rates per minute, "feed silent").
     panel_idle_refresh_s: float = 1.0
+    # Compress websocket frames (permessage-deflate). Off: each frame would be compressed
+    # once per screen (the same bytes a thousand times for a thousand screens), which
+    # costs more CPU than the pushes themselves; frames are kept small instead. On for
+    # screens on slow links.
+    ws_compression: bool = False
 
     # Sessions last a long show day; a new login is needed after.
     session_hours: float = 12.0

@@ -323,9 +323,14 @@ class Worker:
         return (left_ms if left_ms >= 0 else self.lease_ttl_ms) / 1000
 
     async def _follow_shows(self) -> None:
-        """A quiet room starts over too when its show starts (the screens show zeros)."""
-        for room in list(self.rooms):
-            await self._follow_show(room)
+        """A quiet room starts over too when its show starts (the screens show zeros).
+        One round trip for every room; only a room whose show started is touched."""
+        rooms = list(self.rooms)
+        started = await run_all(self.redis, [lambda c, room=room: c.hget(keys.meta(room), "show_started_at")
+                                             for room in rooms])
+        for room, raw in zip(rooms, started):
+            if room in self.rooms and raw and int(raw) > self.rooms[room].state.show_started_at:
+                await self._follow_show(room)
 
     async def _follow_show(self, room: str) -> bool:
         """A show started (the run-of-show publishes its start in the room's meta): the

@@ -88,7 +88,8 @@ class ResettableWebSocketProtocol(WebSocketsSansIOProtocol):
 
 
 def _config(app: FastAPI, settings: Settings, *, port: int) -> uvicorn.Config:
-    return uvicorn.Config(app, host=settings.host, port=port, log_config=None, ws=ResettableWebSocketProtocol)
+    return uvicorn.Config(app, host=settings.host, port=port, log_config=None, ws=ResettableWebSocketProtocol,
+                          ws_per_message_deflate=settings.ws_compression)
 
 
 class _Server(uvicorn.Server):

@@ -19,7 +19,7 @@ from controlroom.shows import engine
 from controlroom.shows.engine import RunState
 from controlroom.shows.runs import show_view
 from controlroom.shows.script import Script, Segment
-from controlroom.screens.panels import render_panels
+from controlroom.screens.panels import MAX_COMMENTS_PER_PUSH, feed_sample, render_panels
 from controlroom.web.render import Renderer
 from zoneinfo import ZoneInfo
 
@@ -137,3 +137,17 @@ def test_a_push_carries_only_the_chart_minutes_that_are_new_or_changed():
                                "comments": [5, 5, 1], "likes": [0, 0, 0], "gmv": [0.0, 0.0, 0.0]}
     quiet = render_panels(renderer, after, "zh_CN", oob=True, appending=True, since=after)["chart-data"]
     assert series_of(quiet)["x"] == []
+
+
+def test_a_hot_feed_is_sampled_keeping_the_comments_that_hit_a_category():
+    new = [{"seq": seq, "text": f"第{seq}条", **({"hits": [[0, 2, "complaint"]]} if seq % 30 == 0 else {})}
+           for seq in range(300, 0, -1)]  # newest first, one in thirty flagged
+    sample = feed_sample(new)
+    assert len(sample) == MAX_COMMENTS_PER_PUSH
+    flagged = [c["seq"] for c in new if c.get("hits")][:MAX_COMMENTS_PER_PUSH]
+    assert [c["seq"] for c in sample if c.get("hits")] == flagged == list(range(300, 0, -30)), "every flagged one"
+    assert [c["seq"] for c in sample if not c.get("hits")] == list(range(299, 289, -1)), \
+        "then the newest of the rest"
+    assert [c["seq"] for c in sample] == sorted((c["seq"] for c in sample), reverse=True), "still newest first"
+    few = new[:5]
+    assert feed_sample(few) == few
