@@ -21,7 +21,7 @@ from controlroom.auth.permissions import Permission
 from controlroom.auth.service import Principal, still_valid
 from controlroom.db.session import run_in_transaction
 from controlroom.i18n import pick_locale
-from controlroom.screens.hub import RESYNC, Hub
+from controlroom.screens.hub import RESYNC, Client, Hub
 from controlroom.screens.panels import CONTROL_ROOM, HOST, TECH, screen_panels
 from controlroom.screens.revocations import Revocations
 from controlroom.services import Services, get_ws_services
@@ -88,27 +88,24 @@ async def stream_room(websocket: WebSocket, room: str, principal: Principal, *, 
     client = hub.connect(room, locale, screen_panels(screen))
     revocations: Revocations = websocket.app.state.revocations
     revoked = revocations.watch(principal)
-    receiver = asyncio.create_task(_discard_incoming(websocket))
-    next_frame: asyncio.Future | None = None
-    revoked_wait: asyncio.Future | None = None
     settings = services.settings
-    send_timeout_s = settings.client_send_timeout_s
+    receiver = asyncio.create_task(_discard_incoming(websocket))
+    # Frames go out from a task of their own that only waits on the client's queue: a
+    # frame costs one queue read and one send, with a thousand screens on the room.
+    sender = asyncio.create_task(_send_frames(websocket, hub, client, room, settings.client_send_timeout_s))
+    revoked_wait: asyncio.Future | None = None
     loop = asyncio.get_running_loop()
     # When a re-check could not be made (the database away), it is made again then,
     # busy room or not.
     recheck_due_at: float | None = None
     try:
-        if not await _sent_in_time(websocket, await hub.snapshot(client), send_timeout_s):
-            await _drop_stalled(websocket, room, send_timeout_s)
-            return
         while True:
-            next_frame = next_frame or asyncio.ensure_future(client.next_frame())
             revoked_wait = revoked_wait or asyncio.ensure_future(revoked.wait())
             wait_s = settings.auth_recheck_s if recheck_due_at is None else max(0.0, recheck_due_at - loop.time())
             done, _ = await asyncio.wait(
-                {next_frame, receiver, revoked_wait}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED,
+                {sender, receiver, revoked_wait}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED,
             )
-            if receiver in done:
+            if receiver in done or sender in done:
                 return
             deferred_due = recheck_due_at is not None and loop.time() >= recheck_due_at
             if revoked_wait in done or not done or deferred_due:
@@ -120,35 +117,46 @@ async def stream_room(websocket: WebSocket, room: str, principal: Principal, *, 
                 valid = await _still_valid_or_unknown(services, principal)
                 recheck_due_at = loop.time() + settings.auth_recheck_s if valid is None else None
                 if valid is not None and not valid:
-                    await _close_in_time(websocket, room, "session ended", send_timeout_s)
+                    await _stop(sender)
+                    await _close_in_time(websocket, room, "session ended", settings.client_send_timeout_s)
                     return
-            if next_frame not in done:
-                continue
-            frame, next_frame = next_frame.result(), None
-            if frame is RESYNC:
-                frame = await hub.snapshot(client)
-            if not await _sent_in_time(websocket, frame, send_timeout_s):
-                await _drop_stalled(websocket, room, send_timeout_s)
-                return
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
-        for waiting in (next_frame, revoked_wait):
-            if waiting is not None:
-                waiting.cancel()
+        if revoked_wait is not None:
+            revoked_wait.cancel()
         revocations.forget(revoked)
         hub.disconnect(client)
-        receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await receiver
+        await _stop(sender)
+        await _stop(receiver)
+
+
+async def _send_frames(websocket: WebSocket, hub: Hub, client: Client, room: str, timeout_s: float) -> None:
+    """The snapshot, then every frame the hub offers the client, in order (a snapshot
+    again after the client fell behind); a client that takes nothing for `timeout_s` is
+    dropped. Ends when the connection does."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+        frame = await hub.snapshot(client)
+        while await _sent_in_time(websocket, frame, timeout_s):
+            frame = await client.next_frame()
+            if frame is RESYNC:
+                frame = await hub.snapshot(client)
+        await _drop_stalled(websocket, room, timeout_s)
+
+
+async def _stop(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 async def _sent_in_time(websocket: WebSocket, frame: str, timeout_s: float) -> bool:
     """Send, unless the client takes nothing for `timeout_s`: the server's send waits
     while the connection's buffers are full, that is while the client is not reading."""
     try:
-        await asyncio.wait_for(websocket.send_text(frame), timeout_s)
-    except asyncio.TimeoutError:
+        async with asyncio.timeout(timeout_s):  # a timer, not a task per frame
+            await websocket.send_text(frame)
+    except TimeoutError:
         return False
     return True
 
