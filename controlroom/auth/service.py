@@ -208,18 +208,35 @@ def principal_for_session(session: Session, *, token: str, now: datetime) -> Pri
 
 def still_valid(session: Session, *, principal: Principal, now: datetime) -> bool:
     """Is the session or host link behind an open connection still good? Websockets
-    ask this every few seconds, so a logout, a disabled user or a revoked link also ends
-    connections that are already open."""
-    if principal.session_id is not None:
-        row = session.get(LoginSession, principal.session_id)
-        if row is None or row.revoked_at is not None or row.expires_at <= now or row.user.disabled:
-            return False
-        # A changed role or set of rooms ends what was opened under the old ones.
-        return principal_of(row.user, session_id=row.id) == principal
-    if principal.host_link_id is not None:
-        link = session.get(HostLink, principal.host_link_id)
-        return link is not None and link.revoked_at is None
-    return False
+    ask this when told their access may have ended, so a logout, a disabled user or a
+    revoked link also ends connections that are already open."""
+    return still_valid_many(session, [principal], now=now)[principal]
+
+
+def still_valid_many(session: Session, principals: Iterable[Principal], *, now: datetime) -> dict[Principal, bool]:
+    """`still_valid` of every principal at once (two queries, however many screens are
+    open): the periodic re-check of a process's websockets."""
+    principals = set(principals)
+    session_ids = {p.session_id for p in principals if p.session_id is not None}
+    link_ids = {p.host_link_id for p in principals if p.session_id is None and p.host_link_id is not None}
+    logins = {row.id: row for row in session.scalars(
+        select(LoginSession).where(LoginSession.id.in_(session_ids))
+        .options(selectinload(LoginSession.user).selectinload(User.rooms))
+    )} if session_ids else {}
+    live_links = set(session.scalars(
+        select(HostLink.id).where(HostLink.id.in_(link_ids), HostLink.revoked_at.is_(None))
+    )) if link_ids else set()
+
+    def valid(principal: Principal) -> bool:
+        if principal.session_id is not None:
+            row = logins.get(principal.session_id)
+            if row is None or row.revoked_at is not None or row.expires_at <= now or row.user.disabled:
+                return False
+            # A changed role or set of rooms ends what was opened under the old ones.
+            return principal_of(row.user, session_id=row.id) == principal
+        return principal.host_link_id is not None and principal.host_link_id in live_links
+
+    return {principal: valid(principal) for principal in principals}
 
 
 def end_session(session: Session, *, session_id: int, now: datetime) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from controlroom.auth.service import Principal, still_valid_many
+from controlroom.db.health import database_unavailable
+from controlroom.db.session import run_in_transaction
 from controlroom.screens.hub import Hub
 from controlroom.screens.panels import render_panels
 from controlroom.screens.revocations import Revocations
@@ -24,7 +27,17 @@ async def start_screens(app: FastAPI, services: Services) -> None:
     )
     await hub.start()
     app.state.hub = hub
-    revocations = Revocations(services.redis, on_announced=services.principals.forget_all)
+    async def check_all(principals: list[Principal]) -> dict[Principal, bool]:
+        try:
+            return await run_in_transaction(
+                services.sessions, lambda session: still_valid_many(session, principals, now=services.now()))
+        except Exception as exc:
+            if database_unavailable(exc):
+                services.database.failed(exc)  # logged once per outage; the watch sees it end
+            raise
+
+    revocations = Revocations(services.redis, on_announced=services.principals.forget_all, check_all=check_all,
+                              recheck_s=settings.auth_recheck_s)
     await revocations.start()
     app.state.revocations = revocations
 

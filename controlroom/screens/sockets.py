@@ -94,32 +94,21 @@ async def stream_room(websocket: WebSocket, room: str, principal: Principal, *, 
     # frame costs one queue read and one send, with a thousand screens on the room.
     sender = asyncio.create_task(_send_frames(websocket, hub, client, room, settings.client_send_timeout_s))
     revoked_wait: asyncio.Future | None = None
-    loop = asyncio.get_running_loop()
-    # When a re-check could not be made (the database away), it is made again then,
-    # busy room or not.
-    recheck_due_at: float | None = None
     try:
         while True:
             revoked_wait = revoked_wait or asyncio.ensure_future(revoked.wait())
-            wait_s = settings.auth_recheck_s if recheck_due_at is None else max(0.0, recheck_due_at - loop.time())
-            done, _ = await asyncio.wait(
-                {sender, receiver, revoked_wait}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED,
-            )
+            done, _ = await asyncio.wait({sender, receiver, revoked_wait}, return_when=asyncio.FIRST_COMPLETED)
             if receiver in done or sender in done:
                 return
-            deferred_due = recheck_due_at is not None and loop.time() >= recheck_due_at
-            if revoked_wait in done or not done or deferred_due:
-                # Announced (a logout, a changed user, a replaced link) or the periodic
-                # safety net: the record decides.
-                if revoked_wait.done():
-                    revoked.clear()
-                    revoked_wait = None
-                valid = await _still_valid_or_unknown(services, principal)
-                recheck_due_at = loop.time() + settings.auth_recheck_s if valid is None else None
-                if valid is not None and not valid:
-                    await _stop(sender)
-                    await _close_in_time(websocket, room, "session ended", settings.client_send_timeout_s)
-                    return
+            # Announced (a logout, a changed user, a replaced link) or found by the
+            # process's periodic re-check: the record decides. While it cannot (the
+            # database away) the screen stays, and the re-check asks again later.
+            revoked.clear()
+            revoked_wait = None
+            if await _still_valid_or_unknown(services, principal) is False:
+                await _stop(sender)
+                await _close_in_time(websocket, room, "session ended", settings.client_send_timeout_s)
+                return
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:

@@ -14,12 +14,14 @@ import pytest
 import websockets
 from sqlalchemy import select
 
-from controlroom.auth.models import User
+from controlroom.auth.models import LoginSession, User
 from controlroom.db.base import utcnow
 from controlroom.db.session import make_engine, session_factory, transaction
 from controlroom.rooms.models import Room
 from controlroom.shows.schedule import add_show
-from tests.support import LiveServer, comment, cookie_header, create_room, create_user, csrf_of, login, server_env
+from tests.support import (
+    LiveServer, comment, cookie_header, create_room, create_user, csrf_of, frames_until, login, server_env,
+)
 
 CLOSE_WITHIN_S = 2.0
 _ids = itertools.count()
@@ -135,3 +137,35 @@ async def test_revoking_the_host_link_darkens_the_tablet_at_once(two_web_process
             traffic=_traffic(a, room) if traffic else None,
         )
     assert code == 1008 and seconds < CLOSE_WITHIN_S
+
+
+async def test_the_periodic_recheck_closes_the_screens_of_a_session_that_ran_out(server, room, database_url):
+    """No announcement at all (the session's time simply ran out in the record): the
+    process's re-check of every open screen (every 0.5 s on this server) closes the
+    screens of that session with 1008, and only those."""
+    ending_name, password = create_user(database_url, role="controller", rooms=[room])
+    ending = await asyncio.to_thread(login, server.url, ending_name, password)
+    staying = await asyncio.to_thread(login, server.url, *create_user(database_url, role="controller", rooms=[room]))
+    url = f"{server.ws_url}/ws/rooms/{room}?lang=zh_CN"
+    screens = [await websockets.connect(url, additional_headers=cookie_header(client))
+               for client in (ending, ending, staying)]
+    for ws in screens:
+        await ws.recv()  # the snapshot
+
+    def run_out() -> None:
+        engine = make_engine(database_url)
+        with transaction(session_factory(engine)) as session:
+            user_id = session.scalar(select(User.id).where(User.username == ending_name))
+            for row in session.scalars(select(LoginSession).where(LoginSession.user_id == user_id)):
+                row.expires_at = utcnow()
+        engine.dispose()
+
+    code, seconds = await _closed_after(screens[0], run_out, traffic=None)
+    assert code == 1008 and seconds < 5, (code, seconds)
+    with pytest.raises(websockets.exceptions.ConnectionClosed):
+        await asyncio.wait_for(screens[1].recv(), timeout=5)
+    # The other session's screen stays and keeps its pushes.
+    await asyncio.to_thread(server.post_events, room, [comment(f"still-{next(_ids)}", "还在吗")])
+    assert "还在吗" in await frames_until(screens[2], lambda frame: "还在吗" in frame, timeout=10)
+    for ws in screens:
+        await ws.close()
