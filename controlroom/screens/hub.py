@@ -172,13 +172,16 @@ class Hub:
             if not changed:
                 continue
             previous.update(panels)
-            everything = "".join(changed.values())
+            # One frame per set of panels (the control room's, the host's, ...), joined
+            # once and shared by every screen of that kind.
+            frames: dict[frozenset[str] | None, str] = {}
             for client in list(channel.clients):
                 if client.locale != locale:
                     continue
-                frame = everything if client.panels is None else "".join(
-                    html for panel, html in changed.items() if client.wants(panel)
-                )
+                frame = frames.get(client.panels)
+                if frame is None:
+                    frame = frames[client.panels] = "".join(
+                        html for panel, html in changed.items() if client.wants(panel))
                 if frame:
                     client.offer(frame)
 
