@@ -1,6 +1,7 @@
 """Fires the run-of-show's cues on time, and moves an auto-advancing show on when its
 segment's time is up, for the rooms this process's worker holds (one process per room,
-as for alerts). Reads the show from its Redis projection every half second and touches
+as for alerts). Reads every room's show from its Redis projection every half second, in
+one round trip, and touches
 SQL only when a cue or a move is due (decided again on the show as stored, so an action
 the controller took meanwhile wins)."""
 
@@ -14,6 +15,7 @@ import structlog
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from controlroom.bus.client import run_all
 from controlroom.clock import Clock, ms_to_datetime
 from controlroom.db.session import run_in_transaction
 from controlroom.live.projections import Projections
@@ -36,9 +38,15 @@ class CueTicker:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            for room in list(self.rooms()):
+            rooms = list(self.rooms())
+            try:  # every room's show in one round trip
+                shows = await run_all(self.redis, [lambda c, room=room: c.get(SHOW.key(room)) for room in rooms])
+            except Exception as exc:  # noqa: BLE001 - Redis away: the next tick asks again
+                log.warning("cues.read_failed", rooms=len(rooms), error=str(exc))
+                shows = [None] * len(rooms)
+            for room, raw in zip(rooms, shows):
                 try:
-                    await self.tick(room)
+                    await self.tick_show(room, raw)
                 except StaleDataError:
                     log.info("cues.changed_meanwhile", room=room)  # an action moved the show: next tick
                 except Exception as exc:  # noqa: BLE001 - one room must not stop the others
@@ -49,7 +57,10 @@ class CueTicker:
                 pass
 
     async def tick(self, room: str) -> int:
-        raw = await self.redis.get(SHOW.key(room))
+        return await self.tick_show(room, await self.redis.get(SHOW.key(room)))
+
+    async def tick_show(self, room: str, raw: bytes | None) -> int:
+        """Fire what is due in the room's show (`raw`: its projection as just read)."""
         if raw is None:
             return 0
         data = orjson.loads(raw)
