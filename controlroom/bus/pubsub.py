@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Callable, Iterable
+from typing import Any, Awaitable, Callable, Iterable
 
 import redis.asyncio as aioredis
 import structlog
@@ -21,16 +21,27 @@ async def listen_forever(
     client: aioredis.Redis, *, on_message: Callable[[dict], None], on_lost: Callable[[], None], name: str,
     channels: tuple[str, ...] = (), patterns: tuple[str, ...] = (), retry_s: float = 1.0,
 ) -> None:
+    async def listen(pubsub: Any) -> None:
+        if channels:
+            await pubsub.subscribe(*channels)
+        if patterns:
+            await pubsub.psubscribe(*patterns)
+        async for message in pubsub.listen():
+            if message["type"] in ("message", "pmessage"):
+                on_message(message)
+
+    await _resubscribing(lambda: client.pubsub(ignore_subscribe_messages=True), listen,
+                         on_lost=on_lost, name=name, retry_s=retry_s)
+
+
+async def _resubscribing(new_pubsub: Callable[[], Any], listen: Callable[[Any], Awaitable[None]], *,
+                         on_lost: Callable[[], None], name: str, retry_s: float) -> None:
+    """Run `listen` on a fresh subscription for as long as the process runs; when the
+    subscription breaks, wait `retry_s`, say so (`on_lost`) and start over."""
     while True:
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        pubsub = new_pubsub()
         try:
-            if channels:
-                await pubsub.subscribe(*channels)
-            if patterns:
-                await pubsub.psubscribe(*patterns)
-            async for message in pubsub.listen():
-                if message["type"] in ("message", "pmessage"):
-                    on_message(message)
+            await listen(pubsub)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - resubscribe whatever broke the subscription
@@ -75,28 +86,19 @@ async def listen_to_rooms(
         await listen_forever(client, patterns=(keys.UPDATES_PATTERN,), on_message=on_message, on_lost=on_lost,
                              name=name, retry_s=retry_s)
         return
-    while True:
-        pubsub = client.pubsub()
+    async def listen(pubsub: Any) -> None:
         subscribed: set[str] = set()
-        try:
-            while True:
-                wanted = {keys.updates_channel(room) for room in rooms()}
-                if wanted - subscribed:
-                    await pubsub.ssubscribe(*(wanted - subscribed))
-                if subscribed - wanted:
-                    await pubsub.sunsubscribe(*(subscribed - wanted))
-                subscribed = wanted
-                while subscribed and (message := await pubsub.get_sharded_message(
-                        ignore_subscribe_messages=True, timeout=0)) is not None:
-                    if message["type"] in ("smessage", b"smessage"):
-                        on_message(message)
-                await asyncio.sleep(poll_s)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - resubscribe whatever broke the subscription
-            log.warning(f"{name}.pubsub_lost", error=str(exc))
-            await asyncio.sleep(retry_s)
-            on_lost()
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
+        while True:
+            wanted = {keys.updates_channel(room) for room in rooms()}
+            if wanted - subscribed:
+                await pubsub.ssubscribe(*(wanted - subscribed))
+            if subscribed - wanted:
+                await pubsub.sunsubscribe(*(subscribed - wanted))
+            subscribed = wanted
+            while subscribed and (message := await pubsub.get_sharded_message(
+                    ignore_subscribe_messages=True, timeout=0)) is not None:
+                if message["type"] in ("smessage", b"smessage"):
+                    on_message(message)
+            await asyncio.sleep(poll_s)
+
+    await _resubscribing(client.pubsub, listen, on_lost=on_lost, name=name, retry_s=retry_s)
