@@ -7,6 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from controlroom.screens.panels import MAX_COMMENTS_PER_PUSH
 from tests.support import BASE_TS, Process, comment, create_user, page_wait_until
 
 
@@ -123,10 +124,12 @@ def test_the_comment_feed_keeps_hundreds_and_pauses_with_a_count(server, room, c
     sign_in(page, server, *controller, then=f"/rooms/{room}")
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
     feed = page.locator("#comment-feed .comment")
-    for batch in range(3):  # 120 comments: more than the 50 the server keeps for a snapshot
-        server.post_events(room, [comment(f"f{batch}-{i}", f"第{batch * 40 + i}条", ts=BASE_TS + batch * 40 + i)
-                                  for i in range(40)])
-        expect(feed).to_have_count(40 * (batch + 1))
+    per_push = MAX_COMMENTS_PER_PUSH  # a push carries at most this many (a hotter feed is sampled)
+    for batch in range(120 // per_push):  # 120 comments: more than the 50 the server keeps for a snapshot
+        server.post_events(room, [
+            comment(f"f{batch}-{i}", f"第{batch * per_push + i}条", ts=BASE_TS + batch * per_push + i)
+            for i in range(per_push)])
+        expect(feed).to_have_count(per_push * (batch + 1))
     expect(feed.first.locator(".text")).to_have_text("第119条")  # newest first
 
     page.get_by_role("button", name="暂停滚动").click()
