@@ -330,7 +330,8 @@ class AlertEngine:
         now_at = ms_to_datetime(self.clock.now_ms())
 
         def read(session: Session) -> dict[str, _Context]:
-            room_ids = {slug: room_id for slug, room_id in session.execute(select(Room.slug, Room.id).where(Room.slug.in_(stale)))}
+            room_ids = {slug: room_id for slug, room_id in
+                        session.execute(select(Room.slug, Room.id).where(Room.slug.in_(stale)))}
             shows = current_shows(session, room_ids, now_at)
             alerting = set(session.scalars(
                 select(Alert.room_id).where(Alert.room_id.in_(room_ids.values()), Alert.state.in_(OPEN_STATES))
