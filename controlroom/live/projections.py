@@ -169,19 +169,20 @@ class Projections:
         published since it last ran may be gone."""
         return not await self.bus.redis.exists(keys.PUBLISHED)
 
-    async def sweep(self, *, pause_s: float = 0.0) -> list[str]:
+    async def sweep(self, *, spread_s: float = 0.0) -> list[str]:
         """The safety net for a publish that was missed (Redis away for a moment after a
         commit): every projection is rebuilt from SQL, but stored and announced only
         where it differs from what Redis holds, so a sweep over a hundred quiet rooms
-        wakes no screen. `pause_s` between rooms spreads the SQL over the period instead
-        of one burst. Returns the rooms (None: shared) whose projections had to be fixed."""
+        wakes no screen. The rooms are spread over `spread_s` instead of one burst of
+        SQL. Returns the rooms (None: shared) whose projections had to be fixed."""
         fixed = []
         if await self._fix(None, [p.name for p in shared_projections()]):
             fixed.append(None)
-        for slug in await self._slugs():
+        slugs = await self._slugs()
+        for slug in slugs:
             if await self._fix(slug, [p.name for p in room_projections()]):
                 fixed.append(slug)
-            await asyncio.sleep(pause_s)
+            await asyncio.sleep(spread_s / len(slugs))
         return fixed
 
     async def _fix(self, room: str | None, names: list[str]) -> bool:
@@ -204,9 +205,6 @@ class Projections:
             log.info("projections.fixed", room=room, projections=sorted(stale))
             await self.publish(room, *stale)
         return bool(stale)
-
-    async def room_count(self) -> int:
-        return len(await self._slugs())
 
     async def _slugs(self) -> list[str]:
         return await run_in_transaction(self.sessions, lambda s: list(s.scalars(select(Room.slug).order_by(Room.slug))))

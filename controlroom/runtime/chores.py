@@ -45,8 +45,7 @@ async def keep_projections(projections: Projections, sweep_s: float) -> None:
                 swept_at = time.monotonic()
             elif time.monotonic() - swept_at >= sweep_s:
                 swept_at = time.monotonic()
-                rooms = await projections.room_count()
-                await projections.sweep(pause_s=sweep_s / 2 / max(1, rooms))
+                await projections.sweep(spread_s=sweep_s / 2)
         except Exception as exc:  # noqa: BLE001 - retried on the next round
             log.warning("projections.keep_failed", error=str(exc))
 
